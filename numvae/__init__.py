@@ -1,0 +1,33 @@
+"""numvae: a Variational Autoencoder written from scratch in NumPy, for teaching.
+
+Read the modules in this order, each builds only on the ones before it:
+
+1. ``activations`` — element-wise functions and their derivatives
+2. ``layers``      — Dense, Activation, MLP, with hand-written backward passes
+3. ``gaussian``    — reparameterization, KL to N(0, I), log densities
+4. ``likelihoods`` — Bernoulli (from logits) and Gaussian decoders
+5. ``vae``         — the model that joins them and its loss
+6. ``optim``       — SGD with momentum, Adam
+7. ``gradcheck``   — central differences that prove the gradients right
+
+Around the model: ``data`` (datasets), ``train`` (the loop), ``evaluate``
+(ELBO and importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``.
+Nothing in the model imports those, nor matplotlib.
+"""
+
+from .gradcheck import check_gradients, check_model, numerical_gradient
+from .optim import SGD, Adam
+from .vae import VAE, LossTerms
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "VAE",
+    "LossTerms",
+    "SGD",
+    "Adam",
+    "check_gradients",
+    "check_model",
+    "numerical_gradient",
+    "__version__",
+]

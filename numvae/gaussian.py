@@ -1,0 +1,142 @@
+r"""The Gaussian pieces of a VAE: reparameterization, KL divergence, log densities.
+
+One parameterization is used throughout numvae:
+
+.. math::
+    \text{log\_var} = \log \sigma^2, \qquad \text{std} = \sigma = \exp(\tfrac12\,\text{log\_var}).
+
+The encoder outputs ``mu`` and ``log_var`` (any real number, so no positivity
+constraint is needed) for q(z|x) = N(mu, diag(exp(log_var))).
+
+All functions are pure: arrays of shape (batch, latent_dim) in, arrays out.
+Reference: D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes",
+ICLR 2014 (arXiv:1312.6114), section 2.4 and appendix B.
+"""
+
+import numpy as np
+
+LOG_2PI = float(np.log(2 * np.pi))
+
+# --------------------------------------------------------------------------
+# Reparameterization: z = mu + std * eps
+# --------------------------------------------------------------------------
+
+
+def reparameterize(mu, log_var, eps):
+    r"""Draw z ~ N(mu, exp(log_var)) as a differentiable function of (mu, log_var).
+
+    .. math::
+        z = \mu + \sigma \odot \varepsilon, \qquad
+        \sigma = \exp(\tfrac12 \log\sigma^2), \qquad
+        \varepsilon \sim \mathcal N(0, I).
+
+    The randomness lives in ``eps``, which the caller draws and keeps, so the
+    same sample can be replayed (a gradient check needs exactly that).
+
+    Parameters
+    ----------
+    mu, log_var, eps : ndarray, shape (batch, latent_dim)
+
+    Returns
+    -------
+    z : ndarray, shape (batch, latent_dim)
+    std : ndarray, shape (batch, latent_dim)
+        :math:`\sigma`, returned because the backward pass needs it.
+    """
+    std = np.exp(0.5 * log_var)
+    return mu + std * eps, std
+
+
+def reparameterize_backward(d_z, eps, std):
+    r"""Chain rule through :math:`z = \mu + \exp(\tfrac12 \log\sigma^2)\,\varepsilon`.
+
+    .. math::
+        \frac{\partial z}{\partial \mu} = 1, \qquad
+        \frac{\partial z}{\partial \log\sigma^2} = \tfrac12 \sigma \varepsilon,
+
+    so with :math:`\bar z = \partial L / \partial z`:
+    :math:`\bar\mu = \bar z` and :math:`\overline{\log\sigma^2} = \tfrac12\, \bar z \odot \varepsilon \odot \sigma`.
+
+    Parameters
+    ----------
+    d_z, eps, std : ndarray, shape (batch, latent_dim)
+
+    Returns
+    -------
+    d_mu, d_log_var : ndarray, shape (batch, latent_dim)
+    """
+    return d_z, 0.5 * d_z * eps * std
+
+
+# --------------------------------------------------------------------------
+# KL( N(mu, sigma^2) || N(0, I) )
+# --------------------------------------------------------------------------
+
+
+def kl_standard_normal(mu, log_var):
+    r"""Analytic KL divergence from q = N(mu, diag σ²) to the prior p = N(0, I).
+
+    .. math::
+        D_{KL}(q \,\|\, p) = \tfrac12 \sum_j \left(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1\right)
+
+    It is zero exactly when mu = 0 and log_var = 0, and positive otherwise
+    (each term :math:`\sigma^2 - \log\sigma^2 - 1 \ge 0`, as :math:`e^t \ge 1 + t`).
+
+    Parameters
+    ----------
+    mu, log_var : ndarray, shape (batch, latent_dim)
+
+    Returns
+    -------
+    kl : ndarray, shape (batch,), in nats.
+    """
+    return 0.5 * np.sum(mu * mu + np.exp(log_var) - log_var - 1, axis=-1)
+
+
+def kl_standard_normal_backward(d_kl, mu, log_var):
+    r"""Gradient of the KL for each example, scaled by the upstream ``d_kl``.
+
+    .. math::
+        \frac{\partial D_{KL}}{\partial \mu_j} = \mu_j, \qquad
+        \frac{\partial D_{KL}}{\partial \log\sigma_j^2} = \tfrac12 (\sigma_j^2 - 1).
+
+    Parameters
+    ----------
+    d_kl : ndarray, shape (batch,), or a scalar
+        :math:`\partial L / \partial D_{KL}` for each example.
+    mu, log_var : ndarray, shape (batch, latent_dim)
+
+    Returns
+    -------
+    d_mu, d_log_var : ndarray, shape (batch, latent_dim)
+    """
+    d_kl = np.reshape(d_kl, (-1, 1)) if np.ndim(d_kl) else d_kl
+    return d_kl * mu, d_kl * 0.5 * (np.exp(log_var) - 1)
+
+
+# --------------------------------------------------------------------------
+# Log densities (for importance sampling; no gradients needed)
+# --------------------------------------------------------------------------
+
+
+def log_normal(z, mu, log_var):
+    r"""Log density of a diagonal Gaussian, summed over the last axis.
+
+    .. math::
+        \log \mathcal N(z; \mu, \sigma^2) = -\tfrac12 \sum_j
+        \left(\log 2\pi + \log\sigma_j^2 + \frac{(z_j - \mu_j)^2}{\sigma_j^2}\right)
+
+    Parameters
+    ----------
+    z, mu, log_var : ndarray, broadcastable, last axis latent_dim
+
+    Returns
+    -------
+    ndarray, the broadcast shape without its last axis.
+    """
+    return -0.5 * np.sum(LOG_2PI + log_var + (z - mu) ** 2 * np.exp(-log_var), axis=-1)
+
+
+def log_standard_normal(z):
+    r""":math:`\log \mathcal N(z; 0, I) = -\tfrac12 \sum_j (\log 2\pi + z_j^2)`, summed over the last axis."""
+    return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)

@@ -1,0 +1,158 @@
+r"""Hand-written optimizers: SGD with momentum, and Adam.
+
+An optimizer holds a dict ``params`` of live arrays (name -> ndarray) and
+updates them **in place** from a dict of gradients with the same keys:
+
+>>> opt = Adam(model.parameters(), lr=1e-3)        # doctest: +SKIP
+>>> model.loss(x); opt.step(model.backward())      # doctest: +SKIP
+
+Both rules are element-wise, so they work the same on one flat buffer that
+holds every parameter: ``Adam({"all": model.flat_params})`` with
+``opt.step({"all": model.flat_grads})`` performs exactly the same update with
+a few large array operations instead of many small ones.
+"""
+
+import math
+
+import numpy as np
+
+from . import checks
+
+
+class Optimizer:
+    """Shared bookkeeping: the parameters, the step count and a state dict."""
+
+    def __init__(self, params, lr):
+        self.params = dict(params)
+        self.lr = checks.real("lr", lr, minimum=0, strict=True)
+        self.t = 0  # number of steps taken
+
+    def _check(self, grads):
+        if grads.keys() != self.params.keys():
+            raise ValueError(
+                f"grads: expected the keys {sorted(self.params)}, got {sorted(grads)}"
+            )
+
+    def state_dict(self):
+        """Everything needed to resume: the step count and each buffer, copied."""
+        state = {"t": self.t}
+        for slot, buffers in self._slots().items():
+            for name, value in buffers.items():
+                state[f"{slot}.{name}"] = value.copy()
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned (shapes must match)."""
+        self.t = int(state["t"])
+        for slot, buffers in self._slots().items():
+            for name, value in buffers.items():
+                saved = np.asarray(state[f"{slot}.{name}"])
+                if saved.shape != value.shape:
+                    raise ValueError(f"state: {slot}.{name} has shape {saved.shape}, expected {value.shape}")
+                value[...] = saved
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with (heavy-ball) momentum.
+
+    .. math::
+        v \leftarrow \mu v + g, \qquad \theta \leftarrow \theta - \eta v
+
+    (PyTorch's convention; with momentum µ = 0 this is plain SGD.)
+
+    Parameters
+    ----------
+    params : dict of str -> ndarray
+        Updated in place.
+    lr : float > 0
+        Learning rate η.
+    momentum : float in [0, 1)
+    """
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        super().__init__(params, lr)
+        self.momentum = checks.real("momentum", momentum, minimum=0)
+        if self.momentum >= 1:
+            raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
+        self.velocity = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self._scratch = {name: np.empty_like(p) for name, p in self.params.items()}
+
+    def _slots(self):
+        return {"velocity": self.velocity}
+
+    def step(self, grads):
+        """One update from ``grads`` (same keys and shapes as ``params``)."""
+        self._check(grads)
+        self.t += 1
+        for name, p in self.params.items():
+            v, tmp = self.velocity[name], self._scratch[name]
+            v *= self.momentum
+            v += grads[name]
+            np.multiply(v, self.lr, out=tmp)
+            p -= tmp
+
+
+class Adam(Optimizer):
+    r"""Adam with bias correction (Kingma & Ba, 2015, arXiv:1412.6980, Algorithm 1).
+
+    At step t, for gradient g:
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
+
+    .. math::
+        \hat m = \frac{m}{1 - \beta_1^t}, \quad \hat v = \frac{v}{1 - \beta_2^t}, \quad
+        \theta \leftarrow \theta - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}.
+
+    ``epsilon`` is not a fudge of ours: it is part of the algorithm, keeping
+    the step finite where a gradient has been 0 so far (the paper's 1e-8).
+
+    Parameters
+    ----------
+    params : dict of str -> ndarray
+        Updated in place.
+    lr : float > 0
+        Step size η.
+    betas : (float, float)
+        Decay rates β₁, β₂ of the moment estimates, each in [0, 1).
+    epsilon : float > 0
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), epsilon=1e-8):
+        super().__init__(params, lr)
+        self.beta1, self.beta2 = (checks.real("betas", b, minimum=0) for b in betas)
+        if self.beta1 >= 1 or self.beta2 >= 1:
+            raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
+        self.epsilon = checks.real("epsilon", epsilon, minimum=0, strict=True)
+        self.m = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.v = {name: np.zeros_like(p) for name, p in self.params.items()}
+        # One scratch array per parameter, so a step allocates nothing.
+        self._scratch = {name: np.empty_like(p) for name, p in self.params.items()}
+
+    def _slots(self):
+        return {"m": self.m, "v": self.v}
+
+    def step(self, grads):
+        """One update from ``grads`` (same keys and shapes as ``params``)."""
+        self._check(grads)
+        self.t += 1
+        # Fold both bias corrections into the step size (the paper's
+        # "efficient version"): lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t).
+        # Python floats (not NumPy scalars) keep float32 arrays in float32.
+        lr_t = self.lr * math.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+        eps_t = self.epsilon * math.sqrt(1 - self.beta2**self.t)
+        for name, p in self.params.items():
+            g, m, v, tmp = grads[name], self.m[name], self.v[name], self._scratch[name]
+            np.multiply(g, 1 - self.beta1, out=tmp)
+            m *= self.beta1
+            m += tmp
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - self.beta2
+            v *= self.beta2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += eps_t
+            np.divide(m, tmp, out=tmp)
+            tmp *= lr_t
+            p -= tmp

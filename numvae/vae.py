@@ -1,0 +1,291 @@
+r"""The Variational Autoencoder: encoder, reparameterization, decoder and loss.
+
+For one example x the VAE maximises the evidence lower bound (ELBO)
+
+.. math::
+    \log p(x) \;\ge\; \mathbb E_{q(z|x)}[\log p(x|z)] - D_{KL}(q(z|x) \,\|\, p(z)),
+
+with q(z|x) = N(mu(x), diag exp(log_var(x))) from the encoder network,
+p(z) = N(0, I), and p(x|z) from the decoder network and a likelihood
+(Bernoulli or Gaussian). numvae minimises the batch mean of
+
+.. math::
+    \text{loss} = \underbrace{-\log p(x \mid z)}_{\text{reconstruction}}
+                + \beta \, \underbrace{D_{KL}(q(z|x) \,\|\, p(z))}_{\text{kl}},
+    \qquad z = \mu + \exp(\tfrac12\log\sigma^2)\,\varepsilon,
+
+a single-sample Monte Carlo estimate of the negative ELBO (for β = 1), in nats
+per example. Reference: Kingma & Welling, "Auto-Encoding Variational Bayes"
+(arXiv:1312.6114), the SGVB estimator of eq. (10).
+
+Data flow of one training step (shapes for a batch of ``batch`` examples)::
+
+    x (batch, input_dim) --encoder--> [mu | log_var] (batch, 2 latent_dim)
+      --reparameterize(eps)--> z (batch, latent_dim)
+      --decoder--> out (batch, input_dim): logits or mean --likelihood--> loss
+
+``backward`` runs the same path in reverse, by hand.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import checks
+from .activations import ACTIVATIONS
+from .gaussian import (
+    kl_standard_normal,
+    kl_standard_normal_backward,
+    reparameterize,
+    reparameterize_backward,
+)
+from .layers import MLP, pack_parameters
+from .likelihoods import Bernoulli, Gaussian
+
+HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class LossTerms(NamedTuple):
+    """Batch means in nats per example: ``loss = reconstruction + beta * kl``."""
+
+    loss: float
+    reconstruction: float
+    kl: float
+
+
+class VAE:
+    r"""A VAE with MLP encoder and decoder, trained by hand-written backprop.
+
+    Parameters
+    ----------
+    input_dim : int
+        Size of one flattened example (784 for 28×28 images).
+    hidden_dims : sequence of int
+        Hidden layer sizes of the encoder; the decoder mirrors them.
+    latent_dim : int
+        Size of z.
+    likelihood : {"bernoulli", "gaussian"}
+        Bernoulli: the decoder outputs logits, data must lie in [0, 1].
+        Gaussian: the decoder outputs the mean, with standard deviation ``sigma``.
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}
+        Between hidden layers of both networks, never after the last layer.
+    beta : float >= 0
+        Weight of the KL term (β-VAE; 1 gives the ELBO). May be changed
+        between steps, e.g. for a KL warm-up.
+    sigma : float > 0, optional
+        Gaussian likelihood only: σ of p(x|z) (default 0.1), or its initial
+        value if ``learn_sigma``.
+    learn_sigma : bool
+        Gaussian likelihood only: learn a per-pixel log σ², the parameter
+        ``"decoder.log_var"`` (last in ``parameters()``).
+    dtype : numpy floating dtype
+        float64 for gradient checks, float32 for fast training. Parameters,
+        activations and gradients all use it; inputs are converted to it.
+    seed : int
+        Seeds the model's own ``np.random.Generator``, used for the initial
+        weights and for ``eps`` when none is given.
+
+    Attributes
+    ----------
+    flat_params, flat_grads : ndarray, shape (n_parameters,)
+        One contiguous buffer each; every entry of ``parameters()`` and of
+        the dict returned by ``backward()`` is a view into them.
+    rng : numpy.random.Generator
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        hidden_dims=(400,),
+        latent_dim=20,
+        likelihood="bernoulli",
+        activation="relu",
+        beta=1.0,
+        sigma=None,
+        learn_sigma=False,
+        dtype=np.float64,
+        seed=0,
+    ):
+        self.input_dim = checks.positive_int("input_dim", input_dim)
+        self.hidden_dims = checks.positive_ints("hidden_dims", hidden_dims)
+        self.latent_dim = checks.positive_int("latent_dim", latent_dim)
+        self.likelihood_name = checks.choice("likelihood", likelihood, LIKELIHOODS)
+        self.activation = checks.choice("activation", activation, HIDDEN_ACTIVATIONS)
+        self.beta = checks.real("beta", beta, minimum=0)
+        if likelihood == "bernoulli" and (sigma is not None or learn_sigma):
+            raise ValueError(
+                "sigma: only used with likelihood='gaussian', got "
+                f"sigma={sigma!r}, learn_sigma={learn_sigma!r} with likelihood='bernoulli'"
+            )
+        self.sigma = None if sigma is None else checks.real("sigma", sigma, minimum=0, strict=True)
+        self.learn_sigma = bool(learn_sigma)
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise ValueError(f"dtype: expected a floating dtype such as float32 or float64, got {self.dtype}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+
+        enc_sizes = (self.input_dim, *self.hidden_dims, 2 * self.latent_dim)
+        dec_sizes = (self.latent_dim, *reversed(self.hidden_dims), self.input_dim)
+        self.encoder = MLP(enc_sizes, self.activation, self.rng, self.dtype)
+        self.decoder = MLP(dec_sizes, self.activation, self.rng, self.dtype)
+        if self.likelihood_name == "bernoulli":
+            self.likelihood = Bernoulli()
+        else:
+            self.sigma = 0.1 if self.sigma is None else self.sigma
+            self.likelihood = Gaussian(self.sigma, self.input_dim, self.learn_sigma, self.dtype)
+
+        modules = [*self.encoder.named_modules("encoder"), *self.decoder.named_modules("decoder")]
+        if self.likelihood.params:
+            modules.append(("decoder", self.likelihood))
+        self.flat_params, self.flat_grads, self._params, self._grads = pack_parameters(
+            modules, self.dtype
+        )
+        self._cache = None
+
+    def config(self):
+        """The constructor arguments, as a dict (enough to rebuild the model)."""
+        return {
+            "input_dim": self.input_dim,
+            "hidden_dims": list(self.hidden_dims),
+            "latent_dim": self.latent_dim,
+            "likelihood": self.likelihood_name,
+            "activation": self.activation,
+            "beta": self.beta,
+            "sigma": self.sigma,
+            "learn_sigma": self.learn_sigma,
+            "dtype": self.dtype.name,
+            "seed": self.seed,
+        }
+
+    def parameters(self):
+        """Name -> live parameter array (a view into ``flat_params``).
+
+        Order: encoder Dense layers first to last, then decoder Dense layers
+        first to last, each ``W`` then ``b``; ``"decoder.log_var"`` last if
+        the Gaussian σ is learned. Names look like ``"encoder.0.W"``.
+        """
+        return dict(self._params)
+
+    # ------------------------------------------------------------------
+    # Forward pieces (no cache: safe to call between loss() and backward())
+    # ------------------------------------------------------------------
+
+    def _check_x(self, x):
+        return checks.batch("x", x, self.input_dim, self.dtype, unit_interval=self.likelihood_name == "bernoulli")
+
+    def encode(self, x):
+        """q(z|x): returns ``mu, log_var``, each of shape (batch, latent_dim)."""
+        h = self.encoder.forward(self._check_x(x), keep_cache=False)
+        return h[:, : self.latent_dim], h[:, self.latent_dim :]
+
+    def decode(self, z):
+        """E[x|z], shape (batch, input_dim): Bernoulli probabilities or the Gaussian mean."""
+        z = checks.batch("z", z, self.latent_dim, self.dtype)
+        return self.likelihood.mean(self.decoder.forward(z, keep_cache=False))
+
+    def reconstruct(self, x):
+        """Decode the posterior mean: ``decode(mu(x))``, shape (batch, input_dim)."""
+        mu, _ = self.encode(x)
+        return self.decode(mu)
+
+    def sample(self, n, rng=None):
+        """Decode ``n`` draws z ~ N(0, I) from the prior: shape (n, input_dim).
+
+        ``rng`` defaults to the model's own Generator.
+        """
+        n = checks.positive_int("n", n)
+        rng = self.rng if rng is None else rng
+        z = rng.standard_normal((n, self.latent_dim)).astype(self.dtype, copy=False)
+        return self.decode(z)
+
+    def log_px_given_z(self, x, z):
+        """log p(x|z) for each row, shape (batch,). ``x`` (batch, input_dim), ``z`` (batch, latent_dim)."""
+        x = self._check_x(x)
+        z = checks.batch("z", z, self.latent_dim, self.dtype)
+        return -self.likelihood.nll(x, self.decoder.forward(z, keep_cache=False), keep_cache=False)
+
+    def _draw_eps(self, batch_size, eps):
+        if eps is None:
+            return self.rng.standard_normal((batch_size, self.latent_dim)).astype(self.dtype, copy=False)
+        eps = np.asarray(eps)
+        if eps.shape != (batch_size, self.latent_dim):
+            raise ValueError(f"eps: expected shape ({batch_size}, {self.latent_dim}), got {eps.shape}")
+        return checks.batch("eps", eps, self.latent_dim, self.dtype)
+
+    def _forward(self, x, eps, keep_cache):
+        """One pass; per-example reconstruction and KL, each (batch,)."""
+        x = self._check_x(x)
+        eps = self._draw_eps(x.shape[0], eps)
+        h = self.encoder.forward(x, keep_cache)  # (batch, 2 latent_dim)
+        mu, log_var = h[:, : self.latent_dim], h[:, self.latent_dim :]
+        z, std = reparameterize(mu, log_var, eps)  # (batch, latent_dim)
+        out = self.decoder.forward(z, keep_cache)  # (batch, input_dim)
+        reconstruction = self.likelihood.nll(x, out, keep_cache)  # (batch,)
+        kl = kl_standard_normal(mu, log_var)  # (batch,)
+        if keep_cache:
+            self._cache = (mu, log_var, eps, std)
+        return reconstruction, kl
+
+    def per_example_terms(self, x, eps=None):
+        """Reconstruction −log p(x|z) and KL for each example, each (batch,).
+
+        Nothing is cached. ``reconstruction + kl`` is a one-sample estimate of
+        each example's −ELBO: a natural anomaly score.
+        """
+        return self._forward(x, eps, keep_cache=False)
+
+    # ------------------------------------------------------------------
+    # Training: loss() then backward()
+    # ------------------------------------------------------------------
+
+    def loss(self, x, eps=None):
+        """Forward pass of one training step; caches what ``backward`` needs.
+
+        Parameters
+        ----------
+        x : array, shape (batch, input_dim)
+        eps : array, shape (batch, latent_dim), optional
+            The noise of the reparameterization; drawn from ``self.rng`` when
+            None. Pass it to replay exactly the same sample.
+
+        Returns
+        -------
+        LossTerms
+            ``loss = reconstruction + beta * kl``, batch means in nats per example.
+        """
+        reconstruction, kl = self._forward(x, eps, keep_cache=True)
+        rec, kl_mean = float(np.mean(reconstruction)), float(np.mean(kl))
+        return LossTerms(rec + self.beta * kl_mean, rec, kl_mean)
+
+    def backward(self):
+        r"""Gradients of the last ``loss()`` with respect to every parameter.
+
+        With :math:`L = \frac1B \sum_i (r_i + \beta k_i)`, each example's
+        reconstruction :math:`r_i` gets upstream gradient :math:`1/B` and its
+        KL :math:`k_i` gets :math:`\beta/B`. z receives gradient from the
+        decoder only; mu and log_var from the sampler and from the KL.
+
+        Returns
+        -------
+        dict
+            Same keys, order and shapes as ``parameters()``; live views into
+            ``flat_grads``, overwritten by the next call (copy to keep).
+        """
+        if self._cache is None:
+            raise RuntimeError("backward() called before loss(): compute the loss on a batch first")
+        mu, log_var, eps, std = self._cache
+        batch_size = mu.shape[0]
+        d_rec = self.dtype.type(1.0 / batch_size)  # dL/dr_i
+        d_kl = self.dtype.type(self.beta / batch_size)  # dL/dk_i
+
+        d_out = self.likelihood.backward(d_rec)  # (batch, input_dim)
+        d_z = self.decoder.backward(d_out)  # (batch, latent_dim)
+        d_mu, d_log_var = reparameterize_backward(d_z, eps, std)
+        kl_d_mu, kl_d_log_var = kl_standard_normal_backward(d_kl, mu, log_var)
+        d_h = np.concatenate([d_mu + kl_d_mu, d_log_var + kl_d_log_var], axis=1)  # (batch, 2 latent_dim)
+        self.encoder.backward(d_h, need_d_x=False)
+        return dict(self._grads)
