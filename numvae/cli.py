@@ -1,0 +1,314 @@
+"""The ``numvae`` command: ``train``, ``evaluate`` and ``sample``.
+
+Run ``numvae train`` with no arguments for the offline default: a VAE with a
+2-D latent space on the 5,000-image MNIST subset, in well under a minute,
+writing ``runs/mnist5k/model.npz``, ``history.csv`` and the figures.
+
+Every error (a bad argument, a missing or damaged file, unavailable data, a
+diverged run) is printed as one line on stderr, with exit status 1 (2 for a
+malformed command line), and no traceback.
+"""
+
+import argparse
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+
+DEFAULT_OUT = "runs/{dataset}"
+
+
+class CommandError(Exception):
+    """An error the command line reports as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (not usage + error) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _number(strict):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value) or value < 0 or (strict and value == 0):
+            raise argparse.ArgumentTypeError(
+                f"expected a {'positive' if strict else 'non-negative'} number, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def build_parser():
+    from .data import BINARIZE_METHODS, DATASETS
+    from .vae import HIDDEN_ACTIVATIONS, LIKELIHOODS
+
+    parser = _Parser(prog="numvae", description="A Variational Autoencoder in NumPy, for teaching.")
+    parser.add_argument("--version", action="version", version=f"numvae {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
+    commands.required = True
+
+    def data_options(p, default):
+        p.add_argument("--dataset", choices=DATASETS, default=default, help="default: %(default)s")
+        p.add_argument("--data-dir", help="directory holding the IDX files (mnist, fashion-mnist)")
+        p.add_argument("--download", action="store_true", help="download mnist/fashion-mnist if not found")
+
+    train = commands.add_parser("train", help="train a VAE and write model, history and figures")
+    data_options(train, "mnist5k")
+    train.add_argument("--epochs", type=_positive_int, default=30, help="total epochs (default: %(default)s)")
+    train.add_argument("--latent-dim", type=_positive_int, default=2, help="default: %(default)s")
+    train.add_argument("--hidden", type=_positive_int, nargs="+", default=[400], help="hidden sizes (default: 400)")
+    train.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu")
+    train.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
+    train.add_argument("--sigma", type=_number(strict=True), default=0.1, help="Gaussian σ (default: %(default)s)")
+    train.add_argument("--beta", type=_number(strict=False), default=1.0, help="KL weight (default: %(default)s)")
+    train.add_argument("--warmup-epochs", type=_number(strict=False), default=0.0, help="linear KL warm-up")
+    train.add_argument("--binarize", choices=BINARIZE_METHODS, default="none", help="default: %(default)s")
+    train.add_argument("--batch-size", type=_positive_int, default=100, help="default: %(default)s")
+    train.add_argument("--lr", type=_number(strict=True), default=1e-3, help="default: %(default)s")
+    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    train.add_argument("--seed", type=_non_negative_int, default=0)
+    train.add_argument("--out", help="output directory (default: runs/DATASET)")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/model.npz up to --epochs")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood")
+    evaluate.add_argument("checkpoint")
+    data_options(evaluate, None)
+    evaluate.add_argument("--iw-samples", type=_positive_int, default=100, help="K (default: %(default)s)")
+    evaluate.add_argument("--seed", type=_non_negative_int, default=0)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sample = commands.add_parser("sample", help="decode draws from the prior into a PNG grid")
+    sample.add_argument("checkpoint")
+    sample.add_argument("--n", type=_positive_int, default=64, help="default: %(default)s")
+    sample.add_argument("--seed", type=_non_negative_int, default=0)
+    sample.add_argument("--out", help="PNG path (default: next to the checkpoint)")
+    return parser
+
+
+# --------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------
+
+
+def _epoch_line(row, epochs):
+    return (
+        f"epoch {row['epoch']:>3}/{epochs}  "
+        f"train -ELBO {row['train_loss']:8.2f} (rec {row['train_reconstruction']:7.2f}, KL {row['train_kl']:6.2f})  "
+        f"test -ELBO {row['test_loss']:8.2f} (rec {row['test_reconstruction']:7.2f}, KL {row['test_kl']:6.2f})  "
+        f"beta {row['beta']:.2f}  {row['seconds']:.1f}s"
+    )
+
+
+def write_history_csv(history, path):
+    from .checkpoint import atomic_write
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(history)
+    writer.writerows(zip(*history.values()))
+    return atomic_write(path, lambda f: f.write(text.getvalue().encode()))
+
+
+def write_figures(model, history, dataset, out_dir, seed=0):
+    """The figures of a training run; returns the paths written."""
+    from . import plots
+
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    written = [plots.plot_loss_curves(history, out_dir / "loss_curves.png")]
+    x = dataset.x_test[:10]
+    written.append(plots.plot_reconstructions(x, model.reconstruct(x), out_dir / "reconstructions.png"))
+    written.append(
+        plots.plot_image_grid(model.sample(64, rng=rng), out_dir / "prior_samples.png", title="Samples from the prior")
+    )
+    if model.latent_dim == 2:
+        mu, _ = model.encode(dataset.x_test)
+        written.append(plots.plot_latent_scatter(mu, dataset.y_test, out_dir / "latent_scatter.png"))
+        written.append(plots.plot_manifold(model.decode, out_dir / "manifold.png"))
+    return written
+
+
+def cmd_train(args):
+    from .data import load_dataset
+    from .train import TrainConfig, Trainer
+    from .vae import VAE
+
+    out = Path(args.out or DEFAULT_OUT.format(dataset=args.dataset))
+    checkpoint = out / "model.npz"
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir, download=args.download, dtype=np.float32)
+    if args.resume:
+        trainer, _ = Trainer.resume(checkpoint, dataset.x_train, dataset.x_test, epochs=args.epochs)
+        if trainer.epoch >= args.epochs:
+            raise CommandError(f"--epochs: {checkpoint} already has {trainer.epoch} epochs, asked for {args.epochs}")
+        print(f"resuming {checkpoint} at epoch {trainer.epoch}")
+    else:
+        if checkpoint.exists():
+            raise CommandError(f"--out: {checkpoint} exists; pass --resume to continue it or another --out")
+        model = VAE(
+            input_dim=dataset.x_train.shape[1],
+            hidden_dims=args.hidden,
+            latent_dim=args.latent_dim,
+            likelihood=args.likelihood,
+            activation=args.activation,
+            beta=args.beta,
+            sigma=args.sigma if args.likelihood == "gaussian" else None,
+            dtype=np.float32,
+            seed=args.seed,
+        )
+        config = TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            warmup_epochs=args.warmup_epochs,
+            binarize=args.binarize,
+            seed=args.seed,
+        )
+        trainer = Trainer(model, dataset.x_train, dataset.x_test, config)
+    print(
+        f"training on {dataset.name}: {len(dataset.x_train)} train / {len(dataset.x_test)} test images, "
+        f"{trainer.model.flat_params.size:,} parameters"
+    )
+    start = time.perf_counter()
+    trainer.fit(
+        checkpoint_path=checkpoint,
+        checkpoint_extra={"dataset": dataset.name},
+        on_epoch=lambda t, row: print(_epoch_line(row, t.config.epochs), flush=True),
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    elapsed = time.perf_counter() - start
+    written = [checkpoint, write_history_csv(trainer.history, out / "history.csv")]
+    written += write_figures(trainer.model, trainer.history, dataset, out, seed=args.seed)
+    print(f"trained {trainer.epoch} epochs in {elapsed:.1f}s; wrote " + ", ".join(str(p) for p in written))
+
+
+# --------------------------------------------------------------------------
+# evaluate
+# --------------------------------------------------------------------------
+
+
+def cmd_evaluate(args):
+    from .checkpoint import load_checkpoint
+    from .data import load_dataset
+    from .evaluate import elbo_terms, importance_weighted_log_likelihood
+    from .train import test_targets
+
+    ckpt = load_checkpoint(args.checkpoint)
+    name = args.dataset or ckpt.extra.get("dataset", "mnist5k")
+    dataset = load_dataset(name, data_dir=args.data_dir, download=args.download, dtype=ckpt.model.dtype)
+    if dataset.x_test.shape[1] != ckpt.model.input_dim:
+        raise CommandError(
+            f"--dataset: {name} has {dataset.x_test.shape[1]} values per image, the model expects {ckpt.model.input_dim}"
+        )
+    x = test_targets(dataset.x_test, ckpt.train_config.get("binarize", "none"), ckpt.train_config.get("seed", 0))
+    model = ckpt.model
+    model.beta = 1.0  # report the ELBO itself, whatever β the model was trained with
+    terms = elbo_terms(model, x, np.random.default_rng([args.seed, 0]))
+    iw = importance_weighted_log_likelihood(model, x, args.iw_samples, np.random.default_rng([args.seed, 1]))
+    result = {
+        "checkpoint": str(args.checkpoint),
+        "dataset": name,
+        "n_test": int(len(x)),
+        "elbo": -terms["loss"],
+        "reconstruction": terms["reconstruction"],
+        "kl": terms["kl"],
+        "iw_samples": args.iw_samples,
+        "iw_log_likelihood": float(np.mean(iw)),
+        "iw_standard_error": float(np.std(iw, ddof=1) / np.sqrt(len(iw))) if len(iw) > 1 else float("nan"),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{name}: {result['n_test']} test images, nats per image")
+    print(f"  ELBO               {result['elbo']:9.2f}  (= -(reconstruction {terms['reconstruction']:.2f} + KL {terms['kl']:.2f}))")
+    print(
+        f"  log p(x), IW k={args.iw_samples:<4} {result['iw_log_likelihood']:9.2f}  "
+        f"(± {result['iw_standard_error']:.2f} standard error over images)"
+    )
+
+
+# --------------------------------------------------------------------------
+# sample
+# --------------------------------------------------------------------------
+
+
+def cmd_sample(args):
+    from .checkpoint import load_checkpoint
+    from .plots import plot_image_grid
+
+    ckpt = load_checkpoint(args.checkpoint)
+    out = Path(args.out) if args.out else Path(args.checkpoint).with_name(f"samples_seed{args.seed}.png")
+    if out.suffix.lower() != ".png":
+        raise CommandError(f"--out: expected a path ending in .png, got {str(out)!r}")
+    images = ckpt.model.sample(args.n, rng=np.random.default_rng(args.seed))
+    print(plot_image_grid(images, out, title=f"{args.n} samples from the prior (seed {args.seed})"))
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample}
+
+
+def main(argv=None):
+    """Entry point of ``numvae`` and ``python -m numvae``; returns the exit status."""
+    from .checkpoint import CheckpointError
+    from .data import DataUnavailableError
+    from .idx import IDXFormatError
+    from .train import TrainingDiverged
+
+    args = build_parser().parse_args(argv)
+    expected = (
+        CommandError,
+        CheckpointError,
+        DataUnavailableError,
+        IDXFormatError,
+        TrainingDiverged,
+        ValueError,
+        ImportError,
+        OSError,
+    )
+    try:
+        COMMANDS[args.command](args)
+    except expected as exc:
+        message = " ".join(str(exc).split())  # one line, whatever the message held
+        print(f"numvae {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"numvae {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""The training loop: shuffled minibatches, Adam or SGD, KL warm-up, history.
+
+One step is the three lines every lecture shows::
+
+    terms = model.loss(x_batch)      # forward: caches what backward needs
+    grads = model.backward()         # hand-written backprop
+    optimizer.step(grads)            # in-place update
+
+``Trainer`` adds what a real run needs around them: an epoch loop over a
+shuffled copy of the data (its own ``np.random.Generator``), an optional
+binarization per epoch, a linear KL warm-up, the test loss after every epoch,
+a stop with a clear message when the loss stops being finite, checkpoints
+after every epoch, and resuming from one. The same seed, data and settings
+give bit-identical parameters and history; so does a run that was stopped
+and resumed from a checkpoint.
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import checks
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import BINARIZE_METHODS, binarize
+from .evaluate import elbo_terms
+from .optim import SGD, Adam
+
+OPTIMIZERS = ("adam", "sgd")
+HISTORY_KEYS = (
+    "epoch",
+    "beta",
+    "train_loss",
+    "train_reconstruction",
+    "train_kl",
+    "test_loss",
+    "test_reconstruction",
+    "test_kl",
+)
+"""Columns of ``Trainer.history``. Wall-clock time is left out on purpose: the
+history of a run is reproducible bit for bit, and timings are not."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message says where and what to try."""
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a training run.
+
+    Attributes
+    ----------
+    epochs : int
+        Passes over the training set.
+    batch_size : int
+        Examples per step (the last batch of an epoch may be smaller).
+    lr : float
+        Learning rate.
+    optimizer : {"adam", "sgd"}
+        Adam (β₁=0.9, β₂=0.999), or SGD with momentum 0.9.
+    warmup_epochs : float
+        The KL weight grows linearly from 0 to the model's β over this many
+        epochs (0: no warm-up). Helps avoid posterior collapse.
+    binarize : {"none", "threshold", "dynamic"}
+        Grey levels as they are, x > 0.5, or a fresh Bernoulli draw each epoch.
+    seed : int
+        Seeds the trainer's Generator (shuffling, dynamic binarization).
+    """
+
+    epochs: int = 10
+    batch_size: int = 100
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    warmup_epochs: float = 0.0
+    binarize: str = "none"
+    seed: int = 0
+
+    def __post_init__(self):
+        checks.positive_int("epochs", self.epochs)
+        checks.positive_int("batch_size", self.batch_size)
+        checks.real("lr", self.lr, minimum=0, strict=True)
+        checks.choice("optimizer", self.optimizer, OPTIMIZERS)
+        checks.real("warmup_epochs", self.warmup_epochs, minimum=0)
+        checks.choice("binarize", self.binarize, BINARIZE_METHODS)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed: expected a non-negative integer, got {self.seed!r}")
+
+
+def test_targets(x_test, method, seed):
+    """The fixed test set a run is evaluated on, binarized like its training data.
+
+    "none": the grey levels; "threshold": x > 0.5; "dynamic": one Bernoulli
+    draw from a Generator seeded by ``seed``, the same at every epoch and in
+    ``numvae evaluate``, so test losses compare fairly.
+    """
+    return binarize(x_test, method, rng=np.random.default_rng([seed, 2]))
+
+
+class Trainer:
+    """Trains a VAE on arrays of examples.
+
+    Parameters
+    ----------
+    model : VAE
+    x_train : array, shape (n_train, input_dim), values in [0, 1] for Bernoulli
+    x_test : array, shape (n_test, input_dim), optional
+        Evaluated after every epoch (the same noise every epoch, from a
+        Generator seeded by ``config.seed``, so epochs compare fairly).
+    config : TrainConfig
+    """
+
+    def __init__(self, model, x_train, x_test=None, config=None):
+        self.model = model
+        self.config = config or TrainConfig()
+        self.x_train = checks.batch("x_train", x_train, model.input_dim, model.dtype)
+        self.x_test = None if x_test is None else checks.batch("x_test", x_test, model.input_dim, model.dtype)
+        self._x_test_targets = None  # x_test binarized once, on first use
+        self.beta = model.beta  # the target β; model.beta follows the warm-up
+        self.rng = np.random.default_rng(self.config.seed)
+        # Adam's update is element-wise, so it can run on the flat buffer of
+        # all parameters at once: the same numbers, far fewer array calls.
+        params = {"all": model.flat_params}
+        self._grads = {"all": model.flat_grads}
+        if self.config.optimizer == "adam":
+            self.optimizer = Adam(params, lr=self.config.lr)
+        else:
+            self.optimizer = SGD(params, lr=self.config.lr, momentum=0.9)
+        self.epoch = 0
+        self.history = {key: [] for key in HISTORY_KEYS}
+
+    # -- one epoch ------------------------------------------------------
+
+    def _warmup_factor(self, step_in_epoch, steps_per_epoch):
+        if self.config.warmup_epochs == 0:
+            return 1.0
+        progress = self.epoch + step_in_epoch / steps_per_epoch
+        return min(1.0, progress / self.config.warmup_epochs)
+
+    def train_epoch(self, progress=False):
+        """One pass over shuffled training data; returns mean loss terms (dict)."""
+        n = len(self.x_train)
+        batch_size = self.config.batch_size
+        steps = math.ceil(n / batch_size)
+        x_epoch = binarize(self.x_train, self.config.binarize, rng=self.rng)
+        order = self.rng.permutation(n)
+        rec_sum = kl_sum = 0.0
+        bar = _progress_bar(steps, f"epoch {self.epoch + 1}", enabled=progress)
+        for step in range(steps):
+            batch = x_epoch[order[step * batch_size : (step + 1) * batch_size]]
+            self.model.beta = self.beta * self._warmup_factor(step, steps)
+            terms = self.model.loss(batch)
+            if not math.isfinite(terms.loss):
+                raise TrainingDiverged(
+                    f"loss became {terms.loss} at epoch {self.epoch + 1}, step {step + 1} "
+                    f"(lr={self.config.lr:g}): try a smaller --lr, a KL warm-up, or check the data"
+                )
+            self.model.backward()  # fills model.flat_grads, which _grads wraps
+            self.optimizer.step(self._grads)
+            rec_sum += terms.reconstruction * len(batch)
+            kl_sum += terms.kl * len(batch)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{terms.loss:.2f}", refresh=False)
+        if bar is not None:
+            bar.close()
+        rec, kl = rec_sum / n, kl_sum / n
+        return {"loss": rec + self.beta * kl, "reconstruction": rec, "kl": kl}
+
+    def evaluate_test(self):
+        """Mean test loss terms (with the target β), or NaNs without test data."""
+        if self.x_test is None:
+            return {"loss": math.nan, "reconstruction": math.nan, "kl": math.nan}
+        if self._x_test_targets is None:
+            self._x_test_targets = test_targets(self.x_test, self.config.binarize, self.config.seed)
+        beta, self.model.beta = self.model.beta, self.beta
+        try:
+            return elbo_terms(self.model, self._x_test_targets, np.random.default_rng([self.config.seed, 1]))
+        finally:
+            self.model.beta = beta
+
+    # -- the loop ---------------------------------------------------------
+
+    def fit(self, epochs=None, checkpoint_path=None, on_epoch=None, progress=False, checkpoint_extra=None):
+        """Train until ``epochs`` epochs in total (default ``config.epochs``) are done.
+
+        After every epoch: evaluate the test set, append to ``history``, save
+        ``checkpoint_path`` (if given) and call ``on_epoch(trainer, row)``,
+        where ``row`` is the epoch's history entry plus its ``"seconds"``.
+        Returns ``history``.
+        """
+        epochs = self.config.epochs if epochs is None else checks.positive_int("epochs", epochs)
+        while self.epoch < epochs:
+            start = time.perf_counter()
+            train = self.train_epoch(progress=progress)
+            self.epoch += 1
+            self.model.beta = self.beta * self._warmup_factor(0, 1)
+            test = self.evaluate_test()
+            row = {
+                "epoch": self.epoch,
+                "beta": self.model.beta,
+                **{f"train_{k}": v for k, v in train.items()},
+                **{f"test_{k}": v for k, v in test.items()},
+                "seconds": time.perf_counter() - start,
+            }
+            for key in HISTORY_KEYS:
+                self.history[key].append(row[key])
+            if checkpoint_path is not None:
+                self.save(checkpoint_path, extra=checkpoint_extra)
+            if on_epoch is not None:
+                on_epoch(self, row)
+        self.model.beta = self.beta
+        return self.history
+
+    # -- checkpoints --------------------------------------------------------
+
+    def save(self, path, extra=None):
+        """Checkpoint the model, optimizer, history, RNG states and epoch."""
+        beta, self.model.beta = self.model.beta, self.beta  # store the target β
+        try:
+            return save_checkpoint(
+                path,
+                self.model,
+                epoch=self.epoch,
+                history=self.history,
+                train_config=asdict(self.config),
+                optimizer_state=self.optimizer.state_dict(),
+                rng_states={
+                    "trainer": self.rng.bit_generator.state,
+                    "model": self.model.rng.bit_generator.state,
+                },
+                extra=extra,
+            )
+        finally:
+            self.model.beta = beta
+
+    @classmethod
+    def resume(cls, path, x_train, x_test=None, **overrides):
+        """Rebuild a trainer from a checkpoint, ready to continue with ``fit``.
+
+        ``overrides`` replace fields of the saved ``TrainConfig`` (typically
+        ``epochs``, to train further). Returns ``(trainer, checkpoint)``.
+        """
+        ckpt = load_checkpoint(path)
+        if set(ckpt.rng_states) != {"trainer", "model"} or not ckpt.train_config:
+            raise CheckpointError(f"{path}: holds a model but no training state to resume from")
+        config = TrainConfig(**{**ckpt.train_config, **overrides})
+        trainer = cls(ckpt.model, x_train, x_test, config)
+        trainer.optimizer.load_state_dict(ckpt.optimizer_state)
+        trainer.rng.bit_generator.state = ckpt.rng_states["trainer"]
+        trainer.model.rng.bit_generator.state = ckpt.rng_states["model"]
+        trainer.epoch = ckpt.epoch
+        trainer.history = {key: list(ckpt.history.get(key, [])) for key in HISTORY_KEYS}
+        return trainer, ckpt
+
+
+def _progress_bar(total, description, enabled):
+    """A tqdm bar if asked for and tqdm is installed (the ``data`` extra), else None."""
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=description, leave=False, unit="batch")
