@@ -1,0 +1,113 @@
+"""Tests of numvae.checkpoint: round trip, atomic writes, clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from numvae import VAE
+from numvae import checkpoint as ckpt_module
+from numvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from numvae.optim import Adam
+
+
+def _model(**kwargs):
+    return VAE(input_dim=6, hidden_dims=(5,), latent_dim=2, seed=2, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"likelihood": "gaussian", "sigma": 0.3, "learn_sigma": True, "dtype": np.float32, "beta": 2.5}],
+)
+def test_round_trip_keeps_everything(tmp_path, kwargs):
+    model = _model(**kwargs)
+    model.flat_params[...] = np.random.default_rng(0).normal(size=model.flat_params.size)
+    optimizer = Adam(model.parameters())
+    x = np.random.default_rng(1).uniform(size=(4, 6))
+    model.loss(x)
+    optimizer.step(model.backward())
+    history = {"epoch": [1], "test_loss": [float("nan")]}
+    rng_states = {"model": model.rng.bit_generator.state}
+    path = save_checkpoint(tmp_path / "m.npz", model, epoch=1, history=history,
+                           optimizer_state=optimizer.state_dict(), rng_states=rng_states, extra={"dataset": "x"})
+    loaded = load_checkpoint(path)
+    assert loaded.model.config() == model.config()
+    for name, p in model.parameters().items():
+        assert np.array_equal(loaded.model.parameters()[name], p), name
+        assert loaded.model.parameters()[name].dtype == p.dtype
+    state = optimizer.state_dict()
+    assert loaded.optimizer_state.keys() == state.keys()
+    for key in state:
+        assert np.array_equal(loaded.optimizer_state[key], state[key]), key
+    assert loaded.epoch == 1 and loaded.extra == {"dataset": "x"}
+    assert loaded.history["epoch"] == [1] and np.isnan(loaded.history["test_loss"][0])
+    assert loaded.rng_states == json.loads(json.dumps(rng_states))
+
+
+def _assert_one_line_naming(path, exc_info):
+    message = str(exc_info.value)
+    assert str(path) in message and "\n" not in message, message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint file") as exc_info:
+        load_checkpoint(tmp_path / "nope.npz")
+    _assert_one_line_naming(tmp_path / "nope.npz", exc_info)
+
+
+def test_truncated_file(tmp_path):
+    path = save_checkpoint(tmp_path / "m.npz", _model())
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated or foreign") as exc_info:
+        load_checkpoint(path)
+    _assert_one_line_naming(path, exc_info)
+
+
+def test_text_file(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("hello")
+    with pytest.raises(CheckpointError) as exc_info:
+        load_checkpoint(path)
+    _assert_one_line_naming(path, exc_info)
+
+
+def test_foreign_npz(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.zeros(3))
+    with pytest.raises(CheckpointError, match="not a numvae checkpoint") as exc_info:
+        load_checkpoint(path)
+    _assert_one_line_naming(path, exc_info)
+
+
+def test_other_format_version(tmp_path, monkeypatch):
+    monkeypatch.setattr(ckpt_module, "FORMAT_VERSION", 99)
+    path = save_checkpoint(tmp_path / "m.npz", _model())
+    monkeypatch.undo()
+    with pytest.raises(CheckpointError, match="format version 99, this numvae reads 1") as exc_info:
+        load_checkpoint(path)
+    _assert_one_line_naming(path, exc_info)
+
+
+def test_parameter_of_the_wrong_shape(tmp_path):
+    path = save_checkpoint(tmp_path / "m.npz", _model())
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["param/decoder.0.W"] = np.zeros((3, 3))
+    np.savez(path, **arrays)
+    with pytest.raises(CheckpointError, match=r"decoder.0.W: expected shape \(2, 5\), got shape \(3, 3\)"):
+        load_checkpoint(path)
+
+
+def test_failed_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "m.npz", _model())
+    before = path.read_bytes()
+
+    def broken_savez(f, **arrays):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, VAE(input_dim=6, hidden_dims=(5,), latent_dim=2, seed=9))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
