@@ -1,0 +1,49 @@
+"""Writing files so that nothing the user had is lost: temporary name, then rename.
+
+Every file numvae writes (checkpoints, figures, CSV histories, IDX files,
+downloads) goes through :func:`atomic_write`: the bytes go to a hidden
+temporary file in the destination directory, reach the disk, and only then
+take the final name with ``os.replace`` — an atomic rename on POSIX and
+Windows. A reader sees either the old file or the complete new one; a failure
+(an exception, a full disk, Ctrl-C) removes the temporary and leaves the old
+file as it was.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def atomic_write(path, write):
+    """Call ``write(binary_file)`` on a temporary file, then move it to ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The destination; its parent directories are created if missing.
+    write : callable
+        Receives the open binary file; may raise to abandon the write (the
+        temporary is then removed and the exception propagates).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    # Mode 0o666 lets the umask decide, as for any new file
+    # (tempfile.mkstemp would force owner-only 0o600).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes must reach the disk before the new name does
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

