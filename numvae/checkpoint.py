@@ -15,14 +15,13 @@ one-line message that names the file.
 """
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write
 from .vae import VAE
 
 FORMAT = "numvae-checkpoint"
@@ -44,27 +43,6 @@ class Checkpoint:
     optimizer_state: dict = field(default_factory=dict)
     rng_states: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-
-
-def atomic_write(path, write):
-    """Call ``write(file_object)`` on a temporary file, then move it to ``path``.
-
-    The temporary lives in the destination directory (so ``os.replace`` is an
-    atomic rename) and is removed if ``write`` fails.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
 
 
 def save_checkpoint(

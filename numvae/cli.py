@@ -133,7 +133,7 @@ def _epoch_line(row, epochs):
 
 
 def write_history_csv(history, path):
-    from .checkpoint import atomic_write
+    from .files import atomic_write
 
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")

@@ -16,8 +16,6 @@ fig. 4: decode latent points at quantiles of the N(0, I) prior, so that each cel
 grid covers the same prior mass.
 """
 
-import os
-import secrets
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from numvae import checks
+from numvae.files import atomic_write
 
 DPI = 120
 TITLE_SIZE, LABEL_SIZE, TICK_SIZE = 15, 13, 11
@@ -56,22 +55,8 @@ def _png_path(path):
 
 
 def _save(fig, path):
-    """Render ``fig`` into a temporary file next to ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    # Mode 0o666 lets the umask decide, as for any new file (tempfile would force 0o600).
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            FigureCanvasAgg(fig).print_png(f)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes must reach the disk before the new name does
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Render ``fig`` as PNG into ``path`` (atomically, see ``numvae.files``)."""
+    return atomic_write(path, FigureCanvasAgg(fig).print_png)
 
 
 def _new_axes(width, height, **subplots):
