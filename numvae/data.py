@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numvae import checks
+
 from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, download_files, read_idx
 
 __all__ = [
@@ -155,10 +157,10 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
         A file is malformed.
     """
     if name not in DATASETS:
-        raise ValueError(f"name must be one of {', '.join(DATASETS)}; got {name!r}")
+        checks.choice("name", name, DATASETS)
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise ValueError(f"dtype must be a floating dtype such as float32; got {dtype}")
+        raise ValueError(f"dtype: expected a floating dtype such as float32, got {dtype}")
     if name == "mnist5k":
         return _load_mnist5k(dtype)
 
@@ -226,14 +228,14 @@ def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = No
     np.ndarray, same shape and dtype as `x`
     """
     if method not in BINARIZE_METHODS:
-        raise ValueError(f"method must be one of {', '.join(BINARIZE_METHODS)}; got {method!r}")
+        checks.choice("method", method, BINARIZE_METHODS)
     if method == "none":
         return x
     x = np.asarray(x)
     if method == "threshold":
         return (x > threshold).astype(x.dtype)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: method 'dynamic' needs a np.random.Generator; got {rng!r}")
+        raise ValueError(f"rng: expected a np.random.Generator for method 'dynamic', got {rng!r}")
     # P(u < x) = x for u ~ Uniform[0, 1).
     return (rng.random(x.shape) < x).astype(x.dtype)
 

@@ -277,7 +277,7 @@ def test_not_found_lists_directories_and_remedies(tmp_path, isolated_env, monkey
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"name": "cifar10"}, ["name", "mnist5k, mnist, fashion-mnist", "'cifar10'"]),
+    ({"name": "cifar10"}, ["name", "'mnist5k', 'mnist', 'fashion-mnist'", "'cifar10'"]),
     ({"name": "mnist", "dtype": np.int32}, ["dtype", "int32"]),
 ])
 def test_bad_arguments(kwargs, words):
@@ -524,7 +524,7 @@ def test_binarize_dynamic_reproducible_with_seed():
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"method": "otsu"}, ["method", "none, threshold, dynamic", "'otsu'"]),
+    ({"method": "otsu"}, ["method", "'none', 'threshold', 'dynamic'", "'otsu'"]),
     ({"method": "dynamic"}, ["rng", "Generator"]),
     ({"method": "dynamic", "rng": np.random.RandomState(0)}, ["rng", "Generator"]),
 ])
