@@ -81,6 +81,9 @@ def kl_standard_normal(mu, log_var):
 
     It is zero exactly when mu = 0 and log_var = 0, and positive otherwise
     (each term :math:`\sigma^2 - \log\sigma^2 - 1 \ge 0`, as :math:`e^t \ge 1 + t`).
+    For log_var near 0, ``exp(t) - 1 - t`` would subtract nearly equal numbers
+    and could even come out negative; ``expm1(t) - t`` computes
+    :math:`e^t - 1` accurately and stays ≥ 0 in floating point too.
 
     Parameters
     ----------
@@ -90,7 +93,7 @@ def kl_standard_normal(mu, log_var):
     -------
     kl : ndarray, shape (batch,), in nats.
     """
-    return 0.5 * np.sum(mu * mu + np.exp(log_var) - log_var - 1, axis=-1)
+    return 0.5 * np.sum(mu * mu + (np.expm1(log_var) - log_var), axis=-1)
 
 
 def kl_standard_normal_backward(d_kl, mu, log_var):
@@ -111,7 +114,7 @@ def kl_standard_normal_backward(d_kl, mu, log_var):
     d_mu, d_log_var : ndarray, shape (batch, latent_dim)
     """
     d_kl = np.reshape(d_kl, (-1, 1)) if np.ndim(d_kl) else d_kl
-    return d_kl * mu, d_kl * 0.5 * (np.exp(log_var) - 1)
+    return d_kl * mu, d_kl * 0.5 * np.expm1(log_var)
 
 
 # --------------------------------------------------------------------------

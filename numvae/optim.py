@@ -121,7 +121,10 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), epsilon=1e-8):
         super().__init__(params, lr)
-        self.beta1, self.beta2 = (checks.real("betas", b, minimum=0) for b in betas)
+        try:
+            self.beta1, self.beta2 = (checks.real("betas", b, minimum=0) for b in betas)
+        except (TypeError, ValueError):
+            raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}") from None
         if self.beta1 >= 1 or self.beta2 >= 1:
             raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
         self.epsilon = checks.real("epsilon", epsilon, minimum=0, strict=True)
