@@ -188,7 +188,7 @@ def plot_loss_curves(history, path):
 # --------------------------------------------------------------------------
 
 
-def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28, 28)):
+def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28, 28), title=None):
     """Show the first ``n`` originals in the top row and their reconstructions below.
 
     Parameters
@@ -200,6 +200,8 @@ def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28
     n : int
         How many pairs to show (all ``n_images`` if there are fewer).
     image_shape : (height, width) of one image
+    title : str, optional
+        Defaults to "First n images and their reconstructions".
 
     Returns
     -------
@@ -222,7 +224,7 @@ def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28
     ax.set_yticks([(height - 1) / 2, height + gap + (height - 1) / 2],
                   ["original", "reconstruction"])
     ax.tick_params(length=0, labelsize=LABEL_SIZE)
-    ax.set_title(f"First {n} images and their reconstructions", fontsize=TITLE_SIZE)
+    ax.set_title(title or f"First {n} images and their reconstructions", fontsize=TITLE_SIZE)
     return _save(fig, path)
 
 
