@@ -1,0 +1,424 @@
+"""
+======================================
+1. The chain rule, by hand and checked
+======================================
+
+A VAE is trained by gradient descent, and numvae computes every gradient with
+a backward pass written by hand. This first lecture builds that skill from the
+bottom: the derivative of each activation, the backward pass of a Dense layer,
+and the one test that makes hand-written gradients trustworthy, a comparison
+with central finite differences. It ends with the whole VAE checked at once,
+and with why that check must run in float64.
+"""
+
+# %% [markdown]
+# ## Setup
+#
+# Figures go to ``figures/`` next to the ``tutorials/`` folder, or to
+# ``$NUMVAE_FIGURES_DIR``. ``NUMVAE_FAST=1`` shrinks the work so that the test
+# suite can run this lecture in a few seconds. All randomness comes from one
+# local ``Generator``: nothing seeds NumPy's global state.
+
+# %%
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import numvae
+from numvae import activations
+from numvae.gradcheck import check_gradients, compare, numerical_gradient
+from numvae.layers import MLP, Dense
+
+FAST = os.environ.get("NUMVAE_FAST") == "1"
+try:
+    REPO_ROOT = Path(__file__).resolve().parent.parent
+except NameError:  # a notebook has no __file__; it runs from tutorials/
+    REPO_ROOT = Path.cwd().parent
+FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", REPO_ROOT / "figures"))
+FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+
+rng = np.random.default_rng(2013)
+H = 1e-5  # the step of every central difference below, numvae's default
+
+
+def save(fig, name):
+    """Write ``fig`` to FIGURES_DIR/name; show it inline when run as a notebook."""
+    path = FIGURES_DIR / name
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")
+    if "ipykernel" in sys.modules:
+        from IPython.display import Image, display
+
+        display(Image(filename=str(path)))
+
+
+# %% [markdown]
+# ## 1. The chain rule in three lines
+#
+# Take one neuron, $y = \mathrm{softplus}(w x + b)$. Name the intermediate
+# value $a = w x + b$. Each step has a *local* derivative:
+#
+# $$\frac{\partial y}{\partial a} = \sigma(a), \qquad
+#   \frac{\partial a}{\partial w} = x, \qquad
+#   \frac{\partial a}{\partial b} = 1,$$
+#
+# and the chain rule multiplies them along the path from the output back to
+# each input: $\partial y / \partial w = \sigma(a)\, x$. A backward pass is
+# nothing more than this product, computed from the output backwards, reusing
+# what the forward pass stored. We check it against the *definition* of the
+# derivative, a difference quotient with a small step $h$.
+
+# %%
+w, b, x = 0.7, -0.3, 2.0
+a = w * x + b
+y = activations.softplus(np.array(a))
+d_a = activations.softplus_backward(1.0, np.array(a), y)  # dy/da = sigmoid(a)
+d_w, d_b = d_a * x, d_a * 1.0
+
+y_plus = activations.softplus(np.array((w + H) * x + b))
+y_minus = activations.softplus(np.array((w - H) * x + b))
+numeric_d_w = (y_plus - y_minus) / (2 * H)
+print(f"y = {float(y):.6f}")
+print(f"dy/dw by the chain rule: {float(d_w):.10f}")
+print(f"dy/dw by differences:    {float(numeric_d_w):.10f}")
+print(f"dy/db by the chain rule: {float(d_b):.10f}")
+
+# %% [markdown]
+# The two values of $\partial y/\partial w$ agree to about ten digits. That
+# agreement, repeated for every parameter of a network, is all a gradient
+# check is.
+#
+# ## 2. Activations and their derivatives
+#
+# ``numvae.activations`` defines each function ``f`` and, right under it,
+# ``f_backward(d_y, x, y)``, which returns ``d_y * f'(x)``. Passing
+# ``d_y = 1`` therefore returns $f'(x)$ itself. The backward functions receive
+# the forward's input *and* output, because some derivatives are cheapest in
+# the output: $\tanh' = 1 - y^2$ and $\sigma' = y(1 - y)$.
+#
+# We plot every function and its derivative, and mark a few central
+# differences on the derivative curves as an independent check.
+
+# %%
+names = ["relu", "leaky_relu", "tanh", "sigmoid", "softplus"]
+x_grid = np.linspace(-4, 4, 801)
+x_dots = np.linspace(-3.6, 3.6, 10)  # an even count misses the ReLU kink at 0
+
+fig = Figure(figsize=(15, 5.6), layout="constrained")
+axes = fig.subplots(2, len(names), sharex=True)
+for column, name in enumerate(names):
+    forward, backward = activations.ACTIVATIONS[name]
+    y_grid = forward(x_grid)
+    slope = backward(np.ones_like(x_grid), x_grid, y_grid)  # f'(x), since d_y = 1
+    numeric = (forward(x_dots + H) - forward(x_dots - H)) / (2 * H)
+
+    axes[0, column].plot(x_grid, y_grid, color="C0", lw=2)
+    axes[0, column].set_title(name, fontsize=14)
+    axes[1, column].plot(x_grid, slope, color="C1", lw=2, label="f_backward")
+    axes[1, column].plot(x_dots, numeric, "o", color="k", ms=4, label="central difference")
+    for ax in axes[:, column]:
+        ax.axhline(0, color="0.7", lw=0.8)
+        ax.axvline(0, color="0.7", lw=0.8)
+        ax.grid(alpha=0.3)
+    axes[1, column].set_xlabel("x", fontsize=12)
+axes[0, 0].set_ylabel("f(x)", fontsize=12)
+axes[1, 0].set_ylabel("f'(x)", fontsize=12)
+axes[1, 0].legend(fontsize=9, loc="upper left")
+save(fig, "01_activations.png")
+
+# %% [markdown]
+# Top row: the functions; bottom row: their derivatives as ``f_backward``
+# computes them (orange), with central differences as black dots lying on the
+# curves. Three things to see:
+#
+# * ReLU's derivative is a step: 0 for negative inputs (a "dead" unit passes
+#   no gradient back), 1 for positive ones. Leaky ReLU keeps a slope of 0.01
+#   on the left, too small to see at this scale, so that no unit dies
+#   completely.
+# * tanh and sigmoid saturate: their derivatives vanish for $|x| \gtrsim 3$,
+#   and sigmoid's never exceeds $1/4$. Gradients that pass through many
+#   saturated units shrink.
+# * softplus is a smooth ReLU, and its derivative is exactly the sigmoid.
+#
+# ### Stable formulas
+#
+# Written naively, $\sigma(x) = 1/(1 + e^{-x})$ overflows for very negative
+# $x$ and $\log(1 + e^x)$ for large $x$. numvae only ever exponentiates
+# $-|x|$, so neither can happen.
+
+# %%
+extreme = np.array([-1000.0, -20.0, 0.0, 20.0, 1000.0])
+with np.errstate(over="ignore"):  # the naive formulas are *meant* to overflow here
+    naive_sigmoid = 1 / (1 + np.exp(-extreme))
+    naive_softplus = np.log(1 + np.exp(extreme))
+print("x               ", extreme)
+print("naive softplus  ", naive_softplus)
+print("stable softplus ", activations.softplus(extreme))
+print("naive sigmoid   ", naive_sigmoid)
+print("stable sigmoid  ", activations.sigmoid(extreme))
+
+# %% [markdown]
+# The naive softplus returns ``inf`` at $x = 1000$, where the answer is
+# simply 1000; the stable one is exact everywhere. (The naive sigmoid happens
+# to survive, because $1/\infty = 0$, but only after an overflow warning.)
+#
+# ## 3. A Dense layer: forward and backward
+#
+# A Dense layer maps a batch ``x`` of shape (batch, fan_in) to
+# $y = xW + b$ of shape (batch, fan_out). Given the upstream gradient
+# $\bar y = \partial L / \partial y$, the chain rule, applied entry by entry
+# and collected into matrix products, gives
+#
+# $$\bar W = x^\top \bar y, \qquad \bar b = \textstyle\sum_{\text{batch}} \bar y, \qquad
+#   \bar x = \bar y\, W^\top .$$
+#
+# A quick way to remember them: each gradient has the shape of the thing it is
+# the gradient of, and there is only one way to multiply the available arrays
+# to get that shape.
+#
+# To test the layer we need a scalar loss. $L = \sum_{ij} y_{ij} r_{ij}$ with a
+# fixed random $r$ has $\partial L / \partial y = r$, so every entry of the
+# upstream gradient is different and no mistake can hide behind a symmetry.
+
+# %%
+batch_size, fan_in, fan_out = 4, 3, 2
+layer = Dense(fan_in, fan_out, rng)  # float64 by default: right for checks
+x_small = rng.standard_normal((batch_size, fan_in))  # (batch, fan_in)
+r = rng.standard_normal((batch_size, fan_out))  # (batch, fan_out), the upstream gradient
+
+
+def dense_loss():
+    return float(np.sum(layer.forward(x_small) * r))
+
+
+dense_loss()  # forward: fills layer.cache with x, which backward needs
+d_x = layer.backward(r)
+print("shapes: W", layer.params["W"].shape, " grad W", layer.grads["W"].shape,
+      " b", layer.params["b"].shape, " grad b", layer.grads["b"].shape, " d_x", d_x.shape)
+
+# The checker perturbs each parameter in place and calls dense_loss again, which
+# overwrites the cache; copy the analytic gradients first.
+analytic = {name: g.copy() for name, g in layer.grads.items()}
+report = check_gradients(dense_loss, layer.params, analytic)
+print(report)
+
+# The input is not a parameter, but its gradient is what flows to the layer below.
+print(compare("x", d_x, numerical_gradient(dense_loss, x_small)))
+
+# %% [markdown]
+# Each line reads: the parameter, the **relative error**
+# $\max_i |a_i - n_i| \,/\, \max(\max_i |a_i|, \max_i |n_i|)$ between the
+# analytic gradient $a$ and the numerical one $n$, where the two differ most,
+# and both values there. A correct backward pass in float64 gives errors
+# between $10^{-12}$ and $10^{-10}$; a wrong one (a missing transpose, a forgotten sum over the
+# batch) gives errors of order 1. There is no middle ground to argue about.
+#
+# ## 4. A whole network, then the whole VAE
+#
+# An ``MLP`` chains Dense and activation layers; its backward runs the
+# layers' backward passes in reverse order. The check does not care how deep
+# the network is: it treats the loss as a black box of its parameters.
+
+# %%
+mlp = MLP((5, 8, 8, 3), "tanh", rng)
+x_mlp = rng.standard_normal((6, 5))  # (batch, 5)
+r_mlp = rng.standard_normal((6, 3))  # (batch, 3)
+mlp_params = {f"{name}.{key}": value
+              for name, dense in mlp.named_modules("mlp") for key, value in dense.params.items()}
+
+
+def mlp_loss():
+    return float(np.sum(mlp.forward(x_mlp) * r_mlp))
+
+
+mlp_loss()
+mlp.backward(r_mlp, need_d_x=False)
+mlp_analytic = {f"{name}.{key}": dense.grads[key].copy()
+                for name, dense in mlp.named_modules("mlp") for key in dense.grads}
+print(check_gradients(mlp_loss, mlp_params, mlp_analytic).assert_close(1e-6))
+
+# %% [markdown]
+# Now the real thing. ``numvae.check_model`` draws the reparameterization
+# noise ``eps`` once and replays it for every evaluation, so that the VAE's
+# loss becomes a deterministic function of its parameters (the next lecture
+# explains that noise). A tiny VAE keeps the number of loss evaluations, two
+# per parameter, small.
+
+# %%
+vae64 = numvae.VAE(input_dim=8, hidden_dims=(6,), latent_dim=3, dtype=np.float64, seed=1)
+x_vae = rng.uniform(0, 1, size=(5, 8))  # (batch, input_dim): Bernoulli data lies in [0, 1]
+eps_vae = rng.standard_normal((5, 3))  # (batch, latent_dim), replayed by every check below
+report64 = numvae.check_model(vae64, x_vae, eps=eps_vae, h=H)
+print(report64)
+print("worst:", report64.worst.name, f"{report64.worst.relative_error:.1e}")
+
+# %% [markdown]
+# Every parameter of encoder and decoder, including the path through the
+# sampler and the KL term, agrees with central differences to about
+# $10^{-9}$ or better (the worst is printed last). This is the proof the rest of the course relies on.
+#
+# ## 5. Why the check runs in float64
+#
+# Training uses float32 (half the memory, faster matrix products), so why not
+# check in float32 too? Because of how a central difference fails. Its error
+# has two parts:
+#
+# * **truncation**: the Taylor terms the formula ignores,
+#   $\approx \frac{h^2}{6} |f'''|$, which shrinks as $h$ shrinks;
+# * **round-off**: $f$ is computed with a relative error of about machine
+#   epsilon $\epsilon$, so each of $f(\theta \pm h)$ is off by
+#   $\approx \epsilon |f|$, and dividing their difference by $2h$ amplifies
+#   that to $\approx \epsilon |f| / h$, which *grows* as $h$ shrinks.
+#
+# With $\epsilon = 2.2 \times 10^{-16}$ (float64) there is a wide range of $h$
+# where both are tiny. With $\epsilon = 1.2 \times 10^{-7}$ (float32) the two
+# lines cross high up, at a large $h$. We measure it on a smooth function,
+# $f(\theta) = \sum_j \mathrm{softplus}(\theta\, c_j)$
+# for a fixed vector $c$, whose derivative
+# $f'(\theta) = \sum_j c_j\, \sigma(\theta c_j)$ is known exactly.
+
+# %%
+c = rng.uniform(0.5, 2.0, size=50)  # fixed coefficients; f is about 50 in size
+theta = 0.8
+exact = float(np.sum(c * activations.sigmoid(theta * c)))
+f_size = float(np.sum(activations.softplus(theta * c)))
+steps = np.logspace(-12, -0.5, 47 if not FAST else 12)
+
+
+def central_difference(dtype, h):
+    """(f(θ+h) − f(θ−h)) / 2h with every operation, and h itself, in ``dtype``."""
+    theta_d, h_d, c_d = dtype(theta), dtype(h), c.astype(dtype)
+    f_plus = np.sum(activations.softplus((theta_d + h_d) * c_d))
+    f_minus = np.sum(activations.softplus((theta_d - h_d) * c_d))
+    return float((f_plus - f_minus) / (2 * h_d))
+
+
+errors = {dtype: np.array([abs(central_difference(dtype, h) - exact) / abs(exact) for h in steps])
+          for dtype in (np.float64, np.float32)}
+for dtype, err in errors.items():
+    best = np.argmin(err)
+    print(f"{dtype.__name__}: best relative error {err[best]:.1e} at h = {steps[best]:.0e}; "
+          f"at h = {H:.0e}: {np.interp(np.log10(H), np.log10(steps), err):.1e}")
+
+# %% [markdown]
+# The plot below shows the measured relative error against $h$, with the two
+# predicted error terms as thin lines.
+
+# %%
+third = float(np.sum(c**3 * activations.sigmoid(theta * c) * (1 - activations.sigmoid(theta * c))
+                     * (1 - 2 * activations.sigmoid(theta * c))))  # f'''(θ), for the truncation line
+fig = Figure(figsize=(8, 5.2), layout="constrained")
+ax = fig.subplots()
+for (dtype, err), color in zip(errors.items(), ["C0", "C3"]):
+    eps_machine = np.finfo(dtype).eps
+    ax.loglog(steps, np.maximum(err, 1e-17), "o-", color=color, ms=4, label=f"{dtype.__name__}: measured")
+    ax.loglog(steps, eps_machine * f_size / steps / abs(exact), ":", color=color,
+              label=rf"{dtype.__name__}: round-off $\epsilon|f|/h$")
+ax.loglog(steps, steps**2 * abs(third) / 6 / abs(exact), "--", color="0.4", label=r"truncation $h^2|f'''|/6$")
+ax.axvline(H, color="0.6", lw=0.8)
+ax.text(1.3 * H, 1e-15, f"h = {H:.0e}\n(numvae's default)", fontsize=10, color="0.4")
+ax.set_ylim(1e-17, 10)
+ax.set_xlabel("step h", fontsize=12)
+ax.set_ylabel("relative error of the central difference", fontsize=12)
+ax.set_title("Round-off against truncation", fontsize=14)
+ax.grid(alpha=0.3, which="both")
+ax.legend(fontsize=9, loc="lower left")
+save(fig, "01_step_size.png")
+
+# %% [markdown]
+# Read the plot from right to left. At large $h$ both dtypes follow the
+# truncation line (dashed) down with slope 2. Then each curve meets its
+# round-off regime and turns back up with slope $-1$. The dotted round-off
+# lines are a worst case (rounding errors partly cancel in practice), so the
+# measured curves sit somewhat below them, but they rise at the same rate.
+#
+# * float64 reaches its best, about $10^{-12}$, near $h \approx 10^{-5}$, right
+#   where numvae's default $h = 10^{-5}$ sits, and the valley is wide: any
+#   $h$ from $10^{-7}$ to $10^{-4}$ would give $10^{-8}$ or better.
+# * float32 reaches its best, only a few $10^{-6}$, at $h \approx 10^{-2}$,
+#   a step that only suits this smooth toy: where the valley lies depends on
+#   the third derivative, which nobody knows for a network's loss. At
+#   $h = 10^{-5}$ the error is already a few $10^{-3}$, a thousand times
+#   the tolerance of the tests. Below $h \approx 10^{-7}$ it is exactly 1:
+#   $\theta \pm h$ rounds to $\theta$ itself, the difference is 0, and so is
+#   the "gradient".
+#
+# ### The same VAE, checked in float32
+#
+# ``numvae.numerical_gradient`` refuses float32 arrays for this reason. To see
+# what it protects us from, we repeat the VAE check with a float32 copy of the
+# same model (same seed, so the same initial weights, rounded) and our own
+# float32 central difference, again with $h = 10^{-5}$, the same data and the
+# same ``eps``.
+
+# %%
+vae32 = numvae.VAE(input_dim=8, hidden_dims=(6,), latent_dim=3, dtype=np.float32, seed=1)
+vae32.loss(x_vae, eps_vae)
+analytic32 = {name: g.copy() for name, g in vae32.backward().items()}
+
+
+def numerical_gradient_any_dtype(f, x, h):
+    """Central differences like numvae.numerical_gradient, minus its float64 guard."""
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f()
+        x[index] = original - h
+        f_minus = f()
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+report32 = [compare(name, analytic32[name],
+                    numerical_gradient_any_dtype(lambda: vae32.loss(x_vae, eps_vae).loss, p, H))
+            for name, p in vae32.parameters().items()]
+for check in report32:
+    print(check)
+loss32 = vae32.loss(x_vae, eps_vae).loss
+print(f"|loss| = {abs(loss32):.2f}; predicted round-off eps*|loss|/h = "
+      f"{np.finfo(np.float32).eps * abs(loss32) / H:.2f} per gradient entry")
+
+# %% [markdown]
+# Side by side, per parameter:
+
+# %%
+param_names = [c.name for c in report64.checks]
+fig = Figure(figsize=(9, 4.8), layout="constrained")
+ax = fig.subplots()
+positions = np.arange(len(param_names))
+ax.bar(positions - 0.2, [c.relative_error for c in report64.checks], width=0.4, color="C0", label="float64")
+ax.bar(positions + 0.2, [c.relative_error for c in report32], width=0.4, color="C3", label="float32")
+ax.axhline(1e-6, color="k", lw=1, ls="--", label="tolerance of the tests (1e-6)")
+ax.set_yscale("log")
+ax.set_ylim(top=1e3)  # headroom for the legend above the float32 bars
+ax.set_xticks(positions, param_names, rotation=30, ha="right")
+ax.set_ylabel("relative error", fontsize=12)
+ax.set_title(f"Gradient check of the same VAE, h = {H:.0e}", fontsize=14)
+ax.grid(alpha=0.3, axis="y")
+ax.legend(fontsize=10, ncol=3, loc="upper left")
+save(fig, "01_gradcheck_dtypes.png")
+
+# %% [markdown]
+# In float64 (blue) every parameter passes with many orders of magnitude to
+# spare. In float32 (red) the *same, correct* backward pass shows relative
+# errors of a few percent up to 15 %: the numerical gradient is dominated by
+# round-off, not by any mistake. The printout predicted it: with a loss of
+# about 6.6 nats, $\epsilon|f|/h \approx 0.08$, comparable with the gradient
+# entries themselves (look at the numerical values printed above: 0.0954
+# and 0.0477 recur, a few float32 rounding steps of the loss divided by $2h$,
+# not derivatives).
+# A float32 check would either fail correct code or, with its tolerance
+# loosened to pass, let real bugs through. So: check in
+# float64, train in float32.
+#
+# One limit of gradient checks to keep in mind for the next lecture: they
+# prove that backward matches forward, not that forward is the right formula.
+# If the sampler used ``std = exp(log_var)`` instead of
+# ``exp(0.5 * log_var)`` and the backward pass matched that mistake, every
+# check above would still pass. Only a test of what the sampler *produces*
+# catches it.
