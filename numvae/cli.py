@@ -92,6 +92,7 @@ def build_parser():
     train.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu")
     train.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
     train.add_argument("--sigma", type=_number(strict=True), default=0.1, help="Gaussian σ (default: %(default)s)")
+    train.add_argument("--learn-sigma", action="store_true", help="Gaussian: learn a per-pixel σ, starting at --sigma")
     train.add_argument("--beta", type=_number(strict=False), default=1.0, help="KL weight (default: %(default)s)")
     train.add_argument("--warmup-epochs", type=_number(strict=False), default=0.0, help="linear KL warm-up")
     train.add_argument("--binarize", choices=BINARIZE_METHODS, default="none", help="default: %(default)s")
@@ -100,7 +101,11 @@ def build_parser():
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     train.add_argument("--seed", type=_non_negative_int, default=0)
     train.add_argument("--out", help="output directory (default: runs/DATASET)")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/model.npz up to --epochs")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue OUT/model.npz up to --epochs in total (model and training settings come from the checkpoint)",
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     evaluate = commands.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood")
@@ -185,6 +190,7 @@ def cmd_train(args):
             activation=args.activation,
             beta=args.beta,
             sigma=args.sigma if args.likelihood == "gaussian" else None,
+            learn_sigma=args.learn_sigma,
             dtype=np.float32,
             seed=args.seed,
         )

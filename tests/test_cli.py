@@ -173,3 +173,16 @@ def test_python_dash_m_runs_without_traceback(tmp_path):
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 1
     assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr, bad.stderr
+
+
+def test_gaussian_with_learned_sigma_round_trips_through_evaluate(data_dir, tmp_path, capsys):
+    from numvae.checkpoint import load_checkpoint
+
+    out = tmp_path / "gauss"
+    assert _train(data_dir, out, "--likelihood", "gaussian", "--sigma", "0.3", "--learn-sigma") == 0
+    model = load_checkpoint(out / "model.npz").model
+    assert model.likelihood_name == "gaussian" and model.learn_sigma
+    assert list(model.parameters())[-1] == "decoder.log_var"
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "2", "--json"]) == 0
+    assert np.isfinite(json.loads(capsys.readouterr().out)["iw_log_likelihood"])
