@@ -37,6 +37,7 @@ class Checkpoint:
     """What :func:`load_checkpoint` returns."""
 
     model: VAE
+    path: Path = None  # the file it was loaded from
     epoch: int = 0
     history: dict = field(default_factory=dict)
     train_config: dict = field(default_factory=dict)
@@ -78,6 +79,9 @@ def load_checkpoint(path):
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
+            raise CheckpointError(f"{path}: not a .npz (zip) file, so not a numvae checkpoint")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
@@ -85,24 +89,30 @@ def load_checkpoint(path):
         raise CheckpointError(f"{path}: not a readable .npz checkpoint (truncated or foreign file: {exc})") from None
     if "format" not in arrays or str(arrays["format"]) != FORMAT:
         raise CheckpointError(f"{path}: not a numvae checkpoint (no '{FORMAT}' marker)")
-    version = int(arrays["format_version"])
+    version = arrays.get("format_version")
+    version = int(version) if version is not None and version.shape == () else None
     if version != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format version {version}, this numvae reads {FORMAT_VERSION}")
     try:
         meta = json.loads(str(arrays["meta"]))
         model = VAE(**meta["model"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: damaged checkpoint metadata ({exc})") from None
+        if not isinstance(meta.get("history", {}), dict) or not isinstance(meta.get("extra", {}), dict):
+            raise TypeError("history and extra must be JSON objects")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint metadata ({type(exc).__name__}: {exc})") from None
     for name, p in model.parameters().items():
         saved = arrays.get(f"param/{name}")
         if saved is None or saved.shape != p.shape:
             got = "missing" if saved is None else f"shape {saved.shape}"
             raise CheckpointError(f"{path}: parameter {name}: expected shape {p.shape}, got {got}")
+        if not np.issubdtype(saved.dtype, np.number) or not np.all(np.isfinite(saved)):
+            raise CheckpointError(f"{path}: parameter {name}: expected finite numbers, got dtype {saved.dtype}")
         p[...] = saved
     optimizer_state = {key[len("optim/") :]: v for key, v in arrays.items() if key.startswith("optim/")}
     optimizer_state["t"] = meta.get("optimizer_t", 0)
     return Checkpoint(
         model=model,
+        path=path,
         epoch=meta.get("epoch", 0),
         history=meta.get("history", {}),
         train_config=meta.get("train_config", {}),

@@ -23,6 +23,26 @@ from . import __version__
 
 DEFAULT_OUT = "runs/{dataset}"
 
+TRAIN_DEFAULTS = {
+    "dataset": "mnist5k",
+    "latent_dim": 2,
+    "hidden": [400],
+    "activation": "relu",
+    "likelihood": "bernoulli",
+    "sigma": 0.1,
+    "learn_sigma": False,
+    "beta": 1.0,
+    "warmup_epochs": 0.0,
+    "binarize": "none",
+    "batch_size": 100,
+    "lr": 1e-3,
+    "optimizer": "adam",
+    "seed": 0,
+}
+"""Settings of ``numvae train`` that a checkpoint fixes: given with ``--resume``
+they are refused rather than silently ignored, so their parser default is None
+and these values are filled in for a new run."""
+
 
 class CommandError(Exception):
     """An error the command line reports as one line."""
@@ -79,38 +99,39 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
     commands.required = True
 
-    def data_options(p, default):
-        p.add_argument("--dataset", choices=DATASETS, default=default, help="default: %(default)s")
-        p.add_argument("--data-dir", help="directory holding the IDX files (mnist, fashion-mnist)")
-        p.add_argument("--download", action="store_true", help="download mnist/fashion-mnist if not found")
-
     train = commands.add_parser("train", help="train a VAE and write model, history and figures")
-    data_options(train, "mnist5k")
+    d = TRAIN_DEFAULTS
+    train.add_argument("--dataset", choices=DATASETS, help=f"default: {d['dataset']}")
+    train.add_argument("--data-dir", help="directory holding the IDX files (mnist, fashion-mnist)")
+    train.add_argument("--download", action="store_true", help="download mnist/fashion-mnist if not found")
     train.add_argument("--epochs", type=_positive_int, default=30, help="total epochs (default: %(default)s)")
-    train.add_argument("--latent-dim", type=_positive_int, default=2, help="default: %(default)s")
-    train.add_argument("--hidden", type=_positive_int, nargs="+", default=[400], help="hidden sizes (default: 400)")
-    train.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu")
-    train.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
-    train.add_argument("--sigma", type=_number(strict=True), default=0.1, help="Gaussian σ (default: %(default)s)")
-    train.add_argument("--learn-sigma", action="store_true", help="Gaussian: learn a per-pixel σ, starting at --sigma")
-    train.add_argument("--beta", type=_number(strict=False), default=1.0, help="KL weight (default: %(default)s)")
-    train.add_argument("--warmup-epochs", type=_number(strict=False), default=0.0, help="linear KL warm-up")
-    train.add_argument("--binarize", choices=BINARIZE_METHODS, default="none", help="default: %(default)s")
-    train.add_argument("--batch-size", type=_positive_int, default=100, help="default: %(default)s")
-    train.add_argument("--lr", type=_number(strict=True), default=1e-3, help="default: %(default)s")
-    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    train.add_argument("--seed", type=_non_negative_int, default=0)
+    train.add_argument("--latent-dim", type=_positive_int, help=f"default: {d['latent_dim']}")
+    train.add_argument("--hidden", type=_positive_int, nargs="+", help="hidden layer sizes (default: 400)")
+    train.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, help=f"default: {d['activation']}")
+    train.add_argument("--likelihood", choices=LIKELIHOODS, help=f"default: {d['likelihood']}")
+    train.add_argument("--sigma", type=_number(strict=True), help=f"Gaussian σ (default: {d['sigma']})")
+    train.add_argument("--learn-sigma", action="store_true", default=None,
+                       help="Gaussian: learn a per-pixel σ, starting at --sigma")
+    train.add_argument("--beta", type=_number(strict=False), help=f"KL weight (default: {d['beta']})")
+    train.add_argument("--warmup-epochs", type=_number(strict=False), help="linear KL warm-up (default: 0)")
+    train.add_argument("--binarize", choices=BINARIZE_METHODS, help=f"default: {d['binarize']}")
+    train.add_argument("--batch-size", type=_positive_int, help=f"default: {d['batch_size']}")
+    train.add_argument("--lr", type=_number(strict=True), help=f"default: {d['lr']}")
+    train.add_argument("--optimizer", choices=("adam", "sgd"), help=f"default: {d['optimizer']}")
+    train.add_argument("--seed", type=_non_negative_int, help=f"default: {d['seed']}")
     train.add_argument("--out", help="output directory (default: runs/DATASET)")
     train.add_argument(
         "--resume",
         action="store_true",
-        help="continue OUT/model.npz up to --epochs in total (model and training settings come from the checkpoint)",
+        help="continue OUT/model.npz up to --epochs in total, with the checkpoint's settings",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     evaluate = commands.add_parser("evaluate", help="test ELBO and importance-weighted log-likelihood")
     evaluate.add_argument("checkpoint")
-    data_options(evaluate, None)
+    evaluate.add_argument("--dataset", choices=DATASETS, help="default: the one the model was trained on")
+    evaluate.add_argument("--data-dir", help="directory holding the IDX files (mnist, fashion-mnist)")
+    evaluate.add_argument("--download", action="store_true", help="download mnist/fashion-mnist if not found")
     evaluate.add_argument("--iw-samples", type=_positive_int, default=100, help="K (default: %(default)s)")
     evaluate.add_argument("--seed", type=_non_negative_int, default=0)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
@@ -129,10 +150,11 @@ def build_parser():
 
 
 def _epoch_line(row, epochs):
+    """One epoch in one line; loss = rec + beta * KL (the -ELBO when beta = 1)."""
     return (
         f"epoch {row['epoch']:>3}/{epochs}  "
-        f"train -ELBO {row['train_loss']:8.2f} (rec {row['train_reconstruction']:7.2f}, KL {row['train_kl']:6.2f})  "
-        f"test -ELBO {row['test_loss']:8.2f} (rec {row['test_reconstruction']:7.2f}, KL {row['test_kl']:6.2f})  "
+        f"train loss {row['train_loss']:8.2f} (rec {row['train_reconstruction']:7.2f}, KL {row['train_kl']:6.2f})  "
+        f"test loss {row['test_loss']:8.2f} (rec {row['test_reconstruction']:7.2f}, KL {row['test_kl']:6.2f})  "
         f"beta {row['beta']:.2f}  {row['seconds']:.1f}s"
     )
 
@@ -166,44 +188,75 @@ def write_figures(model, history, dataset, out_dir, seed=0):
     return written
 
 
-def cmd_train(args):
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _resume_trainer(args, checkpoint):
+    """The trainer of ``--resume``: the checkpoint's settings, its dataset."""
+    from .checkpoint import load_checkpoint
+    from .data import load_dataset
+    from .train import Trainer
+
+    given = [name for name in TRAIN_DEFAULTS if name != "dataset" and getattr(args, name) is not None]
+    if given:
+        raise CommandError(
+            f"{_flag(given[0])}: cannot change a setting when resuming ({checkpoint} keeps its own); "
+            "drop the flag, or train a new model into another --out"
+        )
+    ckpt = load_checkpoint(checkpoint)
+    saved = ckpt.extra.get("dataset", TRAIN_DEFAULTS["dataset"])
+    if args.dataset is not None and args.dataset != saved:
+        raise CommandError(f"--dataset: {checkpoint} was trained on {saved}, got {args.dataset}")
+    if ckpt.epoch >= args.epochs:
+        raise CommandError(f"--epochs: {checkpoint} already has {ckpt.epoch} epochs, asked for {args.epochs} in total")
+    dataset = load_dataset(saved, data_dir=args.data_dir, download=args.download, dtype=ckpt.model.dtype)
+    trainer, _ = Trainer.resume(ckpt, dataset.x_train, dataset.x_test, epochs=args.epochs)
+    print(f"resuming {checkpoint} at epoch {trainer.epoch}")
+    return trainer, dataset
+
+
+def _new_trainer(args, checkpoint):
     from .data import load_dataset
     from .train import TrainConfig, Trainer
     from .vae import VAE
 
-    out = Path(args.out or DEFAULT_OUT.format(dataset=args.dataset))
-    checkpoint = out / "model.npz"
+    if checkpoint.exists():
+        raise CommandError(f"--out: {checkpoint} exists; pass --resume to continue it, or choose another --out")
+    for name, value in TRAIN_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, download=args.download, dtype=np.float32)
-    if args.resume:
-        trainer, _ = Trainer.resume(checkpoint, dataset.x_train, dataset.x_test, epochs=args.epochs)
-        if trainer.epoch >= args.epochs:
-            raise CommandError(f"--epochs: {checkpoint} already has {trainer.epoch} epochs, asked for {args.epochs}")
-        print(f"resuming {checkpoint} at epoch {trainer.epoch}")
-    else:
-        if checkpoint.exists():
-            raise CommandError(f"--out: {checkpoint} exists; pass --resume to continue it or another --out")
-        model = VAE(
-            input_dim=dataset.x_train.shape[1],
-            hidden_dims=args.hidden,
-            latent_dim=args.latent_dim,
-            likelihood=args.likelihood,
-            activation=args.activation,
-            beta=args.beta,
-            sigma=args.sigma if args.likelihood == "gaussian" else None,
-            learn_sigma=args.learn_sigma,
-            dtype=np.float32,
-            seed=args.seed,
-        )
-        config = TrainConfig(
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            optimizer=args.optimizer,
-            warmup_epochs=args.warmup_epochs,
-            binarize=args.binarize,
-            seed=args.seed,
-        )
-        trainer = Trainer(model, dataset.x_train, dataset.x_test, config)
+    model = VAE(
+        input_dim=dataset.x_train.shape[1],
+        hidden_dims=args.hidden,
+        latent_dim=args.latent_dim,
+        likelihood=args.likelihood,
+        activation=args.activation,
+        beta=args.beta,
+        sigma=args.sigma if args.likelihood == "gaussian" else None,
+        learn_sigma=args.learn_sigma,
+        dtype=np.float32,
+        seed=args.seed,
+    )
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        warmup_epochs=args.warmup_epochs,
+        binarize=args.binarize,
+        seed=args.seed,
+    )
+    return Trainer(model, dataset.x_train, dataset.x_test, config), dataset
+
+
+def cmd_train(args):
+    out = Path(args.out or DEFAULT_OUT.format(dataset=args.dataset or TRAIN_DEFAULTS["dataset"]))
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out: expected a directory, got the file {str(out)!r}")
+    checkpoint = out / "model.npz"
+    trainer, dataset = (_resume_trainer if args.resume else _new_trainer)(args, checkpoint)
     print(
         f"training on {dataset.name}: {len(dataset.x_train)} train / {len(dataset.x_test)} test images, "
         f"{trainer.model.flat_params.size:,} parameters"
@@ -217,7 +270,7 @@ def cmd_train(args):
     )
     elapsed = time.perf_counter() - start
     written = [checkpoint, write_history_csv(trainer.history, out / "history.csv")]
-    written += write_figures(trainer.model, trainer.history, dataset, out, seed=args.seed)
+    written += write_figures(trainer.model, trainer.history, dataset, out, seed=trainer.config.seed)
     print(f"trained {trainer.epoch} epochs in {elapsed:.1f}s; wrote " + ", ".join(str(p) for p in written))
 
 
@@ -309,6 +362,9 @@ def main(argv=None):
     except expected as exc:
         message = " ".join(str(exc).split())  # one line, whatever the message held
         print(f"numvae {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"numvae {args.command}: error: out of memory: try a smaller --hidden or --batch-size", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"numvae {args.command}: interrupted", file=sys.stderr)

@@ -4,7 +4,7 @@ Every file numvae writes (checkpoints, figures, CSV histories, IDX files,
 downloads) goes through :func:`atomic_write`: the bytes go to a hidden
 temporary file in the destination directory, reach the disk, and only then
 take the final name with ``os.replace`` — an atomic rename on POSIX and
-Windows. A reader sees either the old file or the complete new one; a failure
+Windows — and the directory is synced so that the rename survives a crash too. A reader sees either the old file or the complete new one; a failure
 (an exception, a full disk, Ctrl-C) removes the temporary and leaves the old
 file as it was.
 """
@@ -36,7 +36,11 @@ def atomic_write(path, write):
     # Mode 0o666 lets the umask decide, as for any new file
     # (tempfile.mkstemp would force owner-only 0o600).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except OSError as exc:
+        # Name the file the user asked for, not our temporary.
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -46,4 +50,19 @@ def atomic_write(path, write):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _sync_directory(path.parent)
     return path
+
+
+def _sync_directory(directory):
+    """Make a rename in ``directory`` durable (POSIX; a no-op where unsupported)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the rename has happened
+    finally:
+        os.close(fd)

@@ -112,6 +112,13 @@ def kl_standard_normal_backward(d_kl, mu, log_var):
     Returns
     -------
     d_mu, d_log_var : ndarray, shape (batch, latent_dim)
+
+    Notes
+    -----
+    :math:`\sigma^2 - 1` is computed as ``expm1(log_var)`` from the inputs
+    rather than from the sampler's cached ``std``: it is accurate near
+    log_var = 0, where ``std**2 - 1`` loses digits, and it keeps this pure
+    function's inputs those of its forward.
     """
     d_kl = np.reshape(d_kl, (-1, 1)) if np.ndim(d_kl) else d_kl
     return d_kl * mu, d_kl * 0.5 * np.expm1(log_var)

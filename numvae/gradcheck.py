@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def numerical_gradient(f, x, h=1e-5):
+def numerical_gradient(f, x, h=1e-5, name="x"):
     """Central-difference gradient of the scalar ``f()`` with respect to ``x``.
 
     Parameters
@@ -43,13 +43,18 @@ def numerical_gradient(f, x, h=1e-5):
         Perturbed in place entry by entry and restored exactly afterwards.
     h : float
         Step size.
+    name : str
+        What ``x`` is, for the error message.
 
     Returns
     -------
     ndarray, same shape as ``x``, float64.
     """
     if x.dtype != np.float64:
-        raise ValueError(f"x: expected a float64 array for a gradient check, got {x.dtype}")
+        raise ValueError(
+            f"{name}: expected a float64 array for a gradient check, got {x.dtype} "
+            "(build the model with dtype=np.float64)"
+        )
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -138,7 +143,7 @@ def check_gradients(f, params, analytic, h=1e-5):
     GradCheckReport
     """
     return GradCheckReport(
-        compare(name, analytic[name], numerical_gradient(f, p, h)) for name, p in params.items()
+        compare(name, analytic[name], numerical_gradient(f, p, h, name)) for name, p in params.items()
     )
 
 
@@ -146,12 +151,13 @@ def check_model(model, x, eps=None, h=1e-5):
     """Gradient check of a model's ``loss`` with respect to every parameter.
 
     ``model`` needs ``loss(x, eps)``, ``backward()`` and ``parameters()``,
-    as :class:`numvae.VAE` has. ``eps`` is drawn once (if None) and replayed
-    on every evaluation, so the loss is a deterministic function of the
-    parameters.
+    as :class:`numvae.VAE` has. ``eps`` is drawn once (if None, from a
+    Generator of its own, so the model's training noise is left alone) and
+    replayed on every evaluation: the loss is then a deterministic function
+    of the parameters.
     """
     if eps is None:
-        eps = model.rng.standard_normal((np.shape(x)[0], model.latent_dim))
+        eps = np.random.default_rng(0).standard_normal((np.shape(x)[0], model.latent_dim))
     model.loss(x, eps)
     analytic = {name: g.copy() for name, g in model.backward().items()}
     return check_gradients(lambda: model.loss(x, eps).loss, model.parameters(), analytic, h)

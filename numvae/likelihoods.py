@@ -101,8 +101,8 @@ def gaussian_nll(x, mean, log_var):
     -------
     nll : ndarray, shape (batch,), in nats.
     """
-    diff = x - mean
-    per_pixel = diff * diff * np.exp(-log_var) + log_var + LOG_2PI
+    residual = x - mean
+    per_pixel = residual * residual * np.exp(-log_var) + log_var + LOG_2PI
     return 0.5 * np.sum(per_pixel, axis=-1)
 
 
@@ -125,16 +125,23 @@ def gaussian_nll_backward(d_nll, x, mean, log_var, need_d_log_var=True):
     -------
     d_mean : ndarray, shape (batch, input_dim)
     d_log_var : ndarray, shape (input_dim,), or None
+
+    Notes
+    -----
+    The residual :math:`x - \hat x` and :math:`1/\sigma^2` are recomputed
+    from the inputs (two element-wise operations) rather than passed from the
+    forward pass, so that this pure function takes exactly what its forward
+    took and can be shown and tested on its own.
         Summed over the batch, as a per-pixel parameter shared by all examples
         needs. (For a scalar ``log_var`` sum it once more if you need it.)
     """
     scale = _per_example(d_nll)
     inv_var = np.exp(-log_var)
-    diff = mean - x
-    d_mean = scale * diff * inv_var
+    residual = x - mean
+    d_mean = -scale * residual * inv_var
     if not need_d_log_var:
         return d_mean, None
-    d_log_var = np.sum(scale * 0.5 * (1 - diff * diff * inv_var), axis=0)
+    d_log_var = np.sum(scale * 0.5 * (1 - residual * residual * inv_var), axis=0)
     return d_mean, d_log_var
 
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import checks
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from .data import BINARIZE_METHODS, binarize
 from .evaluate import elbo_terms
 from .optim import SGD, Adam
@@ -150,14 +150,14 @@ class Trainer:
         for step in range(steps):
             batch = x_epoch[order[step * batch_size : (step + 1) * batch_size]]
             self.model.beta = self.beta * self._warmup_factor(step, steps)
-            terms = self.model.loss(batch)
-            if not math.isfinite(terms.loss):
-                raise TrainingDiverged(
-                    f"loss became {terms.loss} at epoch {self.epoch + 1}, step {step + 1} "
-                    f"(lr={self.config.lr:g}): try a smaller --lr, a KL warm-up, or check the data"
-                )
-            self.model.backward()  # fills model.flat_grads, which _grads wraps
-            self.optimizer.step(self._grads)
+            # A diverging run overflows before it turns NaN; the check below
+            # reports that once and clearly, instead of NumPy warning per op.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                terms = self.model.loss(batch)
+                if not math.isfinite(terms.loss):
+                    raise self._diverged(f"the training loss became {terms.loss}", f"step {step + 1}")
+                self.model.backward()  # fills model.flat_grads, which _grads wraps
+                self.optimizer.step(self._grads)
             rec_sum += terms.reconstruction * len(batch)
             kl_sum += terms.kl * len(batch)
             if bar is not None:
@@ -168,6 +168,13 @@ class Trainer:
         rec, kl = rec_sum / n, kl_sum / n
         return {"loss": rec + self.beta * kl, "reconstruction": rec, "kl": kl}
 
+    def _diverged(self, what, where=""):
+        where = f"epoch {self.epoch + 1}" + (f", {where}" if where else "")
+        return TrainingDiverged(
+            f"{what} at {where} (lr={self.config.lr:g}): try a smaller learning rate, "
+            "a KL warm-up, or check the data; the last checkpoint saved before this is intact"
+        )
+
     def evaluate_test(self):
         """Mean test loss terms (with the target β), or NaNs without test data."""
         if self.x_test is None:
@@ -176,7 +183,8 @@ class Trainer:
             self._x_test_targets = test_targets(self.x_test, self.config.binarize, self.config.seed)
         beta, self.model.beta = self.model.beta, self.beta
         try:
-            return elbo_terms(self.model, self._x_test_targets, np.random.default_rng([self.config.seed, 1]))
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return elbo_terms(self.model, self._x_test_targets, np.random.default_rng([self.config.seed, 1]))
         finally:
             self.model.beta = beta
 
@@ -194,9 +202,13 @@ class Trainer:
         while self.epoch < epochs:
             start = time.perf_counter()
             train = self.train_epoch(progress=progress)
+            if not np.all(np.isfinite(self.model.flat_params)):
+                raise self._diverged("the parameters became non-finite", "after its last step")
+            test = self.evaluate_test()
+            if self.x_test is not None and not math.isfinite(test["loss"]):
+                raise self._diverged(f"the test loss became {test['loss']}")
             self.epoch += 1
             self.model.beta = self.beta * self._warmup_factor(0, 1)
-            test = self.evaluate_test()
             row = {
                 "epoch": self.epoch,
                 "beta": self.model.beta,
@@ -236,22 +248,40 @@ class Trainer:
             self.model.beta = beta
 
     @classmethod
-    def resume(cls, path, x_train, x_test=None, **overrides):
+    def resume(cls, checkpoint, x_train, x_test=None, **overrides):
         """Rebuild a trainer from a checkpoint, ready to continue with ``fit``.
 
-        ``overrides`` replace fields of the saved ``TrainConfig`` (typically
-        ``epochs``, to train further). Returns ``(trainer, checkpoint)``.
+        Parameters
+        ----------
+        checkpoint : path or Checkpoint
+            A file written by ``save`` (or the result of ``load_checkpoint``).
+        x_train, x_test : arrays
+            The data the run was trained on.
+        **overrides
+            Fields of the saved ``TrainConfig`` to replace (typically
+            ``epochs``, to train further).
+
+        Returns
+        -------
+        (Trainer, Checkpoint)
         """
-        ckpt = load_checkpoint(path)
+        ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
         if set(ckpt.rng_states) != {"trainer", "model"} or not ckpt.train_config:
-            raise CheckpointError(f"{path}: holds a model but no training state to resume from")
-        config = TrainConfig(**{**ckpt.train_config, **overrides})
-        trainer = cls(ckpt.model, x_train, x_test, config)
-        trainer.optimizer.load_state_dict(ckpt.optimizer_state)
-        trainer.rng.bit_generator.state = ckpt.rng_states["trainer"]
-        trainer.model.rng.bit_generator.state = ckpt.rng_states["model"]
-        trainer.epoch = ckpt.epoch
-        trainer.history = {key: list(ckpt.history.get(key, [])) for key in HISTORY_KEYS}
+            raise CheckpointError(f"{ckpt.path}: holds a model but no training state to resume from")
+        try:
+            config = TrainConfig(**{**ckpt.train_config, **overrides})
+            trainer = cls(ckpt.model, x_train, x_test, config)
+            trainer.optimizer.load_state_dict(ckpt.optimizer_state)
+            trainer.rng.bit_generator.state = ckpt.rng_states["trainer"]
+            trainer.model.rng.bit_generator.state = ckpt.rng_states["model"]
+            trainer.epoch = int(ckpt.epoch)
+            trainer.history = {key: list(ckpt.history.get(key, [])) for key in HISTORY_KEYS}
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"{ckpt.path}: damaged training state ({type(exc).__name__}: {exc})") from None
+        except ValueError as exc:
+            if str(exc).startswith(("x_train", "x_test")):
+                raise  # the data does not fit the model: not the file's fault
+            raise CheckpointError(f"{ckpt.path}: damaged training state ({exc})") from None
         return trainer, ckpt
 
 

@@ -257,6 +257,7 @@ class VAE:
         LossTerms
             ``loss = reconstruction + beta * kl``, batch means in nats per example.
         """
+        self._cache = None  # if this forward fails, backward() must not reuse an old batch
         reconstruction, kl = self._forward(x, eps, keep_cache=True)
         rec, kl_mean = float(np.mean(reconstruction)), float(np.mean(kl))
         return LossTerms(rec + self.beta * kl_mean, rec, kl_mean)

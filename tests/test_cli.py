@@ -40,6 +40,10 @@ def _train(data_dir, out, *extra):
     return main(argv)
 
 
+def _resume(data_dir, out, *extra):
+    return main(["train", "--data-dir", str(data_dir), "--out", str(out), "--resume", "--no-progress", *extra])
+
+
 @pytest.fixture(scope="module")
 def trained(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
@@ -62,15 +66,29 @@ def test_train_writes_model_history_and_figures(trained):
 def test_train_prints_a_line_per_epoch(data_dir, tmp_path, capsys):
     assert _train(data_dir, tmp_path / "run") == 0
     out = capsys.readouterr().out
-    assert "epoch   1/2" in out and "epoch   2/2" in out and "test -ELBO" in out
+    assert "epoch   1/2" in out and "epoch   2/2" in out and "test loss" in out
 
 
 def test_resume_continues_to_the_new_epoch_count(data_dir, tmp_path):
     out = tmp_path / "run"
     assert _train(data_dir, out) == 0
-    assert _train(data_dir, out, "--resume", "--epochs", "3") == 0
+    assert _resume(data_dir, out, "--epochs", "3") == 0
     with open(out / "history.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3]
+
+
+def test_resume_refuses_to_change_settings_or_dataset(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(data_dir, out) == 0
+    before = (out / "model.npz").read_bytes()
+    capsys.readouterr()
+    assert _resume(data_dir, out, "--epochs", "3", "--lr", "0.5") == 1
+    _one_line_error(capsys, "--lr: cannot change a setting when resuming")
+    assert _resume(data_dir, out, "--epochs", "3", "--dataset", "fashion-mnist") == 1
+    _one_line_error(capsys, "--dataset", "trained on mnist, got fashion-mnist")
+    assert _resume(data_dir, out, "--epochs", "2") == 1
+    _one_line_error(capsys, "--epochs", "already has 2 epochs")
+    assert (out / "model.npz").read_bytes() == before
 
 
 def test_evaluate_json(trained, data_dir, capsys):
@@ -79,7 +97,9 @@ def test_evaluate_json(trained, data_dir, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["dataset"] == "mnist" and result["n_test"] == 20 and result["iw_samples"] == 5
     assert result["elbo"] == pytest.approx(-(result["reconstruction"] + result["kl"]))
-    assert result["iw_log_likelihood"] > result["elbo"] - 5 * result["iw_standard_error"] - 1
+    # IW with K = 5 is a tighter bound than the ELBO on average; the two use
+    # different noise, so allow 3 standard errors of the mean for the draw.
+    assert result["iw_log_likelihood"] > result["elbo"] - 3 * result["iw_standard_error"]
 
 
 def test_evaluate_text(trained, data_dir, capsys):
@@ -145,7 +165,7 @@ def test_train_refuses_to_overwrite_a_run(trained, data_dir, capsys):
 
 
 def test_resume_without_checkpoint(data_dir, tmp_path, capsys):
-    assert _train(data_dir, tmp_path / "empty", "--resume") == 1
+    assert _resume(data_dir, tmp_path / "empty") == 1
     _one_line_error(capsys, "no such checkpoint")
 
 
@@ -155,6 +175,27 @@ def test_missing_dataset_says_how_to_get_it(tmp_path, capsys, monkeypatch):
     _one_line_error(capsys, "--download", "were not found")
 
 
+def test_out_must_be_a_directory(tmp_path, capsys):
+    (tmp_path / "afile").write_text("mine")
+    assert main(["train", "--out", str(tmp_path / "afile")]) == 1
+    _one_line_error(capsys, "--out: expected a directory", "afile")
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_diverging_run_is_one_line_and_saves_only_finite_checkpoints(data_dir, tmp_path, capsys):
+    # A learning rate of 1e6 blows the weights up within a few steps.
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(data_dir), "--out", str(tmp_path / "wild"),
+                 "--epochs", "3", "--lr", "1e6", "--hidden", "16", "--no-progress"]) == 1
+    _one_line_error(capsys, "became", "smaller learning rate")
+    wild = tmp_path / "wild" / "model.npz"
+    if wild.exists():  # whatever was saved before the divergence must be finite
+        from numvae.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(wild)
+        assert np.all(np.isfinite(ckpt.model.flat_params))
+        assert all(np.isfinite(ckpt.history["test_loss"]))
+
+
 def test_inconsistent_files_are_reported(tmp_path, capsys):
     (tmp_path / "mnist").mkdir()
     write_idx(tmp_path / "mnist" / "train-images-idx3-ubyte", np.zeros((4, 28, 28), np.uint8))
@@ -162,7 +203,7 @@ def test_inconsistent_files_are_reported(tmp_path, capsys):
     write_idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
     write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte", np.zeros(2, np.uint8))
     assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
-    _one_line_error(capsys, "numvae train: error:")
+    _one_line_error(capsys, "numvae train: error:", "train-images-idx3-ubyte", "4 images", "5 labels")
 
 
 def test_python_dash_m_runs_without_traceback(tmp_path):

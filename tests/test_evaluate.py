@@ -39,7 +39,9 @@ def _log_px_by_quadrature(model, x):
     for row in x:
         log_joint = model.log_px_given_z(np.repeat(row[None, :], len(z), axis=0), z) + log_prior
         m = log_joint.max()
-        out.append(m + np.log(np.trapezoid(np.exp(log_joint - m), z[:, 0])))
+        weights = np.exp(log_joint - m)
+        integral = np.sum(0.5 * (weights[1:] + weights[:-1]) * np.diff(z[:, 0]))  # trapezoid rule
+        out.append(m + np.log(integral))
     return np.array(out)
 
 
@@ -49,14 +51,14 @@ def test_importance_weighted_estimate_converges_to_quadrature(seed):
     rng = np.random.default_rng(100 + seed)
     x = rng.normal(size=(6, 5))
     exact = _log_px_by_quadrature(model, x)
-    elbo = -sum(model.per_example_terms(x, rng.standard_normal((6, 1))))
     iw = importance_weighted_log_likelihood(model, x, k=20000, rng=rng)
     # With K = 20000 the estimator's bias and spread are far below 0.05 nats
     # for these well-behaved 1-D posteriors; the ELBO is a lower bound.
     np.testing.assert_allclose(iw, exact, atol=0.05, err_msg="IW estimate far from quadrature log p(x)")
-    analytic_elbo = _elbo_mean_over_many_eps(model, x, rng)
-    assert np.all(analytic_elbo <= exact + 1e-3), (analytic_elbo, exact)
-    assert elbo.shape == exact.shape
+    # The ELBO (its reconstruction term averaged over 4000 draws) lies below
+    # log p(x); 1e-3 nats leaves room for that average's own noise only.
+    elbo = _elbo_mean_over_many_eps(model, x, rng)
+    assert np.all(elbo <= exact + 1e-3), (elbo, exact)
 
 
 def _elbo_mean_over_many_eps(model, x, rng, draws=4000):

@@ -79,7 +79,6 @@ def test_kl_warmup_is_linear_in_steps():
     assert trainer.model.beta == 1.0
 
 
-@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_non_finite_loss_stops_with_step_and_advice_and_keeps_last_checkpoint(tmp_path):
     trainer = _trainer(TrainConfig(epochs=3, batch_size=16))
     path = tmp_path / "model.npz"
@@ -88,7 +87,7 @@ def test_non_finite_loss_stops_with_step_and_advice_and_keeps_last_checkpoint(tm
     # Weights this large make the logits overflow to inf: the run has diverged.
     trainer.model.parameters()["decoder.1.W"][...] = 1e38
     trainer.model.parameters()["decoder.0.W"][...] = 1e38
-    with pytest.raises(TrainingDiverged, match=r"at epoch 2, step 1 .*smaller --lr"):
+    with pytest.raises(TrainingDiverged, match=r"at epoch 2, step 1 .*smaller learning rate"):
         trainer.fit(checkpoint_path=path)
     assert path.read_bytes() == saved
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
@@ -140,3 +139,33 @@ def test_a_short_real_training_run_lowers_the_test_loss():
     assert before > 400
     assert test_loss[-1] < 0.6 * before, (before, test_loss)
     assert test_loss[0] > test_loss[1] > test_loss[2], test_loss
+
+
+def test_a_non_finite_test_loss_stops_before_the_checkpoint_is_overwritten(tmp_path):
+    trainer = _trainer(TrainConfig(epochs=3, batch_size=16))
+    path = tmp_path / "model.npz"
+    trainer.fit(epochs=1, checkpoint_path=path)
+    saved = path.read_bytes()
+    trainer.evaluate_test = lambda: {"loss": float("nan"), "reconstruction": float("nan"), "kl": 1.0}
+    with pytest.raises(TrainingDiverged, match="the test loss became nan at epoch 2"):
+        trainer.fit(checkpoint_path=path)
+    assert path.read_bytes() == saved
+    assert trainer.epoch == 1 and trainer.history["epoch"] == [1]
+
+
+def test_non_finite_parameters_after_an_epoch_stop_before_the_checkpoint(tmp_path):
+    trainer = _trainer(TrainConfig(epochs=2, batch_size=16))
+    path = tmp_path / "model.npz"
+    trainer.fit(epochs=1, checkpoint_path=path)
+    saved = path.read_bytes()
+    train_epoch = trainer.train_epoch
+
+    def poisoned(progress=False):
+        terms = train_epoch(progress)
+        trainer.model.flat_params[-1] = np.inf
+        return terms
+
+    trainer.train_epoch = poisoned
+    with pytest.raises(TrainingDiverged, match="the parameters became non-finite at epoch 2"):
+        trainer.fit(checkpoint_path=path)
+    assert path.read_bytes() == saved
