@@ -79,14 +79,19 @@ def load_checkpoint(path):
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    # Opened here rather than by np.load, which leaves its file open when the
+    # archive turns out to be broken.
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
             raise CheckpointError(f"{path}: not a .npz (zip) file, so not a numvae checkpoint")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable .npz checkpoint (truncated or foreign file: {exc})") from None
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise CheckpointError(
+                f"{path}: not a readable .npz checkpoint (truncated or foreign file: {exc})"
+            ) from None
     if "format" not in arrays or str(arrays["format"]) != FORMAT:
         raise CheckpointError(f"{path}: not a numvae checkpoint (no '{FORMAT}' marker)")
     version = arrays.get("format_version")
