@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def numerical_gradient(f, x, h=1e-5, name="x"):
+def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):
     """Central-difference gradient of the scalar ``f()`` with respect to ``x``.
 
     Parameters
@@ -45,12 +45,15 @@ def numerical_gradient(f, x, h=1e-5, name="x"):
         Step size.
     name : str
         What ``x`` is, for the error message.
+    require_float64 : bool
+        Refuse other dtypes (the default), since in float32 the round-off
+        swamps the derivative. Pass False only to *show* that happening.
 
     Returns
     -------
     ndarray, same shape as ``x``, float64.
     """
-    if x.dtype != np.float64:
+    if require_float64 and x.dtype != np.float64:
         raise ValueError(
             f"{name}: expected a float64 array for a gradient check, got {x.dtype} "
             "(build the model with dtype=np.float64)"

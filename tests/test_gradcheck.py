@@ -205,3 +205,17 @@ def test_check_model_catches_a_nan_gradient_in_the_last_parameter():
     report = check_model(model, np.random.default_rng(4).uniform(0, 1, size=(3, 5)))
     with pytest.raises(AssertionError, match=r"decoder\.1\.b"):
         report.assert_close(1e-6)
+
+
+def test_float32_can_be_checked_on_request_and_is_far_less_accurate():
+    from numvae.gradcheck import numerical_gradient
+
+    x32 = np.linspace(-1.0, 1.0, 5, dtype=np.float32)
+    x64 = x32.astype(np.float64)
+    exact = 3 * x64**2  # d/dx sum(x^3)
+    g32 = numerical_gradient(lambda: float(np.sum(x32**3)), x32, 1e-5, require_float64=False)
+    g64 = numerical_gradient(lambda: float(np.sum(x64**3)), x64, 1e-5)
+    assert np.max(np.abs(g64 - exact)) < 1e-8
+    # float32 round-off is ~1e-7 * |f| / h ~ 1e-2 here: orders of magnitude worse.
+    assert np.max(np.abs(g32 - exact)) > 1e-4
+    assert np.array_equal(x32, np.linspace(-1.0, 1.0, 5, dtype=np.float32)), "x was not restored"
