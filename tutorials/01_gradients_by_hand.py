@@ -20,10 +20,6 @@ and with why that check must run in float64.
 # local ``Generator``: nothing seeds NumPy's global state.
 
 # %%
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -32,28 +28,11 @@ from numvae import activations
 from numvae.gradcheck import check_gradients, compare, numerical_gradient
 from numvae.layers import MLP, Dense
 
-FAST = os.environ.get("NUMVAE_FAST") == "1"
-try:
-    REPO_ROOT = Path(__file__).resolve().parent.parent
-except NameError:  # a notebook has no __file__; it runs from tutorials/
-    REPO_ROOT = Path.cwd().parent
-FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", REPO_ROOT / "figures"))
-FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
+from lecture import FAST, save
 
 rng = np.random.default_rng(2013)
 H = 1e-5  # the step of every central difference below, numvae's default
-
-
-def save(fig, name):
-    """Write ``fig`` to FIGURES_DIR/name; show it inline when run as a notebook."""
-    path = FIGURES_DIR / name
-    fig.savefig(path, dpi=120)
-    print(f"wrote {path}")
-    if "ipykernel" in sys.modules:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
-
 
 # %% [markdown]
 # ## 1. The chain rule in three lines
@@ -348,34 +327,20 @@ save(fig, "01_step_size.png")
 #
 # ### The same VAE, checked in float32
 #
-# ``numvae.numerical_gradient`` refuses float32 arrays for this reason. To see
-# what it protects us from, we repeat the VAE check with a float32 copy of the
-# same model (same seed, so the same initial weights, rounded) and our own
-# float32 central difference, again with $h = 10^{-5}$, the same data and the
-# same ``eps``.
+# ``numvae.numerical_gradient`` refuses float32 arrays for this reason: its
+# guard ``require_float64=True`` is on by default. To see what it protects us
+# from, we switch it off on purpose (``require_float64=False``) and repeat the
+# VAE check with a float32 copy of the same model (same seed, so the same
+# initial weights, rounded): the central differences are now taken in float32,
+# again with $h = 10^{-5}$, the same data and the same ``eps``.
 
 # %%
 vae32 = numvae.VAE(input_dim=8, hidden_dims=(6,), latent_dim=3, dtype=np.float32, seed=1)
 vae32.loss(x_vae, eps_vae)
 analytic32 = {name: g.copy() for name, g in vae32.backward().items()}
 
-
-def numerical_gradient_any_dtype(f, x, h):
-    """Central differences like numvae.numerical_gradient, minus its float64 guard."""
-    grad = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        f_plus = f()
-        x[index] = original - h
-        f_minus = f()
-        x[index] = original
-        grad[index] = (f_plus - f_minus) / (2 * h)
-    return grad
-
-
 report32 = [compare(name, analytic32[name],
-                    numerical_gradient_any_dtype(lambda: vae32.loss(x_vae, eps_vae).loss, p, H))
+                    numerical_gradient(lambda: vae32.loss(x_vae, eps_vae).loss, p, h=H, require_float64=False))
             for name, p in vae32.parameters().items()]
 for check in report32:
     print(check)

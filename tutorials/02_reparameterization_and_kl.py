@@ -16,38 +16,17 @@ Variational Bayes" (arXiv:1312.6114), section 2.4 and appendix B.
 # ## Setup
 
 # %%
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from numvae import gaussian
 from numvae.gradcheck import check_gradients
 
-FAST = os.environ.get("NUMVAE_FAST") == "1"
-try:
-    REPO_ROOT = Path(__file__).resolve().parent.parent
-except NameError:  # a notebook has no __file__; it runs from tutorials/
-    REPO_ROOT = Path.cwd().parent
-FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", REPO_ROOT / "figures"))
-FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
+from lecture import FAST, save
 
 rng = np.random.default_rng(1312)
 n_samples = 20_000 if FAST else 200_000  # draws per Monte Carlo estimate
-
-
-def save(fig, name):
-    """Write ``fig`` to FIGURES_DIR/name; show it inline when run as a notebook."""
-    path = FIGURES_DIR / name
-    fig.savefig(path, dpi=120)
-    print(f"wrote {path}")
-    if "ipykernel" in sys.modules:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
-
 
 # %% [markdown]
 # ## 1. One parameterization: ``log_var`` is the log of the variance

@@ -22,10 +22,7 @@ bound of Burda, Grosse & Salakhutdinov (arXiv:1509.00519).
 # placeholders, but every line runs.
 
 # %%
-import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -35,34 +32,13 @@ from numvae import evaluate, plots
 from numvae.data import load_dataset
 from numvae.train import TrainConfig, Trainer
 
-FAST = os.environ.get("NUMVAE_FAST") == "1"
-try:
-    REPO_ROOT = Path(__file__).resolve().parent.parent
-except NameError:  # a notebook has no __file__; it runs from tutorials/
-    REPO_ROOT = Path.cwd().parent
-FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", REPO_ROOT / "figures"))
-FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
+from lecture import FAST, FIGURES_DIR, save, show
 
 rng = np.random.default_rng(1509)
 hand_epochs = 1 if FAST else 5
 trainer_epochs = 1 if FAST else 30
 batch_size = 100
-
-
-def show(path):
-    """Report a figure written to disk; display it inline when run as a notebook."""
-    print(f"wrote {path}")
-    if "ipykernel" in sys.modules:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
-
-
-def save(fig, name):
-    path = FIGURES_DIR / name
-    fig.savefig(path, dpi=120)
-    show(path)
-
 
 data = load_dataset("mnist5k")
 x_train, x_test = data.x_train, data.x_test  # (4000, 784), (1000, 784), float32 in [0, 1]

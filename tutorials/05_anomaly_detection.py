@@ -20,10 +20,6 @@ ICLR 2019).
 # We hold out the digit 4. (Other choices tell other stories: see the end.)
 
 # %%
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -32,35 +28,14 @@ from numvae import evaluate, plots
 from numvae.data import load_dataset
 from numvae.train import TrainConfig, Trainer
 
-FAST = os.environ.get("NUMVAE_FAST") == "1"
-try:
-    REPO_ROOT = Path(__file__).resolve().parent.parent
-except NameError:  # a notebook has no __file__; it runs from tutorials/
-    REPO_ROOT = Path.cwd().parent
-FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", REPO_ROOT / "figures"))
-FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
+from lecture import FAST, FIGURES_DIR, save, show
 
 rng = np.random.default_rng(2019)
 HELD_OUT = 4
 epochs = 1 if FAST else 30
 n_eps_draws = 2 if FAST else 10  # noise draws averaged per −ELBO score
 iw_samples = 10 if FAST else 100
-
-
-def show(path):
-    """Report a figure written to disk; display it inline when run as a notebook."""
-    print(f"wrote {path}")
-    if "ipykernel" in sys.modules:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
-
-
-def save(fig, name):
-    path = FIGURES_DIR / name
-    fig.savefig(path, dpi=120)
-    show(path)
-
 
 data = load_dataset("mnist5k")
 x_normal = data.x_train[data.y_train != HELD_OUT]  # (3600, 784): the model never sees a 4

@@ -17,10 +17,6 @@ beat the 784 raw pixels when only 10, 50 or 100 labels per class are known?
 # ## Setup
 
 # %%
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -28,13 +24,8 @@ import numvae
 from numvae.data import load_dataset
 from numvae.train import TrainConfig, Trainer
 
-FAST = os.environ.get("NUMVAE_FAST") == "1"
-try:
-    REPO_ROOT = Path(__file__).resolve().parent.parent
-except NameError:  # a notebook has no __file__; it runs from tutorials/
-    REPO_ROOT = Path.cwd().parent
-FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", REPO_ROOT / "figures"))
-FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
+from lecture import FAST, save
 
 rng = np.random.default_rng(1406)
 epochs = 1 if FAST else 30
@@ -42,22 +33,6 @@ classifier_steps = 60 if FAST else 300
 n_draws = 1 if FAST else 5  # independent draws of the labelled set, for error bars
 LABELS_PER_CLASS = (10, 50, 100)
 N_CLASSES = 10
-
-
-def show(path):
-    """Report a figure written to disk; display it inline when run as a notebook."""
-    print(f"wrote {path}")
-    if "ipykernel" in sys.modules:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(path)))
-
-
-def save(fig, name):
-    path = FIGURES_DIR / name
-    fig.savefig(path, dpi=120)
-    show(path)
-
 
 data = load_dataset("mnist5k")
 x_train, y_train = data.x_train, data.y_train  # (4000, 784), (4000,): 400 images per class
