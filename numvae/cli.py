@@ -261,15 +261,21 @@ def cmd_train(args):
         f"training on {dataset.name}: {len(dataset.x_train)} train / {len(dataset.x_test)} test images, "
         f"{trainer.model.flat_params.size:,} parameters"
     )
+    history_csv = out / "history.csv"
+
+    def on_epoch(t, row):
+        print(_epoch_line(row, t.config.epochs), flush=True)
+        write_history_csv(t.history, history_csv)  # kept in step with the checkpoint
+
     start = time.perf_counter()
     trainer.fit(
         checkpoint_path=checkpoint,
         checkpoint_extra={"dataset": dataset.name},
-        on_epoch=lambda t, row: print(_epoch_line(row, t.config.epochs), flush=True),
+        on_epoch=on_epoch,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
     elapsed = time.perf_counter() - start
-    written = [checkpoint, write_history_csv(trainer.history, out / "history.csv")]
+    written = [checkpoint, history_csv]
     written += write_figures(trainer.model, trainer.history, dataset, out, seed=trainer.config.seed)
     print(f"trained {trainer.epoch} epochs in {elapsed:.1f}s; wrote " + ", ".join(str(p) for p in written))
 
