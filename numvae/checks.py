@@ -17,6 +17,13 @@ def positive_int(name, value):
     return int(value)
 
 
+def non_negative_int(name, value):
+    """An int >= 0, such as a seed (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}: expected a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def positive_ints(name, values):
     """A sequence of ints > 0 (possibly empty)."""
     try:

@@ -289,7 +289,7 @@ def cmd_evaluate(args):
     from .checkpoint import load_checkpoint
     from .data import load_dataset
     from .evaluate import elbo_terms, importance_weighted_log_likelihood
-    from .train import test_targets
+    from .train import evaluation_targets
 
     ckpt = load_checkpoint(args.checkpoint)
     name = args.dataset or ckpt.extra.get("dataset", "mnist5k")
@@ -298,7 +298,7 @@ def cmd_evaluate(args):
         raise CommandError(
             f"--dataset: {name} has {dataset.x_test.shape[1]} values per image, the model expects {ckpt.model.input_dim}"
         )
-    x = test_targets(dataset.x_test, ckpt.train_config.get("binarize", "none"), ckpt.train_config.get("seed", 0))
+    x = evaluation_targets(dataset.x_test, ckpt.train_config.get("binarize", "none"), ckpt.train_config.get("seed", 0))
     model = ckpt.model
     model.beta = 1.0  # report the ELBO itself, whatever β the model was trained with
     terms = elbo_terms(model, x, np.random.default_rng([args.seed, 0]))

@@ -84,11 +84,10 @@ class TrainConfig:
         checks.choice("optimizer", self.optimizer, OPTIMIZERS)
         checks.real("warmup_epochs", self.warmup_epochs, minimum=0)
         checks.choice("binarize", self.binarize, BINARIZE_METHODS)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed: expected a non-negative integer, got {self.seed!r}")
+        self.seed = checks.non_negative_int("seed", self.seed)  # a plain int, for the JSON checkpoint
 
 
-def test_targets(x_test, method, seed):
+def evaluation_targets(x_test, method, seed):
     """The fixed test set a run is evaluated on, binarized like its training data.
 
     "none": the grey levels; "threshold": x > 0.5; "dynamic": one Bernoulli
@@ -116,7 +115,7 @@ class Trainer:
         self.config = config or TrainConfig()
         self.x_train = checks.batch("x_train", x_train, model.input_dim, model.dtype)
         self.x_test = None if x_test is None else checks.batch("x_test", x_test, model.input_dim, model.dtype)
-        self._x_test_targets = None  # x_test binarized once, on first use
+        self._x_evaluation_targets = None  # x_test binarized once, on first use
         self.beta = model.beta  # the target β; model.beta follows the warm-up
         self.rng = np.random.default_rng(self.config.seed)
         # Adam's update is element-wise, so it can run on the flat buffer of
@@ -179,12 +178,12 @@ class Trainer:
         """Mean test loss terms (with the target β), or NaNs without test data."""
         if self.x_test is None:
             return {"loss": math.nan, "reconstruction": math.nan, "kl": math.nan}
-        if self._x_test_targets is None:
-            self._x_test_targets = test_targets(self.x_test, self.config.binarize, self.config.seed)
+        if self._x_evaluation_targets is None:
+            self._x_evaluation_targets = evaluation_targets(self.x_test, self.config.binarize, self.config.seed)
         beta, self.model.beta = self.model.beta, self.beta
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return elbo_terms(self.model, self._x_test_targets, np.random.default_rng([self.config.seed, 1]))
+                return elbo_terms(self.model, self._x_evaluation_targets, np.random.default_rng([self.config.seed, 1]))
         finally:
             self.model.beta = beta
 

@@ -123,9 +123,7 @@ class VAE:
         self.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
             raise ValueError(f"dtype: expected a floating dtype such as float32 or float64, got {self.dtype}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-        self.seed = int(seed)
+        self.seed = checks.non_negative_int("seed", seed)
         self.rng = np.random.default_rng(self.seed)
 
         enc_sizes = (self.input_dim, *self.hidden_dims, 2 * self.latent_dim)
