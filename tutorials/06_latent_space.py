@@ -48,7 +48,7 @@ def train_vae(beta):
 # %% [markdown]
 # ## 1. A two-dimensional code
 #
-# Same model as in lecture 3, with ``latent_dim=2``. Two numbers per image
+# Same model as in lecture 4, with ``latent_dim=2``. Two numbers per image
 # cannot hold much, so expect worse reconstructions than with 20; in exchange,
 # we can look at everything.
 
@@ -66,7 +66,7 @@ print(f"after {epochs} epochs: test loss {history['test_loss'][-1]:.1f} = "
 
 # %%
 mu, log_var = model.encode(x_test)  # each (n_test, 2)
-show(plots.plot_latent_scatter(mu, y_test, FIGURES_DIR / "04_latent_scatter.png"))
+show(plots.plot_latent_scatter(mu, y_test, FIGURES_DIR / "06_latent_scatter.png"))
 print("posterior standard deviations, median per dimension:", np.round(np.median(np.exp(0.5 * log_var), axis=0), 3))
 
 # %% [markdown]
@@ -93,7 +93,7 @@ print("posterior standard deviations, median per dimension:", np.round(np.median
 # fig. 4).
 
 # %%
-show(plots.plot_manifold(model.decode, FIGURES_DIR / "04_manifold.png", n=20))
+show(plots.plot_manifold(model.decode, FIGURES_DIR / "06_manifold.png", n=20))
 
 # %% [markdown]
 # The decoder has learned a smooth map: neighbouring tiles differ a little,
@@ -138,7 +138,7 @@ axes_strip = bottom.subplots()
 axes_strip.imshow(strip, cmap="gray", vmin=0, vmax=1)
 axes_strip.set_xticks(np.arange(10) * 28 + 13.5, [f"t={v:.2f}" for v in t[:, 0]], fontsize=9)
 axes_strip.set_yticks([])
-save(fig, "04_interpolation.png")
+save(fig, "06_interpolation.png")
 
 # %% [markdown]
 # Top: the path (black) across the scatter of test means, each class
@@ -204,7 +204,7 @@ axes[3].set_ylabel(r"reconstruction $-\log p(x|z)$ = distortion", fontsize=11)
 axes[3].set_title("The trade-off", fontsize=13)
 axes[3].margins(0.3)
 axes[3].grid(alpha=0.3)
-save(fig, "04_beta.png")
+save(fig, "06_beta.png")
 
 # %% [markdown]
 # Left three panels: the test means for each $\beta$, on the same axes

@@ -64,7 +64,7 @@ print(f"final training loss {history['train_loss'][-1]:.1f} nats")
 # high for images the model finds unlikely. ``model.per_example_terms(x)``
 # returns its two terms for each image from one sample of $z$; we average a
 # few draws of the noise so that the score of an image depends on the image,
-# not on the luck of one draw. The importance-weighted bound of lecture 3,
+# not on the luck of one draw. The importance-weighted bound of lecture 4,
 # $-\mathcal L_K$, is a tighter alternative that costs $K$ decoder passes per
 # image.
 
@@ -79,7 +79,7 @@ for name, scores in [("-ELBO", score_elbo), (f"-L_{iw_samples}", score_iw)]:
 
 # %%
 show(plots.plot_anomaly_histogram(score_elbo[~is_anomaly], score_elbo[is_anomaly],
-                                  FIGURES_DIR / "05_score_histogram.png",
+                                  FIGURES_DIR / "09_score_histogram.png",
                                   labels=("other digits (normal)", f"digit {HELD_OUT} (held out)")))
 
 # %% [markdown]
@@ -165,7 +165,7 @@ ax.set_title(f"ROC: detecting held-out {HELD_OUT}s", fontsize=13)
 ax.set_aspect("equal")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=10, loc="lower right")
-save(fig, "05_roc.png")
+save(fig, "09_roc.png")
 
 # %% [markdown]
 # Both curves lie above the diagonal, so the score carries real information,
@@ -183,7 +183,7 @@ save(fig, "05_roc.png")
 # %%
 most_anomalous = np.argsort(-score_elbo)[:10]  # indices of the 10 highest scores
 pairs = np.concatenate([x_test[most_anomalous], model.reconstruct(x_test[most_anomalous])])  # (20, 784)
-show(plots.plot_image_grid(pairs, FIGURES_DIR / "05_most_anomalous.png", ncols=10,
+show(plots.plot_image_grid(pairs, FIGURES_DIR / "09_most_anomalous.png", ncols=10,
                            title="The 10 highest −ELBO scores (top) and their reconstructions"))
 print("labels of the 10 highest scores:", y_test[most_anomalous])
 ranking = np.argsort(-score_elbo)
@@ -223,7 +223,7 @@ ax.set_ylabel("−ELBO (nats)", fontsize=12)
 ax.set_title("Anomaly score against the amount of ink", fontsize=13)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=10)
-save(fig, "05_score_vs_ink.png")
+save(fig, "09_score_vs_ink.png")
 correlation = np.corrcoef(ink[~is_anomaly], score_elbo[~is_anomaly])[0, 1]
 print(f"correlation of -ELBO with ink among normal images: {correlation:.2f}")
 print(f"AUC of ink alone as a score: {rank_auc(ink, is_anomaly):.3f}")
@@ -294,7 +294,7 @@ axes[1].set_aspect("equal")
 axes[1].legend(fontsize=10, loc="lower right")
 for ax in axes:
     ax.grid(alpha=0.3)
-save(fig, "05_corrected_score.png")
+save(fig, "09_corrected_score.png")
 
 # %% [markdown]
 # Left: with the ink effect subtracted, the held-out 4s sit clearly to the

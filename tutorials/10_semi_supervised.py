@@ -41,7 +41,7 @@ x_test, y_test = data.x_test, data.y_test  # (1000, 784), (1000,)
 # %% [markdown]
 # ## 1. Unsupervised step: a VAE on all 4,000 images, no labels
 #
-# Exactly the model of lecture 3. Nothing in its training looks at
+# Exactly the model of lecture 4. Nothing in its training looks at
 # ``y_train``.
 
 # %%
@@ -169,7 +169,7 @@ ax.set_ylabel("training loss (cross-entropy + L2)", fontsize=12)
 ax.set_title("Fitting the classifier on 10 labels per class", fontsize=13)
 ax.grid(alpha=0.3, which="both")
 ax.legend(fontsize=10)
-save(fig, "06_classifier_training.png")
+save(fig, "10_classifier_training.png")
 
 # %% [markdown]
 # Both losses fall steeply and flatten within about 75 steps (the pixel
@@ -237,7 +237,7 @@ ax.set_ylabel("test accuracy (1,000 images)", fontsize=12)
 ax.set_title(f"Few labels: VAE codes against raw pixels (mean ± sd of {n_draws} draws)", fontsize=13)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=10, loc="lower right")
-save(fig, "06_accuracy.png")
+save(fig, "10_accuracy.png")
 
 # %% [markdown]
 # Solid lines: logistic regression; dashed: nearest neighbour; blue: VAE
