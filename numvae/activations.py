@@ -113,14 +113,16 @@ def tanh_backward(d_y, x, y):
 
 
 def sigmoid(x):
-    r"""Logistic sigmoid, :math:`\sigma(x) = 1 / (1 + e^{-x})`, without overflow.
+    r"""Logistic sigmoid, :math:`\mathrm{sigmoid}(x) = 1 / (1 + e^{-x})`, without overflow.
+
+    (Spelled out: in numvae σ is always a standard deviation.)
 
     ``exp(-x)`` overflows for x < -709 in float64 (x < -88 in float32). We only
     ever exponentiate a non-positive number, :math:`e = e^{-|x|} \in (0, 1]`:
 
     .. math::
-        \sigma(x) = \frac{1}{1 + e} \ (x \ge 0), \qquad
-        \sigma(x) = \frac{e}{1 + e} \ (x < 0).
+        \mathrm{sigmoid}(x) = \frac{1}{1 + e} \ (x \ge 0), \qquad
+        \mathrm{sigmoid}(x) = \frac{e}{1 + e} \ (x < 0).
 
     Parameters
     ----------
@@ -135,7 +137,7 @@ def sigmoid(x):
 
 
 def sigmoid_backward(d_y, x, y):
-    r""":math:`\sigma'(x) = \sigma(x)\,(1 - \sigma(x)) = y (1 - y)`, using the cached ``y``."""
+    r""":math:`\mathrm{sigmoid}'(x) = \mathrm{sigmoid}(x)\,(1 - \mathrm{sigmoid}(x)) = y (1 - y)`, using the cached ``y``."""
     return d_y * y * (1 - y)
 
 
@@ -167,7 +169,7 @@ def softplus(x):
 
 
 def softplus_backward(d_y, x, y):
-    r""":math:`\frac{d}{dx}\log(1 + e^{x}) = \frac{e^{x}}{1 + e^{x}} = \sigma(x)`."""
+    r""":math:`\frac{d}{dx}\log(1 + e^{x}) = \frac{e^{x}}{1 + e^{x}} = \mathrm{sigmoid}(x)`."""
     return d_y * sigmoid(x)
 
 
@@ -189,7 +191,10 @@ GAINS = {
     "sigmoid": 1.0,
     "softplus": 1.0,
 }
-"""Initialisation gain per activation (the values of PyTorch's ``calculate_gain``).
+"""Initialisation gain per activation (the values of PyTorch's ``calculate_gain``, except softplus).
+
+PyTorch's ``calculate_gain`` has no entry for softplus; numvae's 1.0 is its own
+choice (the gain of a linear unit, as for sigmoid).
 
 A gain g keeps the variance of activations roughly constant from layer to layer
 when weights are drawn with standard deviation ``g / sqrt(fan_in)``.

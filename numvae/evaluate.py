@@ -10,7 +10,23 @@ Weighted Autoencoders", arXiv:1509.00519, eq. 8):
     w_k = \frac{p(x \mid z_k)\, p(z_k)}{q(z_k \mid x)}, \quad z_k \sim q(z \mid x).
 
 For K = 1 its expectation is the ELBO; :math:`\mathbb E[\mathcal L_K]` grows
-with K and tends to log p(x). The weights span hundreds of nats, so the mean
+with K and tends to log p(x). Why:
+
+* *A lower bound.* Each weight has :math:`\mathbb E_q[w_k] = \int p(x, z)\,dz = p(x)`,
+  so by Jensen (log is concave)
+  :math:`\mathbb E[\mathcal L_K] \le \log \mathbb E[\frac1K \sum_k w_k] = \log p(x)`.
+* *Growing with K.* For M < K, the mean of K weights is the average over all
+  subsets I of M indices of the subset means,
+  :math:`\frac1K \sum_k w_k = \mathbb E_I[\frac1M \sum_{i \in I} w_i]`; Jensen over I gives
+  :math:`\mathcal L_K \ge \mathbb E_I[\log \frac1M \sum_{i \in I} w_i]`, and each subset is
+  M independent draws, so :math:`\mathbb E[\mathcal L_K] \ge \mathbb E[\mathcal L_M]`
+  (Burda et al., theorem 1).
+* *Tending to log p(x)*, as the mean of the weights tends to p(x) (law of
+  large numbers; when the weights are bounded).
+
+Lecture 00 checks all three against the exact log p(x) of a linear-Gaussian
+model. The bounds hold for the expectation: one draw of
+:math:`\mathcal L_K` can exceed log p(x). The weights span hundreds of nats, so the mean
 is taken in log space with the log-mean-exp trick:
 :math:`\log \frac1K \sum_k e^{a_k} = m + \log \frac1K \sum_k e^{a_k - m}`,
 with :math:`m = \max_k a_k`, which never overflows.

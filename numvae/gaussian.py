@@ -57,6 +57,20 @@ def reparameterize_backward(d_z, eps, std):
     so with :math:`\bar z = \partial L / \partial z`:
     :math:`\bar\mu = \bar z` and :math:`\overline{\log\sigma^2} = \tfrac12\, \bar z \odot \varepsilon \odot \sigma`.
 
+    Why one sample of this is an unbiased gradient of an *expectation*:
+    substituting :math:`z = \mu + \sigma\varepsilon` (so :math:`dz = \sigma\,d\varepsilon`
+    and :math:`\mathcal N(\mu + \sigma\varepsilon; \mu, \sigma^2)\,\sigma = \mathcal N(\varepsilon; 0, 1)`),
+
+    .. math::
+        \nabla_\theta \mathbb E_{q_\theta}[f(z)]
+        = \nabla_\theta \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon; 0, I)\, d\varepsilon
+        = \mathbb E_\varepsilon\big[\nabla_\theta f(\mu + \sigma\varepsilon)\big]
+        = \mathbb E_\varepsilon\Big[f'(z)\,\frac{\partial z}{\partial\theta}\Big],
+
+    because the density of ε does not depend on θ = (μ, log σ²), and the
+    gradient passes under the integral onto f. Lecture 03 sets this beside
+    the score-function estimator and measures both.
+
     Parameters
     ----------
     d_z, eps, std : ndarray, shape (batch, latent_dim)
@@ -78,6 +92,18 @@ def kl_standard_normal(mu, log_var):
 
     .. math::
         D_{KL}(q \,\|\, p) = \tfrac12 \sum_j \left(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1\right)
+
+    Derivation, one dimension at a time: with
+    :math:`\log \mathcal N(z; \mu, \sigma^2) = -\tfrac12(\log 2\pi + \log\sigma^2 + (z - \mu)^2/\sigma^2)`,
+
+    .. math::
+        D_{KL} = \mathbb E_q[\log q(z) - \log p(z)]
+        = \mathbb E_q\Big[-\tfrac12 \log\sigma^2 - \frac{(z - \mu)^2}{2\sigma^2} + \frac{z^2}{2}\Big]
+        = -\tfrac12 \log\sigma^2 - \tfrac12 + \tfrac12(\mu^2 + \sigma^2),
+
+    using :math:`\mathbb E_q[(z - \mu)^2] = \sigma^2` and
+    :math:`\mathbb E_q[z^2] = \operatorname{Var} z + (\mathbb E z)^2 = \mu^2 + \sigma^2`;
+    the :math:`\log 2\pi` terms cancel. Independent dimensions add up.
 
     It is zero exactly when mu = 0 and log_var = 0, and positive otherwise
     (each term :math:`\sigma^2 - \log\sigma^2 - 1 \ge 0`, as :math:`e^t \ge 1 + t`).

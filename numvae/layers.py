@@ -50,7 +50,19 @@ class Dense:
 
     .. math:: y = x W + b, \qquad y \in \mathbb{R}^{\mathrm{batch} \times \mathrm{fan\_out}}
 
-    Backward, from :math:`\bar y = \partial L / \partial y` (batch, fan_out):
+    Backward, from :math:`\bar y = \partial L / \partial y` (batch, fan_out).
+    By indices first: :math:`y_{nk} = \sum_i x_{ni} W_{ik} + b_k` for example n
+    and output k, so :math:`\partial y_{nk} / \partial W_{ik} = x_{ni}`,
+    :math:`\partial y_{nk} / \partial b_k = 1`, :math:`\partial y_{nk} / \partial x_{ni} = W_{ik}`,
+    and the chain rule sums over every :math:`y_{nk}` a parameter touches:
+
+    .. math::
+        \frac{\partial L}{\partial W_{ik}} = \sum_n \bar y_{nk}\, x_{ni}, \qquad
+        \frac{\partial L}{\partial b_k} = \sum_n \bar y_{nk}, \qquad
+        \frac{\partial L}{\partial x_{ni}} = \sum_k \bar y_{nk}\, W_{ik}.
+
+    (W_ik is used by every example, so its sum runs over the batch; x_ni
+    feeds every output, so its sum runs over k.) Each sum is a matrix product:
 
     .. math::
         \frac{\partial L}{\partial W} = x^\top \bar y \ (\mathrm{fan\_in}, \mathrm{fan\_out}), \quad

@@ -56,9 +56,9 @@ class SGD(Optimizer):
     r"""Stochastic gradient descent with (heavy-ball) momentum.
 
     .. math::
-        v \leftarrow \mu v + g, \qquad \theta \leftarrow \theta - \eta v
+        v \leftarrow \gamma v + g, \qquad \theta \leftarrow \theta - \eta v
 
-    (PyTorch's convention; with momentum µ = 0 this is plain SGD.)
+    (PyTorch's convention; with momentum γ = 0 this is plain SGD.)
 
     Parameters
     ----------
@@ -67,6 +67,7 @@ class SGD(Optimizer):
     lr : float > 0
         Learning rate η.
     momentum : float in [0, 1)
+        The momentum coefficient γ.
     """
 
     def __init__(self, params, lr=0.01, momentum=0.9):
@@ -95,17 +96,42 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     r"""Adam with bias correction (Kingma & Ba, 2015, arXiv:1412.6980, Algorithm 1).
 
-    At step t, for gradient g:
+    At step t, for gradient g, with decay rates ρ₁, ρ₂ (the paper's β₁, β₂;
+    numvae keeps β for the KL weight) and stabilizing constant δ (the paper's ε):
 
     .. math::
-        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
-        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
+        m \leftarrow \rho_1 m + (1 - \rho_1) g, \qquad
+        v \leftarrow \rho_2 v + (1 - \rho_2) g^2,
 
     .. math::
-        \hat m = \frac{m}{1 - \beta_1^t}, \quad \hat v = \frac{v}{1 - \beta_2^t}, \quad
-        \theta \leftarrow \theta - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}.
+        \hat m = \frac{m}{1 - \rho_1^t}, \quad \hat v = \frac{v}{1 - \rho_2^t}, \quad
+        \theta \leftarrow \theta - \eta \frac{\hat m}{\sqrt{\hat v} + \delta}.
 
-    ``epsilon`` is not a fudge of ours: it is part of the algorithm, keeping
+    **Why divide by** :math:`1 - \rho_1^t`. From :math:`m_0 = 0`, unrolling the
+    update gives :math:`m_t = (1 - \rho_1) \sum_{i=1}^t \rho_1^{t-i} g_i`. If the
+    gradients have a common mean, :math:`\mathbb E[g_i] = \bar g`, then
+    :math:`\mathbb E[m_t] = \bar g\,(1 - \rho_1) \sum_{i=0}^{t-1} \rho_1^i = \bar g\,(1 - \rho_1^t)`:
+    the zero start biases m towards 0 (by a factor 0.1 at t = 1 with ρ₁ = 0.9),
+    and dividing by :math:`1 - \rho_1^t` removes exactly that factor. The same
+    holds for v with ρ₂ and :math:`g^2`; with ρ₂ = 0.999 the factor stays well
+    below 1 for the first thousand or so steps.
+
+    **The folded form.** ``step`` never forms :math:`\hat m, \hat v`. Multiplying
+    numerator and denominator of the update by :math:`\sqrt{1 - \rho_2^t}`,
+
+    .. math::
+        \eta \frac{m / (1 - \rho_1^t)}{\sqrt{v / (1 - \rho_2^t)} + \delta}
+        = \underbrace{\eta \frac{\sqrt{1 - \rho_2^t}}{1 - \rho_1^t}}_{\texttt{lr\_t}}
+          \cdot \frac{m}{\sqrt v + \underbrace{\delta \sqrt{1 - \rho_2^t}}_{\texttt{eps\_t}}},
+
+    an identity, so the code performs exactly Algorithm 1 (up to rounding).
+    The paper's "efficient version" (end of its section 2) writes a constant
+    :math:`\hat\epsilon` where ``eps_t`` stands; implementations that put
+    :math:`\hat\epsilon = \delta` there differ from Algorithm 1 slightly
+    while :math:`\sqrt v` is small. Scaling δ by :math:`\sqrt{1 - \rho_2^t}`
+    removes that difference.
+
+    δ (``epsilon``) is not a fudge of ours: it is part of the algorithm, keeping
     the step finite where a gradient has been 0 so far (the paper's 1e-8).
 
     Parameters
@@ -115,8 +141,10 @@ class Adam(Optimizer):
     lr : float > 0
         Step size η.
     betas : (float, float)
-        Decay rates β₁, β₂ of the moment estimates, each in [0, 1).
+        Decay rates ρ₁, ρ₂ of the moment estimates, each in [0, 1)
+        (named ``betas`` as in PyTorch).
     epsilon : float > 0
+        The stabilizing constant δ.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), epsilon=1e-8):
@@ -140,9 +168,9 @@ class Adam(Optimizer):
         """One update from ``grads`` (same keys and shapes as ``params``)."""
         self._check(grads)
         self.t += 1
-        # Fold both bias corrections into the step size (the paper's
-        # "efficient version"): lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t).
-        # Python floats (not NumPy scalars) keep float32 arrays in float32.
+        # Both bias corrections folded into lr_t and eps_t: exactly Algorithm 1,
+        # as the class docstring derives. Python floats (not NumPy scalars)
+        # keep float32 arrays in float32.
         lr_t = self.lr * math.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
         eps_t = self.epsilon * math.sqrt(1 - self.beta2**self.t)
         for name, p in self.params.items():
