@@ -1,15 +1,17 @@
-"""
-======================================
-1. The chain rule, by hand and checked
-======================================
-
-A VAE is trained by gradient descent, and numvae computes every gradient with
-a backward pass written by hand. This first lecture builds that skill from the
-bottom: the derivative of each activation, the backward pass of a Dense layer,
-and the one test that makes hand-written gradients trustworthy, a comparison
-with central finite differences. It ends with the whole VAE checked at once,
-and with why that check must run in float64.
-"""
+# %% [markdown]
+# # 1. The chain rule, by hand and checked
+#
+# A VAE is trained by gradient descent, and numvae computes every gradient with
+# a backward pass written by hand. This lecture builds that skill from the
+# bottom: the derivative of each activation, the backward pass of a Dense layer,
+# and the one test that makes hand-written gradients trustworthy, a comparison
+# with central finite differences. It ends with the whole VAE checked at once,
+# and with why that check must run in float64.
+#
+# Notation (the whole course uses it; see ``tutorials/README.md``):
+# $\mathrm{sigmoid}(a) = 1/(1 + e^{-a})$ is always spelled out, because
+# $\sigma$ is reserved for a standard deviation; $u$ is the unit round-off of
+# a float type and $h$ a finite-difference step.
 
 # %% [markdown]
 # ## Setup
@@ -40,12 +42,12 @@ H = 1e-5  # the step of every central difference below, numvae's default
 # Take one neuron, $y = \mathrm{softplus}(w x + b)$. Name the intermediate
 # value $a = w x + b$. Each step has a *local* derivative:
 #
-# $$\frac{\partial y}{\partial a} = \sigma(a), \qquad
+# $$\frac{\partial y}{\partial a} = \mathrm{sigmoid}(a), \qquad
 #   \frac{\partial a}{\partial w} = x, \qquad
 #   \frac{\partial a}{\partial b} = 1,$$
 #
 # and the chain rule multiplies them along the path from the output back to
-# each input: $\partial y / \partial w = \sigma(a)\, x$. A backward pass is
+# each input: $\partial y / \partial w = \mathrm{sigmoid}(a)\, x$. A backward pass is
 # nothing more than this product, computed from the output backwards, reusing
 # what the forward pass stored. We check it against the *definition* of the
 # derivative, a difference quotient with a small step $h$.
@@ -76,7 +78,7 @@ print(f"dy/db by the chain rule: {float(d_b):.10f}")
 # ``f_backward(d_y, x, y)``, which returns ``d_y * f'(x)``. Passing
 # ``d_y = 1`` therefore returns $f'(x)$ itself. The backward functions receive
 # the forward's input *and* output, because some derivatives are cheapest in
-# the output: $\tanh' = 1 - y^2$ and $\sigma' = y(1 - y)$.
+# the output: $\tanh' = 1 - y^2$ and $\mathrm{sigmoid}' = y(1 - y)$.
 #
 # We plot every function and its derivative, and mark a few central
 # differences on the derivative curves as an independent check.
@@ -124,7 +126,7 @@ save(fig, "01_activations.png")
 #
 # ### Stable formulas
 #
-# Written naively, $\sigma(x) = 1/(1 + e^{-x})$ overflows for very negative
+# Written naively, $\mathrm{sigmoid}(x) = 1/(1 + e^{-x})$ overflows for very negative
 # $x$ and $\log(1 + e^x)$ for large $x$. numvae only ever exponentiates
 # $-|x|$, so neither can happen.
 
@@ -148,8 +150,24 @@ print("stable sigmoid  ", activations.sigmoid(extreme))
 #
 # A Dense layer maps a batch ``x`` of shape (batch, fan_in) to
 # $y = xW + b$ of shape (batch, fan_out). Given the upstream gradient
-# $\bar y = \partial L / \partial y$, the chain rule, applied entry by entry
-# and collected into matrix products, gives
+# $\bar y = \partial L / \partial y$, apply the chain rule entry by entry
+# first. For example $n$ and output $k$,
+#
+# $$y_{nk} = \sum_i x_{ni} W_{ik} + b_k, \qquad\text{so}\qquad
+#   \frac{\partial y_{nk}}{\partial W_{ik}} = x_{ni}, \quad
+#   \frac{\partial y_{nk}}{\partial b_k} = 1, \quad
+#   \frac{\partial y_{nk}}{\partial x_{ni}} = W_{ik}.$$
+#
+# The loss depends on a parameter through every $y_{nk}$ that parameter
+# touches, and the chain rule sums over them. $W_{ik}$ is used by every
+# example $n$ (for output $k$); $x_{ni}$ feeds every output $k$:
+#
+# $$\bar W_{ik} = \sum_n \bar y_{nk}\, x_{ni}, \qquad
+#   \bar b_k = \sum_n \bar y_{nk}, \qquad
+#   \bar x_{ni} = \sum_k \bar y_{nk}\, W_{ik}.$$
+#
+# Each sum is a matrix product: the first runs over the shared index $n$ of
+# $x^\top$ and $\bar y$, the last over $k$ of $\bar y$ and $W^\top$:
 #
 # $$\bar W = x^\top \bar y, \qquad \bar b = \textstyle\sum_{\text{batch}} \bar y, \qquad
 #   \bar x = \bar y\, W^\top .$$
@@ -191,9 +209,13 @@ print(compare("x", d_x, numerical_gradient(dense_loss, x_small)))
 # Each line reads: the parameter, the **relative error**
 # $\max_i |a_i - n_i| \,/\, \max(\max_i |a_i|, \max_i |n_i|)$ between the
 # analytic gradient $a$ and the numerical one $n$, where the two differ most,
-# and both values there. A correct backward pass in float64 gives errors
-# between $10^{-12}$ and $10^{-10}$; a wrong one (a missing transpose, a forgotten sum over the
-# batch) gives errors of order 1. There is no middle ground to argue about.
+# and both values there. Here, with a loss of a few units and gradient
+# entries of order one, the correct backward pass agrees to the printed
+# $10^{-11}$ or so; a wrong one (a missing transpose, a forgotten sum over the
+# batch) gives errors of order 1. How small "correct" is depends on the ratio
+# of the loss to the gradient (section 5): for a loss of about 10 with
+# gradient entries of about $10^{-3}$, round-off alone gives about $10^{-7}$,
+# still under the $10^{-6}$ the tests demand, but not by orders of magnitude.
 #
 # ## 4. A whole network, then the whole VAE
 #
@@ -247,17 +269,19 @@ print("worst:", report64.worst.name, f"{report64.worst.relative_error:.1e}")
 #
 # * **truncation**: the Taylor terms the formula ignores,
 #   $\approx \frac{h^2}{6} |f'''|$, which shrinks as $h$ shrinks;
-# * **round-off**: $f$ is computed with a relative error of about machine
-#   epsilon $\epsilon$, so each of $f(\theta \pm h)$ is off by
-#   $\approx \epsilon |f|$, and dividing their difference by $2h$ amplifies
-#   that to $\approx \epsilon |f| / h$, which *grows* as $h$ shrinks.
+# * **round-off**: $f$ is computed with a relative error of about the unit
+#   round-off $u$ of the float type, so each of $f(\theta \pm h)$ is off by
+#   $\approx u |f|$, and dividing their difference by $2h$ turns that into
+#   an error of $\approx u |f| / h$, which *grows* as $h$ shrinks. Relative
+#   to the derivative, that is $u|f| / (h|f'|)$: a large loss with small
+#   gradients is the hard case.
 #
-# With $\epsilon = 2.2 \times 10^{-16}$ (float64) there is a wide range of $h$
-# where both are tiny. With $\epsilon = 1.2 \times 10^{-7}$ (float32) the two
-# lines cross high up, at a large $h$. We measure it on a smooth function,
-# $f(\theta) = \sum_j \mathrm{softplus}(\theta\, c_j)$
+# With $u = 2^{-53} \approx 1.1 \times 10^{-16}$ (float64) there is a wide
+# range of $h$ where both are tiny. With $u = 2^{-24} \approx 6 \times 10^{-8}$
+# (float32) the two lines cross high up, at a large $h$. We measure it on a
+# smooth function, $f(\theta) = \sum_j \mathrm{softplus}(\theta\, c_j)$
 # for a fixed vector $c$, whose derivative
-# $f'(\theta) = \sum_j c_j\, \sigma(\theta c_j)$ is known exactly.
+# $f'(\theta) = \sum_j c_j\, \mathrm{sigmoid}(\theta c_j)$ is known exactly.
 
 # %%
 c = rng.uniform(0.5, 2.0, size=50)  # fixed coefficients; f is about 50 in size
@@ -292,10 +316,10 @@ third = float(np.sum(c**3 * activations.sigmoid(theta * c) * (1 - activations.si
 fig = Figure(figsize=(8, 5.2), layout="constrained")
 ax = fig.subplots()
 for (dtype, err), color in zip(errors.items(), ["C0", "C3"]):
-    eps_machine = np.finfo(dtype).eps
+    unit_roundoff = np.finfo(dtype).eps / 2  # u: 2^-53 for float64, 2^-24 for float32
     ax.loglog(steps, np.maximum(err, 1e-17), "o-", color=color, ms=4, label=f"{dtype.__name__}: measured")
-    ax.loglog(steps, eps_machine * f_size / steps / abs(exact), ":", color=color,
-              label=rf"{dtype.__name__}: round-off $\epsilon|f|/h$")
+    ax.loglog(steps, unit_roundoff * f_size / steps / abs(exact), ":", color=color,
+              label=rf"{dtype.__name__}: round-off $u|f|/h$")
 ax.loglog(steps, steps**2 * abs(third) / 6 / abs(exact), "--", color="0.4", label=r"truncation $h^2|f'''|/6$")
 ax.axvline(H, color="0.6", lw=0.8)
 ax.text(1.3 * H, 1e-15, f"h = {H:.0e}\n(numvae's default)", fontsize=10, color="0.4")
@@ -311,8 +335,9 @@ save(fig, "01_step_size.png")
 # Read the plot from right to left. At large $h$ both dtypes follow the
 # truncation line (dashed) down with slope 2. Then each curve meets its
 # round-off regime and turns back up with slope $-1$. The dotted round-off
-# lines are a worst case (rounding errors partly cancel in practice), so the
-# measured curves sit somewhat below them, but they rise at the same rate.
+# lines are an estimate of its size, not a bound: the measured points scatter
+# around them and mostly below (rounding errors partly cancel), and rise at
+# the same rate.
 #
 # * float64 reaches its best, about $10^{-12}$, near $h \approx 10^{-5}$, right
 #   where numvae's default $h = 10^{-5}$ sits, and the valley is wide: any
@@ -345,8 +370,8 @@ report32 = [compare(name, analytic32[name],
 for check in report32:
     print(check)
 loss32 = vae32.loss(x_vae, eps_vae).loss
-print(f"|loss| = {abs(loss32):.2f}; predicted round-off eps*|loss|/h = "
-      f"{np.finfo(np.float32).eps * abs(loss32) / H:.2f} per gradient entry")
+print(f"|loss| = {abs(loss32):.2f}; predicted round-off u*|loss|/h = "
+      f"{np.finfo(np.float32).eps / 2 * abs(loss32) / H:.2f} per gradient entry")
 
 # %% [markdown]
 # Side by side, per parameter:
@@ -372,8 +397,8 @@ save(fig, "01_gradcheck_dtypes.png")
 # In float64 (blue) every parameter passes with many orders of magnitude to
 # spare. In float32 (red) the *same, correct* backward pass shows relative
 # errors of a few percent up to 15 %: the numerical gradient is dominated by
-# round-off, not by any mistake. The printout predicted it: with a loss of
-# about 6.6 nats, $\epsilon|f|/h \approx 0.08$, comparable with the gradient
+# round-off, not by any mistake. The printout predicted it: for the printed
+# loss, $u|f|/h$ is a few hundredths, comparable with the gradient
 # entries themselves (look at the numerical values printed above: 0.0954
 # and 0.0477 recur, a few float32 rounding steps of the loss divided by $2h$,
 # not derivatives).
