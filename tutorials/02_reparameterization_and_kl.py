@@ -1,16 +1,14 @@
-"""
-=============================================
-2. The reparameterization trick and the KL term
-=============================================
-
-The encoder of a VAE does not output a code ``z``; it outputs a Gaussian
-distribution over codes, q(z|x) = N(mu, diag exp(log_var)). Training needs two
-things from that Gaussian: a *sample* that gradients can flow through (the
-reparameterization trick), and its KL divergence to the prior N(0, I) with
-that divergence's gradient. This lecture checks each piece empirically, the
-way ``numvae.gaussian`` is tested. Reference: Kingma & Welling, "Auto-Encoding
-Variational Bayes" (arXiv:1312.6114), section 2.4 and appendix B.
-"""
+# %% [markdown]
+# # 2. The reparameterization trick and the KL term
+#
+# The encoder of a VAE does not output a code $z$; it outputs a Gaussian
+# distribution over codes, $q(z \mid x) = \mathcal N(\mu, \operatorname{diag} e^{\text{log\_var}})$.
+# Training needs two things from that Gaussian: a *sample* that gradients can
+# flow through (the reparameterization trick), and its KL divergence to the
+# prior $\mathcal N(0, I)$ with that divergence's gradient. This lecture checks
+# each piece empirically, the way ``numvae.gaussian`` is tested. Reference:
+# Kingma & Welling, "Auto-Encoding Variational Bayes" (arXiv:1312.6114),
+# section 2.4 and appendix B.
 
 # %% [markdown]
 # ## Setup
@@ -146,6 +144,17 @@ print(report.assert_close(1e-6))
 # $\partial_{\text{log\_var}} \mathbb E[z^2] = \sigma^2$. Averaging
 # $f'(z)\, \partial z/\partial\theta$ over samples of $\varepsilon$ should
 # recover both, and this average is exactly what minibatch training computes.
+# Why the average of gradients is the gradient of the average, written out:
+# with $z = \mu + \sigma\varepsilon$,
+#
+# $$\nabla_\theta\, \mathbb E_{q_\theta}[f(z)]
+#   = \nabla_\theta \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
+#   = \int \nabla_\theta f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
+#   = \mathbb E_\varepsilon\!\Big[f'(z)\, \frac{\partial z}{\partial \theta}\Big],$$
+#
+# because after the substitution the density no longer depends on $\theta$
+# (lecture 03 does the change of variables step by step, and sets this
+# estimator beside the score function).
 
 # %%
 mu_1d, log_var_1d = 0.8, -0.6
@@ -170,6 +179,17 @@ print(f"d E[z^2] / d log_var: Monte Carlo {d_log_var_1d.mean():.4f} +- {d_log_va
 #
 # $$D_{KL} = \mathbb E_q\!\left[\log q(z) - \log p(z)\right]
 #          = \tfrac12 \sum_j \left(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1\right).$$
+#
+# It takes three lines. For one dimension, with
+# $\log \mathcal N(z;\ \mu, \sigma^2) = -\tfrac12\big(\log 2\pi + \log\sigma^2 + (z - \mu)^2/\sigma^2\big)$,
+# the $\log 2\pi$ terms cancel in $\log q(z) - \log p(z)$:
+#
+# $$D_{KL} = \mathbb E_q\!\left[-\tfrac12 \log\sigma^2 - \frac{(z - \mu)^2}{2\sigma^2} + \frac{z^2}{2}\right]
+#   = -\tfrac12\log\sigma^2 - \tfrac12 + \tfrac12\left(\mu^2 + \sigma^2\right),$$
+#
+# using $\mathbb E_q[(z - \mu)^2] = \sigma^2$ (the definition of the variance)
+# and $\mathbb E_q[z^2] = \operatorname{Var} z + (\mathbb E z)^2 = \mu^2 + \sigma^2$.
+# The latent dimensions are independent under both $q$ and $p$, so their KLs add.
 #
 # It is an expectation, so it can also be estimated by Monte Carlo: draw
 # $z \sim q$ and average $\log q(z) - \log p(z)$ using the log densities in
@@ -224,13 +244,25 @@ z_scores = (estimates[has_noise, 0] - analytic_points[has_noise]) / estimates[ha
 print(f"Monte Carlo - analytic, in standard errors: largest |z| = {np.max(np.abs(z_scores)):.2f} "
       f"over {has_noise.sum()} points")
 
+# The two sides of the right-hand curve, against simple approximations.
+for value in (-4.0, -8.0, 2.5, 6.0):
+    kl_value = float(gaussian.kl_standard_normal(np.zeros((1, 1)), np.array([[value]]))[0])
+    print(f"log_var = {value:+.1f}: KL = {kl_value:7.3f} nats;  1/2(|log_var| - 1) = {0.5 * (abs(value) - 1):7.3f};"
+          f"  1/2 exp(log_var) = {0.5 * np.exp(value):7.3f}")
+
 # %% [markdown]
 # The Monte Carlo estimates (orange, with error bars of two standard errors)
 # sit on the analytic curves (black). Left: moving the mean costs
-# $\tfrac12\mu^2$ nats, a parabola. Right: the cost of a wrong variance is
-# lopsided. Shrinking $\sigma$ (log_var to the left) costs only
-# $\tfrac12|\text{log\_var}|$ nats per unit, a straight line, while widening it
-# costs $\tfrac12 e^{\text{log\_var}}$, which explodes. The minimum, 0 nats,
+# $\tfrac12\mu^2$ nats, a parabola. Right: the cost of a wrong variance,
+# $\tfrac12(e^{\text{log\_var}} - \text{log\_var} - 1)$, is lopsided. Shrinking
+# $\sigma$ (log_var to the left) makes $e^{\text{log\_var}}$ negligible, so the
+# KL approaches the straight line $\tfrac12(|\text{log\_var}| - 1)$: it grows
+# only with slope $\tfrac12$ nat per unit of log_var (the printout compares
+# the two at log_var $= -4$ and $-8$). Widening it makes the exponential
+# dominate, and the KL explodes; it approaches $\tfrac12 e^{\text{log\_var}}$
+# only asymptotically (at log_var $= 2.5$, the right end of the plot, the
+# two still differ by the printed amounts, since the $-\text{log\_var} - 1$
+# terms are not yet negligible; by log_var $= 6$ they nearly are). The minimum, 0 nats,
 # is at $\mu = 0$, log_var $= 0$, where q *is* the prior. (At log_var $= 0$
 # and $\mu = 0$ the Monte Carlo estimate is exactly 0 with no error bar,
 # since $\log q = \log p$ for every sample; the ratio printed above leaves
