@@ -120,11 +120,11 @@ def elbo(x, W, b, sigma, m, s):
         \mathbb E_q[\log p(x \mid z)] = -\frac D2 \log 2\pi\sigma^2
         - \frac{1}{2\sigma^2}\Big(\|x - b - W m\|^2 + \sum_j (W^\top W)_{jj}\, e^{s_j}\Big).
 
-    Derivation of the middle term: with :math:`z = m + \delta`, :math:`\mathbb E\,\delta = 0`
-    and :math:`\operatorname{Cov}\delta = \operatorname{diag} e^{s}`,
-    :math:`\mathbb E\|x - b - Wz\|^2 = \|x - b - Wm\|^2 + \mathbb E\|W\delta\|^2`
+    Derivation of the middle term: with :math:`z = m + d`, :math:`d = e^{s/2} \odot \varepsilon`,
+    so :math:`\mathbb E\,d = 0` and :math:`\operatorname{Cov} d = \operatorname{diag} e^{s}`,
+    :math:`\mathbb E\|x - b - Wz\|^2 = \|x - b - Wm\|^2 + \mathbb E\|W d\|^2`
     (the cross term has mean 0), and
-    :math:`\mathbb E\|W\delta\|^2 = \operatorname{tr}(W^\top W \operatorname{diag} e^{s})`.
+    :math:`\mathbb E\|W d\|^2 = \operatorname{tr}(W^\top W \operatorname{diag} e^{s})`.
     The KL is :func:`numvae.gaussian.kl_standard_normal`.
 
     Parameters

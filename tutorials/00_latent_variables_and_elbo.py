@@ -168,10 +168,10 @@ print(f"max |log p(x,z) - log p(z|x) - log p(x)| over {len(z_any)} codes: {np.ma
 #
 # Let $q = \mathcal N(m, \operatorname{diag} e^{s})$, a diagonal Gaussian
 # with mean $m$ and log-variance $s$ (numvae's ``log_var``), as a VAE encoder
-# outputs. Its ELBO is closed form too. With $z = m + \delta$, where
-# $\mathbb E\,\delta = 0$ and $\operatorname{Cov}\delta = \operatorname{diag} e^{s}$,
-# the cross term of $\|x - b - Wm - W\delta\|^2$ has mean zero and
-# $\mathbb E\|W\delta\|^2 = \sum_j (W^\top W)_{jj}\, e^{s_j}$, so
+# outputs. Its ELBO is closed form too. Write $z = m + d$ with
+# $d = e^{s/2} \odot \varepsilon$, so $\mathbb E\,d = 0$ and $\operatorname{Cov} d = \operatorname{diag} e^{s}$:
+# the cross term of $\|x - b - Wm - Wd\|^2$ has mean zero and
+# $\mathbb E\|Wd\|^2 = \operatorname{tr}(W^\top W \operatorname{diag} e^{s}) = \sum_j (W^\top W)_{jj}\, e^{s_j}$, so
 #
 # $$\mathcal L(m, s) = -\frac D2 \log 2\pi\sigma^2
 #   - \frac{\|x - b - Wm\|^2 + \sum_j (W^\top W)_{jj}\, e^{s_j}}{2\sigma^2}
