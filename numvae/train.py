@@ -59,7 +59,7 @@ class TrainConfig:
     lr : float
         Learning rate.
     optimizer : {"adam", "sgd"}
-        Adam (β₁=0.9, β₂=0.999), or SGD with momentum 0.9.
+        Adam (decay rates ρ₁=0.9, ρ₂=0.999), or SGD with momentum γ=0.9.
     warmup_epochs : float
         The KL weight grows linearly from 0 to the model's β over this many
         epochs (0: no warm-up). Helps avoid posterior collapse.
