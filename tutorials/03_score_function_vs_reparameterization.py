@@ -294,6 +294,7 @@ axes[0].set_ylabel("variance of the estimate", fontsize=12)
 axes[0].set_title(r"toy: $\partial_\mu\,\mathbb{E}[z^2]$", fontsize=13)
 axes[1].set_ylabel("total variance over the batch", fontsize=12)
 axes[1].set_title(r"VAE: $\partial_\mu\,\mathbb{E}_q[-\log p(x|z)]$, " + f"{batch_size} test digits", fontsize=13)
+axes[0].plot([], [], "-", color="0.3", lw=1, label="one draw's variance / S")
 axes[0].legend(fontsize=9, loc="lower left")
 save(fig, "03_variance_vs_samples.png")
 
