@@ -440,12 +440,12 @@ for held_out in (0, HELD_OUT, 7, 1):
 
 # %% [markdown]
 # Compare the rows of the printed table. A held-out 0, bold and round, is
-# easy to flag, but partly *because* it has much ink and many grey edge
-# pixels: the corrections take some of that unearned credit away. A held-out
-# 1 is flagged far *less* often than chance would (an AUC well below 0.5):
-# it is the simplest image there is, and a model that never saw a 1 still
-# finds it more likely than most digits it was trained on; subtracting the
-# floor or a line in ink does not undo that. This is the failure that
-# Nalisnick et al. found at scale (models trained on CIFAR-10 assign higher
-# likelihood to SVHN house numbers). A likelihood is an anomaly score only
-# after asking: likely *compared to what*?
+# the easiest class to flag by every score; the ink line takes away part of
+# its credit (a 0 has much ink, and the line charges for it), subtracting the
+# floor much less. A held-out 1 is flagged far *less* often than chance would
+# (an AUC far below 0.5): it is the simplest image there is, and a model that
+# never saw a 1 still finds it more likely than most digits it was trained
+# on. Both corrections raise its AUC, but neither brings it to 0.5. This is
+# the failure that Nalisnick et al. found at scale (models trained on
+# CIFAR-10 assign higher likelihood to SVHN house numbers). A likelihood is
+# an anomaly score only after asking: likely *compared to what*?
