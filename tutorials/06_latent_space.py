@@ -157,13 +157,13 @@ for label in range(10):
     axes[1].scatter(*mu[y_test == label].T, s=5, color=COLORS[label], alpha=0.5, linewidths=0)
     axes[1].text(*np.median(mu[y_test == label], axis=0), str(label), fontsize=14, weight="bold",
                  color=COLORS[label], ha="center", va="center")
-axes[1].set_xlim(low[0], high[0])
-axes[1].set_ylim(low[1], high[1])
 axes[1].set_title("The test codes on the same axes", fontsize=13)
 square = plots.manifold_grid(2).max()
 for ax in axes:
     ax.plot([-square, square, square, -square, -square], [-square, -square, square, square, -square],
             color="C1", ls="--", lw=1.5)
+    ax.set_xlim(low[0], high[0])  # both panels show exactly the decoded region
+    ax.set_ylim(low[1], high[1])
     ax.set_xlabel("$z_1$", fontsize=12)
 axes[0].set_ylabel("$z_2$", fontsize=12)
 save(fig, "06_manifold_data.png")
