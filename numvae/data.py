@@ -30,7 +30,8 @@ import numpy as np
 
 from numvae import checks, mnist5k
 
-from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, download_files, read_idx
+from numvae.download import download_files
+from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, read_idx
 
 __all__ = [
     "DATASETS", "BINARIZE_METHODS", "IDX_FILES", "SHA256", "MIRRORS",
