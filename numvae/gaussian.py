@@ -157,7 +157,9 @@ def log_normal(z, mu, log_var):
     ndarray of float64, the broadcast shape without its last axis.
     """
     z, mu, log_var = (np.asarray(a, dtype=np.float64) for a in (z, mu, log_var))
-    with np.errstate(divide="ignore"):  # log|0| = -inf is intended: exp(-inf) = 0
+    # log|0| = -inf is intended (exp(-inf) = 0), and so is inf where the true
+    # value is beyond float64: neither deserves a warning.
+    with np.errstate(divide="ignore", over="ignore"):
         quadratic = np.exp(2 * np.log(np.abs(z - mu)) - log_var)
     return -0.5 * np.sum(LOG_2PI + log_var + quadratic, axis=-1)
 

@@ -179,7 +179,7 @@ def _read_idx_stream(stream, compressed, file_size, fail):
     return data.astype(file_dtype.newbyteorder("="))
 
 
-def _read_at_most(stream, limit, chunk_size=1 << 24):
+def _read_at_most(stream, limit, chunk_size=1 << 20):
     """Up to ``limit`` bytes of ``stream``, read in chunks.
 
     ``stream.read(limit)`` would allocate ``limit`` bytes at once, however

@@ -44,7 +44,7 @@ from .likelihoods import Bernoulli, Gaussian
 
 HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
 LIKELIHOODS = ("bernoulli", "gaussian")
-SAMPLE_CHUNK = 4096  # rows sample() decodes at once: bounds the decoder's intermediate arrays
+SAMPLE_CHUNK = 1024  # rows sample() decodes at once: bounds the decoder's intermediate arrays
 
 
 class LossTerms(NamedTuple):
