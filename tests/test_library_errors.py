@@ -199,8 +199,6 @@ def test_weights_scaled_up_give_a_number_or_an_error_naming_the_term_never_nan(s
         else:
             assert not np.isnan(iw).any(), iw
             assert np.isfinite(iw).all(), iw
-        with pytest.raises(ValueError, match=r"the ELBO's (KL|reconstruction) term .* is (inf|nan)"):
-            evaluate.elbo_terms(model, x, np.random.default_rng(1))
 
 
 def test_a_nan_parameter_is_named_by_the_importance_weighted_bound():
