@@ -10,7 +10,8 @@ Read the modules in this order, each builds only on the ones before it:
 6. ``optim``       — SGD with momentum, Adam
 7. ``gradcheck``   — central differences that prove the gradients right
 
-Around the model: ``data`` (datasets), ``train`` (the loop), ``evaluate``
+Around the model: ``data`` (datasets, read by ``mnist5k``, ``idx`` and
+``download``), ``train`` (the loop), ``evaluate``
 (ELBO and importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``.
 Nothing in the model imports those, nor matplotlib.
 """

@@ -6,6 +6,7 @@ that names the argument, says what was expected and shows what came, e.g.
 """
 
 import numbers
+import os
 
 import numpy as np
 
@@ -74,3 +75,54 @@ def batch(name, x, width, dtype, *, unit_interval=False):
             f"got values in [{x.min():g}, {x.max():g}]"
         )
     return x
+
+
+def generator(name, value):
+    """A ``numpy.random.Generator`` (an int seed is refused: pass ``np.random.default_rng(seed)``)."""
+    if not isinstance(value, np.random.Generator):
+        raise ValueError(
+            f"{name}: expected a numpy.random.Generator such as np.random.default_rng(0), got {value!r}"
+        )
+    return value
+
+
+def floating_dtype(name, value):
+    """A NumPy floating dtype (float32, float64, ...), given as a dtype, type or name."""
+    try:
+        dtype = None if value is None else np.dtype(value)  # np.dtype(None) would be float64
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or not np.issubdtype(dtype, np.floating):
+        shown = repr(value) if dtype is None else str(dtype)  # int32, not <class 'numpy.int32'>
+        raise ValueError(f"{name}: expected a floating dtype such as float32 or float64, got {shown}")
+    return dtype
+
+
+def physical_memory():
+    """Bytes of RAM on this machine, or None where the OS does not say (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fits_in_memory(name, value, nbytes, what):
+    """Refuse ``value`` of argument ``name`` if ``what`` needs more than half of this machine's RAM.
+
+    Half, because the array is rarely the only thing in memory, and an
+    allocation the OS grants lazily may only fail, much later, as the OOM killer.
+    """
+    ram = physical_memory()
+    if ram is not None and nbytes > ram // 2:
+        raise ValueError(
+            f"{name}: {value!r} is too large: {what} would take {_bytes(nbytes)}, "
+            f"more than half of this machine's {_bytes(ram)} of memory"
+        )
+    return value
+
+
+def _bytes(n):
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000

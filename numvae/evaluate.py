@@ -30,6 +30,16 @@ model. The bounds hold for the expectation: one draw of
 is taken in log space with the log-mean-exp trick:
 :math:`\log \frac1K \sum_k e^{a_k} = m + \log \frac1K \sum_k e^{a_k - m}`,
 with :math:`m = \max_k a_k`, which never overflows.
+
+Memory stays bounded for any K: the samples are taken in chunks of at most
+``max_rows`` decoded rows, and the sum over k is kept as a running pair
+(m, s) with :math:`\sum_k e^{a_k} = e^m s`. When a chunk raises the maximum
+to m', the sum so far is rescaled, :math:`s \leftarrow s\,e^{m - m'}`, so no
+term is ever exponentiated above 1. Time, not memory, grows with K: about
+K × (number of images) decoder passes.
+
+A result that is not a finite number is an error naming the term that broke
+(log p(x|z), log p(z) or log q(z|x)), never a NaN returned to the caller.
 """
 
 import numpy as np
@@ -50,12 +60,25 @@ def _batches(n, batch_size):
         yield slice(start, min(start + batch_size, n))
 
 
+def _require_finite(what, values, model):
+    """Raise ValueError naming ``what`` if ``values`` (..., batch) holds NaN or ±inf."""
+    finite = np.isfinite(values)
+    if not np.all(finite):
+        bad = values[~finite][0]
+        raise ValueError(
+            f"{what} is {bad} for {np.count_nonzero(~finite)} of {values.size} values: the model's "
+            f"outputs overflow {model.dtype.name} or its parameters are not finite; no estimate is possible"
+        )
+
+
 def elbo_terms(model, x, rng, batch_size=500):
     """Mean reconstruction, KL and loss (−ELBO when β = 1) over ``x``, in nats per example.
 
     One reparameterized sample per example, drawn from ``rng``; the model's
     own Generator is not touched. Returns a dict of floats with keys
     ``loss``, ``reconstruction``, ``kl`` (``loss = reconstruction + beta * kl``).
+    A term may come out NaN or infinite (a diverged model): the trainer
+    reports that as divergence, so it is returned, not raised.
     """
     batch_size = checks.positive_int("batch_size", batch_size)
     rec_sum = kl_sum = 0.0
@@ -72,17 +95,26 @@ def log_importance_weights(model, x, k, rng):
     """log w for ``k`` samples of each example: shape (k, batch), float64.
 
     ``x`` (batch, input_dim). ``log w = log p(x|z) + log p(z) − log q(z|x)``.
+    Memory: about ``k * batch`` rows of the decoder; see
+    :func:`importance_weighted_log_likelihood` for large k. Raises ValueError
+    naming the term that is not finite.
     """
     k = checks.positive_int("k", k)
     mu, log_var = model.encode(x)  # (batch, latent_dim) each
     batch_size = mu.shape[0]
     eps = rng.standard_normal((k, batch_size, model.latent_dim)).astype(model.dtype, copy=False)
     z, _ = reparameterize(mu, log_var, eps)  # (k, batch, latent_dim), broadcast over k
+    _require_finite("an importance sample z = mu + exp(0.5·log_var)·eps", z, model)
     x_rep = np.broadcast_to(x, (k, *np.shape(x))).reshape(k * batch_size, -1)
     log_px_z = model.log_px_given_z(x_rep, z.reshape(k * batch_size, -1)).reshape(k, batch_size)
-    log_pz = log_standard_normal(z)  # (k, batch)
-    log_qz = log_normal(z, mu, log_var)  # (k, batch)
-    return log_px_z.astype(np.float64) + log_pz - log_qz
+    _require_finite("log p(x|z)", log_px_z, model)
+    log_pz = log_standard_normal(z)  # (k, batch), float64
+    _require_finite("log p(z)", log_pz, model)
+    log_qz = log_normal(z, mu, log_var)  # (k, batch), float64
+    _require_finite("log q(z|x)", log_qz, model)
+    log_w = log_px_z.astype(np.float64) + log_pz - log_qz
+    _require_finite("log w = log p(x|z) + log p(z) − log q(z|x)", log_w, model)
+    return log_w
 
 
 def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
@@ -96,11 +128,28 @@ def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
         Number of importance samples per example (K = 1 gives a one-sample ELBO).
     rng : numpy.random.Generator
     max_rows : int
-        Bound on ``k * batch`` decoded at once, to keep memory flat for large k.
+        Bound on ``k * batch`` decoded at once, to keep memory flat for any k:
+        ``max_rows // k`` examples at a time while k <= max_rows, else one
+        example at a time with its k samples in chunks of ``max_rows``.
+        The Generator is consumed in the same order either way.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or a term of the estimate is not finite (the message names it).
     """
     k = checks.positive_int("k", k)
-    batch_size = max(1, checks.positive_int("max_rows", max_rows) // k)
+    max_rows = checks.positive_int("max_rows", max_rows)
+    batch_size = max(1, max_rows // k)
+    chunk = min(k, max_rows)  # samples of one example decoded at once
     out = np.empty(len(x), dtype=np.float64)
     for part in _batches(len(x), batch_size):
-        out[part] = log_mean_exp(log_importance_weights(model, x[part], k, rng), axis=0)
+        running_max = np.full(part.stop - part.start, -np.inf)  # m, shape (batch,)
+        scaled_sum = np.zeros(part.stop - part.start)  # s, with sum_k w_k = exp(m) * s
+        for start in range(0, k, chunk):
+            log_w = log_importance_weights(model, x[part], min(chunk, k - start), rng)  # (chunk, batch)
+            new_max = np.maximum(running_max, np.max(log_w, axis=0))
+            scaled_sum = scaled_sum * np.exp(running_max - new_max) + np.sum(np.exp(log_w - new_max), axis=0)
+            running_max = new_max
+        out[part] = running_max + np.log(scaled_sum / k)
     return out

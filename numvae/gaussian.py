@@ -156,11 +156,23 @@ def kl_standard_normal_backward(d_kl, mu, log_var):
 
 
 def log_normal(z, mu, log_var):
-    r"""Log density of a diagonal Gaussian, summed over the last axis.
+    r"""Log density of a diagonal Gaussian, summed over the last axis; float64.
 
     .. math::
         \log \mathcal N(z; \mu, \sigma^2) = -\tfrac12 \sum_j
         \left(\log 2\pi + \log\sigma_j^2 + \frac{(z_j - \mu_j)^2}{\sigma_j^2}\right)
+
+    Computed in float64 whatever the inputs' dtype, with the quadratic term
+    written as
+
+    .. math::
+        \frac{(z_j - \mu_j)^2}{\sigma_j^2} = \exp\!\left(2 \log|z_j - \mu_j| - \log\sigma_j^2\right).
+
+    The obvious ``(z - mu)**2 * exp(-log_var)`` overflows where the answer
+    does not: ``exp(-log_var)`` is inf in float32 once log_var < −88 (float64:
+    < −709), and where z = μ it then gives 0·inf = NaN instead of 0. The sum
+    of logs cannot overflow; at z = μ it is exp(−inf) = 0. The result is ±inf
+    only where the true value is beyond float64's range.
 
     Parameters
     ----------
@@ -168,11 +180,17 @@ def log_normal(z, mu, log_var):
 
     Returns
     -------
-    ndarray, the broadcast shape without its last axis.
+    ndarray of float64, the broadcast shape without its last axis.
     """
-    return -0.5 * np.sum(LOG_2PI + log_var + (z - mu) ** 2 * np.exp(-log_var), axis=-1)
+    z, mu, log_var = (np.asarray(a, dtype=np.float64) for a in (z, mu, log_var))
+    # log|0| = -inf is intended (exp(-inf) = 0), and so is inf where the true
+    # value is beyond float64: neither deserves a warning.
+    with np.errstate(divide="ignore", over="ignore"):
+        quadratic = np.exp(2 * np.log(np.abs(z - mu)) - log_var)
+    return -0.5 * np.sum(LOG_2PI + log_var + quadratic, axis=-1)
 
 
 def log_standard_normal(z):
-    r""":math:`\log \mathcal N(z; 0, I) = -\tfrac12 \sum_j (\log 2\pi + z_j^2)`, summed over the last axis."""
+    r""":math:`\log \mathcal N(z; 0, I) = -\tfrac12 \sum_j (\log 2\pi + z_j^2)`, summed over the last axis; float64."""
+    z = np.asarray(z, dtype=np.float64)
     return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)

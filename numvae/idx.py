@@ -1,4 +1,4 @@
-"""IDX files, the container format of MNIST and Fashion-MNIST: read, write, download.
+"""IDX files, the container format of MNIST and Fashion-MNIST: read and write.
 
 This module deals in files; :mod:`numvae.data` turns them into datasets.
 
@@ -20,20 +20,15 @@ Reference: Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of
 handwritten digits", http://yann.lecun.com/exdb/mnist/ (section "File formats
 for the MNIST database").
 
-:func:`download_files` fetches files from a list of mirrors and keeps one only
-if its SHA-256 digest is the expected one.
+Downloading them, with SHA-256 verification, is :mod:`numvae.download`'s job.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import http.client
 import math
 import os
-import urllib.request
 import zlib
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +36,7 @@ import numpy as np
 from numvae.files import atomic_write
 
 __all__ = ["IDXFormatError", "DataUnavailableError", "ChecksumError",
-           "read_idx", "write_idx", "download_files"]
+           "MAX_DATA_BYTES", "read_idx", "write_idx"]
 
 # Type code -> big-endian dtype as stored in the file.
 _CODE_TO_DTYPE = {
@@ -56,6 +51,9 @@ _CODE_TO_DTYPE = {
 _KIND_SIZE_TO_CODE = {(dt.kind, dt.itemsize): code for code, dt in _CODE_TO_DTYPE.items()}
 
 _GZIP_MAGIC = b"\x1f\x8b"
+# The largest array read_idx accepts, from the header's promise (dims x itemsize).
+# The largest IDX files in use (EMNIST "byclass" training images) hold 0.55 GB.
+MAX_DATA_BYTES = 2**30
 
 
 class IDXFormatError(ValueError):
@@ -77,6 +75,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ``1f 8b``), not from the file name, so a ``.gz`` that was unpacked but
     kept its name, or the reverse, still reads.
 
+    The header is read and checked before any data: an array that would take
+    more than :data:`MAX_DATA_BYTES` is refused from its header alone, a raw
+    file is compared with its size on disk, and a gzip stream is decompressed
+    only up to the promised size plus one byte. So a file whose header
+    promises terabytes, or a small gzip "bomb" that inflates to gigabytes,
+    costs neither that memory nor that time.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -92,8 +97,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ------
     IDXFormatError
         If the file is empty, not valid gzip, truncated, has a bad magic
-        number, an unknown type code, zero dimensions, or more or fewer data
-        bytes than its dimensions promise.
+        number, an unknown type code, zero dimensions, promises more than
+        :data:`MAX_DATA_BYTES`, or has more or fewer data bytes than its
+        dimensions promise.
     OSError
         If the file cannot be opened.
     """
@@ -102,21 +108,27 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     def fail(problem: str) -> IDXFormatError:
         return IDXFormatError(f"{name}: {problem}")
 
-    raw = Path(path).read_bytes()
-    if not raw:
-        raise fail("empty file")
-    if raw[:2] == _GZIP_MAGIC:
+    with open(path, "rb") as raw_file:
+        compressed = raw_file.read(2) == _GZIP_MAGIC
+        raw_file.seek(0)
+        stream = gzip.GzipFile(fileobj=raw_file, mode="rb") if compressed else raw_file
         try:
-            raw = gzip.decompress(raw)
+            return _read_idx_stream(stream, compressed, os.fstat(raw_file.fileno()).st_size, fail)
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             # EOFError is what a cut-off download looks like.
             raise fail(f"corrupt or truncated gzip stream ({exc})") from exc
 
-    if len(raw) < 4:
-        raise fail(f"too short for the 4-byte magic number ({len(raw)} bytes)")
-    zero, code, ndim = raw[:2], raw[2], raw[3]
+
+def _read_idx_stream(stream, compressed, file_size, fail):
+    """The array in ``stream`` (a raw file or a GzipFile), checked at every step."""
+    magic = stream.read(4)
+    if not magic and not compressed:
+        raise fail("empty file")
+    if len(magic) < 4:
+        raise fail(f"too short for the 4-byte magic number ({len(magic)} bytes)")
+    zero, code, ndim = magic[:2], magic[2], magic[3]
     if zero != b"\x00\x00":
-        raise fail(f"bad magic number 0x{raw[:4].hex()}: the first two bytes must be zero")
+        raise fail(f"bad magic number 0x{magic.hex()}: the first two bytes must be zero")
     if code not in _CODE_TO_DTYPE:
         known = ", ".join(f"0x{c:02X}" for c in _CODE_TO_DTYPE)
         raise fail(f"unknown type code 0x{code:02X} (known: {known})")
@@ -124,30 +136,62 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise fail("number of dimensions is 0, must be at least 1")
 
     header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise fail(
             f"truncated header: {ndim} dimensions need {header_size} bytes, "
-            f"found {len(raw)}"
+            f"found {4 + len(dims)}"
         )
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
 
     file_dtype = _CODE_TO_DTYPE[code]
     # Python ints: prod(dims) of four uint32 can overflow int64.
     expected = math.prod(shape) * file_dtype.itemsize
-    found = len(raw) - header_size
+    if expected > MAX_DATA_BYTES:
+        raise fail(
+            f"the header promises an array of shape {shape} ({file_dtype.name}), "
+            f"{expected:,} bytes of data, more than numvae reads "
+            f"({MAX_DATA_BYTES:,} bytes, numvae.idx.MAX_DATA_BYTES); refusing to read it"
+        )
+    if not compressed:
+        found = file_size - header_size  # known from the size on disk, before reading the data
+    else:
+        payload = _read_at_most(stream, expected + 1)  # one byte more reveals trailing data
+        found = len(payload)
     if found < expected:
         raise fail(
             f"truncated: expected {expected} bytes of data after the header, found {found}"
         )
     if found > expected:
+        shown = f"{found}" if not compressed else "more"
         raise fail(
             f"trailing bytes: expected {expected} bytes of data after the header, "
-            f"found {found}"
+            f"found {shown}"
         )
+    if not compressed:
+        payload = stream.read(expected)
+        if len(payload) != expected:  # the file changed under us
+            raise fail(f"truncated: expected {expected} bytes of data after the header, "
+                       f"found {len(payload)}")
 
-    data = np.frombuffer(raw, dtype=file_dtype, offset=header_size).reshape(shape)
+    data = np.frombuffer(payload, dtype=file_dtype, count=math.prod(shape)).reshape(shape)
     # astype copies, giving a writable array in the machine's byte order.
     return data.astype(file_dtype.newbyteorder("="))
+
+
+def _read_at_most(stream, limit, chunk_size=1 << 20):
+    """Up to ``limit`` bytes of ``stream``, read in chunks.
+
+    ``stream.read(limit)`` would allocate ``limit`` bytes at once, however
+    little the stream holds; chunks make memory follow what actually arrives.
+    """
+    payload = bytearray()
+    while len(payload) < limit:
+        chunk = stream.read(min(chunk_size, limit - len(payload)))
+        if not chunk:
+            break
+        payload += chunk
+    return payload
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
@@ -198,96 +242,3 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
             raw_file.write(payload)
 
     atomic_write(path, write)
-
-
-def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
-                   mirrors: Sequence[str], *, timeout: float = 60.0) -> dict[str, Path]:
-    """Download files into `dest_dir`, verifying each SHA-256 digest.
-
-    For each file, mirrors are tried in order (URL = mirror + file name)
-    until one answers; a network or HTTP error moves on to the next mirror,
-    but a digest mismatch stops at once, since a wrong file is not a network
-    hiccup. Data is written to a temporary file in `dest_dir` and renamed
-    into place only once its digest matches, so no partial or unverified
-    file ever has the final name. A file already present with the right
-    digest is not fetched again.
-
-    Parameters
-    ----------
-    dest_dir : str or os.PathLike
-        Created if missing.
-    files : mapping of str to str
-        File name -> expected SHA-256 hex digest. A missing digest (None or
-        "") is refused rather than downloading unverified data.
-    mirrors : sequence of str
-        Base URLs, tried in order.
-    timeout : float
-        Seconds to wait for a connection or for data before giving up on a mirror.
-
-    Returns
-    -------
-    dict of str to Path
-        File name -> path of the verified file.
-
-    Raises
-    ------
-    ChecksumError
-        Downloaded bytes do not match the expected digest.
-    DataUnavailableError
-        No digest for a file, or every mirror failed (each URL and its error
-        are listed).
-    """
-    unverifiable = [file_name for file_name, digest in files.items() if not digest]
-    if unverifiable:
-        raise DataUnavailableError(
-            f"no known SHA-256 digest for {', '.join(unverifiable)}; "
-            "refusing to download a file that cannot be verified"
-        )
-    if not mirrors:
-        raise ValueError("mirrors must list at least one base URL")
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for file_name, expected in files.items():
-        target = dest_dir / file_name
-        if not (target.is_file() and _sha256_of_file(target) == expected.lower()):
-            _fetch_verified(file_name, expected.lower(), target, mirrors, timeout)
-        paths[file_name] = target
-    return paths
-
-
-def _sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fetch_verified(file_name: str, expected: str, target: Path,
-                    mirrors: Sequence[str], timeout: float) -> None:
-    failures = []
-    for mirror in mirrors:
-        url = mirror.rstrip("/") + "/" + file_name
-        # Some servers turn away urllib's default User-Agent.
-        request = urllib.request.Request(url, headers={"User-Agent": "numvae"})
-
-        def fetch(out):
-            digest = hashlib.sha256()
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                for chunk in iter(lambda: response.read(1 << 20), b""):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != expected:
-                raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
-                                    f"expected {expected}, got {digest.hexdigest()}")
-
-        try:
-            atomic_write(target, fetch)
-            return
-        except (OSError, http.client.HTTPException) as exc:
-            # URLError, HTTPError and timeouts are OSErrors; a dropped connection
-            # can surface as http.client.IncompleteRead.
-            failures.append(f"{url}: {exc}")
-    raise DataUnavailableError(f"could not download {file_name} from any mirror:\n  "
-                               + "\n  ".join(failures))

@@ -13,6 +13,7 @@ a few large array operations instead of many small ones.
 """
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -28,10 +29,21 @@ class Optimizer:
         self.t = 0  # number of steps taken
 
     def _check(self, grads):
+        """Validate every gradient before any update: a failed step changes nothing, not even t."""
+        if not isinstance(grads, Mapping):
+            raise ValueError(f"grads: expected a dict of arrays keyed like params, got {type(grads).__name__}")
         if grads.keys() != self.params.keys():
             raise ValueError(
                 f"grads: expected the keys {sorted(self.params)}, got {sorted(grads)}"
             )
+        for name, p in self.params.items():
+            g = np.asarray(grads[name])  # no copy for an array
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{name!r}]: expected shape {p.shape}, got shape {g.shape}")
+            # Real numbers that the in-place update can store in p without losing their kind.
+            if g.dtype.kind not in "fiu" or not np.can_cast(g.dtype, p.dtype, "same_kind"):
+                raise ValueError(f"grads[{name!r}]: expected real numbers storable as {p.dtype}, "
+                                 f"got dtype {g.dtype}")
 
     def state_dict(self):
         """Everything needed to resume: the step count and each buffer, copied."""

@@ -44,6 +44,7 @@ from .likelihoods import Bernoulli, Gaussian
 
 HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
 LIKELIHOODS = ("bernoulli", "gaussian")
+SAMPLE_CHUNK = 1024  # rows sample() decodes at once: bounds the decoder's intermediate arrays
 
 
 class LossTerms(NamedTuple):
@@ -112,7 +113,7 @@ class VAE:
         self.latent_dim = checks.positive_int("latent_dim", latent_dim)
         self.likelihood_name = checks.choice("likelihood", likelihood, LIKELIHOODS)
         self.activation = checks.choice("activation", activation, HIDDEN_ACTIVATIONS)
-        self.beta = checks.real("beta", beta, minimum=0)
+        self.beta = beta  # checked by the property setter
         if likelihood == "bernoulli" and (sigma is not None or learn_sigma):
             raise ValueError(
                 "sigma: only used with likelihood='gaussian', got "
@@ -120,9 +121,7 @@ class VAE:
             )
         self.sigma = None if sigma is None else checks.real("sigma", sigma, minimum=0, strict=True)
         self.learn_sigma = bool(learn_sigma)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise ValueError(f"dtype: expected a floating dtype such as float32 or float64, got {self.dtype}")
+        self.dtype = checks.floating_dtype("dtype", dtype)
         self.seed = checks.non_negative_int("seed", seed)
         self.rng = np.random.default_rng(self.seed)
 
@@ -159,6 +158,15 @@ class VAE:
             "seed": self.seed,
         }
 
+    @property
+    def beta(self):
+        """Weight β >= 0 of the KL term; checked on every assignment."""
+        return self._beta
+
+    @beta.setter
+    def beta(self, value):
+        self._beta = checks.real("beta", value, minimum=0)
+
     def parameters(self):
         """Name -> live parameter array (a view into ``flat_params``).
 
@@ -193,12 +201,21 @@ class VAE:
     def sample(self, n, rng=None):
         """Decode ``n`` draws z ~ N(0, I) from the prior: shape (n, input_dim).
 
-        ``rng`` defaults to the model's own Generator.
+        ``rng`` (a ``numpy.random.Generator``) defaults to the model's own.
+        The draws are decoded :data:`SAMPLE_CHUNK` rows at a time, so memory
+        is the output plus one chunk; an ``n`` whose output alone would take
+        more than half of the machine's memory is refused.
         """
         n = checks.positive_int("n", n)
-        rng = self.rng if rng is None else rng
-        z = rng.standard_normal((n, self.latent_dim)).astype(self.dtype, copy=False)
-        return self.decode(z)
+        rng = self.rng if rng is None else checks.generator("rng", rng)
+        checks.fits_in_memory("n", n, n * self.input_dim * self.dtype.itemsize,
+                              f"{n} samples of {self.input_dim} {self.dtype.name} values")
+        out = np.empty((n, self.input_dim), dtype=self.dtype)
+        for start in range(0, n, SAMPLE_CHUNK):
+            rows = min(SAMPLE_CHUNK, n - start)
+            z = rng.standard_normal((rows, self.latent_dim)).astype(self.dtype, copy=False)
+            out[start : start + rows] = self.decode(z)
+        return out
 
     def log_px_given_z(self, x, z):
         """log p(x|z) for each row, shape (batch,). ``x`` (batch, input_dim), ``z`` (batch, latent_dim)."""

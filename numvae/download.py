@@ -1,0 +1,113 @@
+"""Downloading data files from mirrors, keeping only those whose SHA-256 is the expected one.
+
+Nothing is downloaded unless asked (``load_dataset(..., download=True)``,
+CLI ``--download``). Files are written through :func:`numvae.files.atomic_write`,
+so no partial or unverified file ever has its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from numvae.files import atomic_write
+from numvae.idx import ChecksumError, DataUnavailableError
+
+__all__ = ["download_files"]
+
+
+def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
+                   mirrors: Sequence[str], *, timeout: float = 60.0) -> dict[str, Path]:
+    """Download files into `dest_dir`, verifying each SHA-256 digest.
+
+    For each file, mirrors are tried in order (URL = mirror + file name)
+    until one answers; a network or HTTP error moves on to the next mirror,
+    but a digest mismatch stops at once, since a wrong file is not a network
+    hiccup. Data is written to a temporary file in `dest_dir` and renamed
+    into place only once its digest matches, so no partial or unverified
+    file ever has the final name. A file already present with the right
+    digest is not fetched again.
+
+    Parameters
+    ----------
+    dest_dir : str or os.PathLike
+        Created if missing.
+    files : mapping of str to str
+        File name -> expected SHA-256 hex digest. A missing digest (None or
+        "") is refused rather than downloading unverified data.
+    mirrors : sequence of str
+        Base URLs, tried in order.
+    timeout : float
+        Seconds to wait for a connection or for data before giving up on a mirror.
+
+    Returns
+    -------
+    dict of str to Path
+        File name -> path of the verified file.
+
+    Raises
+    ------
+    ChecksumError
+        Downloaded bytes do not match the expected digest.
+    DataUnavailableError
+        No digest for a file, or every mirror failed (each URL and its error
+        are listed).
+    """
+    unverifiable = [file_name for file_name, digest in files.items() if not digest]
+    if unverifiable:
+        raise DataUnavailableError(
+            f"no known SHA-256 digest for {', '.join(unverifiable)}; "
+            "refusing to download a file that cannot be verified"
+        )
+    if not mirrors:
+        raise ValueError("mirrors must list at least one base URL")
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for file_name, expected in files.items():
+        target = dest_dir / file_name
+        if not (target.is_file() and _sha256_of_file(target) == expected.lower()):
+            _fetch_verified(file_name, expected.lower(), target, mirrors, timeout)
+        paths[file_name] = target
+    return paths
+
+
+def _sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fetch_verified(file_name: str, expected: str, target: Path,
+                    mirrors: Sequence[str], timeout: float) -> None:
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + file_name
+        # Some servers turn away urllib's default User-Agent.
+        request = urllib.request.Request(url, headers={"User-Agent": "numvae"})
+
+        def fetch(out):
+            digest = hashlib.sha256()
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                for chunk in iter(lambda: response.read(1 << 20), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != expected:
+                raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
+                                    f"expected {expected}, got {digest.hexdigest()}")
+
+        try:
+            atomic_write(target, fetch)
+            return
+        except (OSError, http.client.HTTPException) as exc:
+            # URLError, HTTPError and timeouts are OSErrors; a dropped connection
+            # can surface as http.client.IncompleteRead.
+            failures.append(f"{url}: {exc}")
+    raise DataUnavailableError(f"could not download {file_name} from any mirror:\n  "
+                               + "\n  ".join(failures))
