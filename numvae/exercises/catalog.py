@@ -92,9 +92,7 @@ EXERCISES = (
              (PE.LOG_MEAN_EXP_DIRECT, PE.LOG_MEAN_EXP_OVERFLOW, PE.IW_BOUND_EQUAL_WEIGHTS,
               PE.IW_BOUND_DEFINITION, PE.IW_BOUND_JENSEN)),
     Exercise("vae_backward", "the VAE's backward wiring: mu's gradient from two paths",
-             (reference.encoder_gradient,), (PL.ENCODER_GRADIENT,),
-             header="import numpy as np\n\n"
-                    "from numvae.gaussian import kl_standard_normal_backward, reparameterize_backward\n"),
+             (reference.encoder_gradient,), (PL.ENCODER_GRADIENT,)),
 )
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}

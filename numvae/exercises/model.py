@@ -142,6 +142,8 @@ class FunctionalVAE(VAE):
             if self.learn_sigma:
                 self.likelihood.grads["log_var"][...] = d_log_var
         d_z = self._mlp_backward(self.decoder, dec_cache, d_out)  # (batch, latent_dim)
-        d_h = self.impl.encoder_gradient(d_z, eps, std, mu, log_var, d_kl)  # (batch, 2 latent_dim)
+        d_mu_z, d_log_var_z = self.impl.reparameterize_backward(d_z, eps, std)
+        d_mu_kl, d_log_var_kl = self.impl.kl_standard_normal_backward(d_kl, mu, log_var)
+        d_h = self.impl.encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl)  # (batch, 2 latent_dim)
         self._mlp_backward(self.encoder, enc_cache, d_h)
         return dict(self._grads)

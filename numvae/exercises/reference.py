@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 from ..evaluate import log_mean_exp
-from ..gaussian import kl_standard_normal_backward, reparameterize_backward
 
 
 def dense_forward(x, W, b):
@@ -56,31 +55,35 @@ def dense_backward(d_y, x, W):
     return x.T @ d_y, np.sum(d_y, axis=0), d_y @ W.T
 
 
-def encoder_gradient(d_z, eps, std, mu, log_var, d_kl):
+def encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl):
     r"""Gradient reaching the encoder's output ``h = [mu | log_var]`` in ``VAE.backward``.
 
     mu and log_var reach the loss along two paths: through the sample
-    :math:`z = \mu + \sigma\varepsilon` (the reconstruction) and through the KL.
-    The chain rule adds the two:
+    :math:`z = \mu + \sigma\varepsilon` (the reconstruction term; its
+    gradients come from ``reparameterize_backward``) and through the KL (from
+    ``kl_standard_normal_backward``, already scaled by β/batch). The chain rule
+    adds the paths:
 
     .. math::
-        \bar\mu = \bar z + \bar k\,\mu, \qquad
-        \overline{\log\sigma^2} = \tfrac12 \bar z \varepsilon\sigma + \tfrac12 \bar k (\sigma^2 - 1),
+        \frac{\partial L}{\partial \mu} = \frac{\partial L}{\partial z}\frac{\partial z}{\partial \mu}
+            + \frac{\partial L}{\partial D_{KL}}\frac{\partial D_{KL}}{\partial \mu},
+        \qquad \text{and the same for } \log\sigma^2.
 
-    where :math:`\bar k` = ``d_kl`` = ∂L/∂KL (β/batch for numvae's batch-mean loss).
+    The encoder's last layer outputs ``h`` with ``h[:, :latent_dim] = mu`` and
+    ``h[:, latent_dim:] = log_var``, so its upstream gradient has that layout.
 
     Parameters
     ----------
-    d_z, eps, std, mu, log_var : ndarray, shape (batch, latent_dim)
-    d_kl : float or ndarray of shape (batch,)
+    d_mu_z, d_log_var_z : ndarray, shape (batch, latent_dim)
+        The sampler's path.
+    d_mu_kl, d_log_var_kl : ndarray, shape (batch, latent_dim)
+        The KL's path.
 
     Returns
     -------
     d_h : ndarray, shape (batch, 2 * latent_dim), ``[d_mu | d_log_var]``
     """
-    d_mu, d_log_var = reparameterize_backward(d_z, eps, std)
-    kl_d_mu, kl_d_log_var = kl_standard_normal_backward(d_kl, mu, log_var)
-    return np.concatenate([d_mu + kl_d_mu, d_log_var + kl_d_log_var], axis=1)  # (batch, 2 latent_dim)
+    return np.concatenate([d_mu_z + d_mu_kl, d_log_var_z + d_log_var_kl], axis=1)  # (batch, 2 latent_dim)
 
 
 def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):

@@ -37,6 +37,7 @@ def kl_gradients(impl, batch, latent_dim, upstream):
     mu = rng.standard_normal((batch, latent_dim))
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     d_kl = rng.standard_normal(batch) if upstream == "per_example" else 0.37
+    expect_shape("kl_standard_normal(mu, log_var)", call(impl, "kl_standard_normal", mu, log_var), (batch,))
     d_mu, d_log_var = call(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
 
     def f():

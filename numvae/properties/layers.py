@@ -3,12 +3,13 @@ r"""Properties of the network pieces: a Dense layer, and the VAE's encoder-gradi
 ``dense_forward(x, W, b)`` and ``dense_backward(d_y, x, W) -> (d_W, d_b, d_x)``
 are the pure form of :class:`numvae.layers.Dense`. ``encoder_gradient`` is the
 step of :meth:`numvae.VAE.backward` where mu and log_var receive gradient from
-two paths, the sampler (through z) and the KL, and the two must be summed.
+two paths, the sampler (through z) and the KL, and the two must be summed
+(``encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl) -> d_h``).
 """
 
 import numpy as np
 
-from ..gaussian import kl_standard_normal, reparameterize
+from ..gaussian import kl_standard_normal, kl_standard_normal_backward, reparameterize, reparameterize_backward
 from .core import Property, PropertyFailure, call, expect_close, expect_shape, gradients_match
 
 
@@ -18,6 +19,7 @@ def dense_gradients(impl, batch, fan_in, fan_out):
     b = rng.standard_normal(fan_out)  # not zero: a zero bias hides a wrong bias gradient
     x = rng.standard_normal((batch, fan_in))
     d_y = rng.standard_normal((batch, fan_out))
+    expect_shape("dense_forward(x, W, b)", call(impl, "dense_forward", x, W, b), (batch, fan_out))
     grads = call(impl, "dense_backward", d_y, x.copy(), W.copy())
     if not (isinstance(grads, tuple) and len(grads) == 3):
         raise PropertyFailure("dense_backward must return the tuple (d_W, d_b, d_x)")
@@ -34,15 +36,19 @@ def dense_is_x_W_plus_b_as_a_sum(impl):
 
 
 def encoder_gradient_sums_both_paths(impl, batch, latent_dim, beta):
-    """d_h = [d_mu | d_log_var] of  Σ d_z·z(mu, log_var, eps) + Σ d_kl·KL(mu, log_var)."""
+    """d_h = [d_mu | d_log_var] of  Σ d_z·z(mu, log_var, eps) + Σ d_kl·KL(mu, log_var).
+
+    The two paths' gradients come from numvae's own backward functions; the
+    property checks how ``encoder_gradient`` joins them.
+    """
     rng = np.random.default_rng(batch + 10 * latent_dim)
     mu = rng.standard_normal((batch, latent_dim))
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     eps, d_z = rng.standard_normal((2, batch, latent_dim))
     d_kl = beta / batch
     _, std = reparameterize(mu, log_var, eps)
-    d_h = expect_shape("d_h", call(impl, "encoder_gradient", d_z, eps, std, mu.copy(), log_var.copy(), d_kl),
-                       (batch, 2 * latent_dim))
+    paths = (*reparameterize_backward(d_z, eps, std), *kl_standard_normal_backward(d_kl, mu, log_var))
+    d_h = expect_shape("d_h", call(impl, "encoder_gradient", *paths), (batch, 2 * latent_dim))
 
     def f():
         z, _ = reparameterize(mu, log_var, eps)

@@ -19,6 +19,7 @@ def bernoulli_gradients(impl, batch, input_dim):
     x[0, 0] = 1.0
     logits = rng.uniform(-4, 4, size=(batch, input_dim))
     d_nll = rng.standard_normal(batch)
+    expect_shape("bernoulli_nll(x, logits)", call(impl, "bernoulli_nll", x, logits), (batch,))
     analytic = call(impl, "bernoulli_nll_backward", d_nll, x, logits.copy())
     f = lambda: float(np.sum(d_nll * call(impl, "bernoulli_nll", x, logits)))  # noqa: E731
     gradients_match(f, {"logits": logits}, {"logits": analytic}, hints=PIXEL_HINTS)
@@ -30,6 +31,7 @@ def gaussian_gradients(impl, batch, input_dim):
     x, mean = rng.standard_normal((2, batch, input_dim))
     log_var = rng.uniform(-2, 1, size=input_dim)  # one per pixel, shared by the batch
     d_nll = rng.standard_normal(batch)
+    expect_shape("gaussian_nll(x, mean, log_var)", call(impl, "gaussian_nll", x, mean, log_var), (batch,))
     d_mean, d_log_var = call(impl, "gaussian_nll_backward", d_nll, x, mean.copy(), log_var.copy())
     f = lambda: float(np.sum(d_nll * call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
     gradients_match(f, {"mean": mean, "log_var": log_var}, {"mean": d_mean, "log_var": d_log_var},
