@@ -9,8 +9,10 @@ judges the result with numvae's own loss. A mistake made consistently in a
 forward and its backward passes the gradient check: only a property catches it.
 """
 
+import inspect
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -65,6 +67,24 @@ def implementation(mutant):
     """The exercise's implementation (as the checker sees it) with the mutant inside."""
     exercise = BY_NAME[mutant.exercise]
     return exercise.implementation(default_implementation(**mutant.functions()))
+
+
+def mutant_source(mutant):
+    """The mutant's functions as a student would have written them (renamed to their targets)."""
+    return "\n\n".join(inspect.getsource(f).replace(f"def {f.__name__}(", f"def {target}(", 1)
+                        for target, f in mutant.functions().items())
+
+
+def place_in_workbook(mutant, directory):
+    """Write the solution of the mutant's exercise into ``directory``, with the mutant redefining its functions."""
+    from .workbook import write_workbook
+
+    write_workbook(directory, [BY_NAME[mutant.exercise]], solutions=True)
+    path = Path(directory) / f"{mutant.exercise}.py"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(f"{text}\n\n# The bug zoo's '{mutant.name}': {mutant.seen}\n\n{mutant_source(mutant)}",
+                    encoding="utf-8")
+    return path
 
 
 def is_gradient_check(prop):
