@@ -28,6 +28,7 @@ from .core import (
     call,
     gradients_match,
     hypothesis_settings,
+    report_within_tolerance,
     require_hypothesis,
     verify,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "PropertyFailure",
     "call",
     "gradients_match",
+    "report_within_tolerance",
     "hypothesis_settings",
     "require_hypothesis",
     "verify",

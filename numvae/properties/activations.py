@@ -131,9 +131,11 @@ def _moderate(low=-20.0, high=20.0):
     return lambda st, hnp: {"x": S.arrays(st, hnp, S.small_shapes(hnp), low, high)}
 
 
-def _large_inputs(name):
-    return lambda st, hnp: {"name": st.just(name), "dtype": st.sampled_from([np.float32, np.float64]),
-                            "data": st.data()}
+def _large_inputs(name, dtype):
+    def strategies(st, hnp):
+        dtypes = st.just(dtype) if dtype else st.sampled_from([np.float32, np.float64])
+        return {"name": st.just(name), "dtype": dtypes, "data": st.data()}
+    return strategies
 
 
 def gradient(name):
@@ -146,9 +148,10 @@ def extremes(name):
                     cases=tuple({"name": name, "dtype": d} for d in ("float32", "float64")))
 
 
-def large_inputs(name):
+def large_inputs(name, dtype=None):
+    """Large inputs in one dtype, or in a dtype Hypothesis picks."""
     return Property(f"{name} finite and keeps its dtype for |x| <= 1e4", finite_and_same_dtype_for_large_inputs,
-                    strategies=_large_inputs(name))
+                    strategies=_large_inputs(name, dtype))
 
 
 RELU_SUBGRADIENT = Property("relu'(0) = 0", relu_subgradient_zero_at_the_kink, cases=({},))

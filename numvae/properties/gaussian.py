@@ -99,7 +99,7 @@ def reparameterize_is_mu_plus_std_eps(impl):
     expect_close("z at eps = 0", call(impl, "reparameterize", mu, log_var, np.zeros_like(eps))[0], mu, 0, 0)
 
 
-def _mean_and_variance(z, mu, log_var):
+def mean_and_variance_match(z, mu, log_var):
     """Each column of z (n, latent_dim) has mean mu and variance exp(log_var), to 5 SE.
 
     For n normal samples with variance s2, the sample mean has SE sqrt(s2 / n)
@@ -130,7 +130,7 @@ def samples_have_mean_mu_and_variance_exp_log_var(impl, latent_dim, seed, data):
     z, _ = call(impl, "reparameterize", np.broadcast_to(mu, (n, latent_dim)),
                 np.broadcast_to(log_var, (n, latent_dim)), eps)
     try:
-        _mean_and_variance(expect_shape("z", z, (n, latent_dim)), mu, log_var)
+        mean_and_variance_match(expect_shape("z", z, (n, latent_dim)), mu, log_var)
     except PropertyFailure as failure:
         failure.inputs = {"mu": mu, "log_var": log_var}
         raise
@@ -142,7 +142,7 @@ def variance_is_exp_log_var_not_its_square(impl, seed):
     log_var, mu, n = np.log([4.0, 0.25]), np.array([1.0, -2.0]), 100_000
     eps = np.random.default_rng(seed).standard_normal((n, 2))
     z, _ = call(impl, "reparameterize", np.tile(mu, (n, 1)), np.tile(log_var, (n, 1)), eps)
-    _mean_and_variance(expect_shape("z", z, (n, 2)), mu, log_var)
+    mean_and_variance_match(expect_shape("z", z, (n, 2)), mu, log_var)
 
 
 def log_normal_matches_the_textbook_density(impl, latent_dim, data):

@@ -143,10 +143,18 @@ GAUSSIAN_SCALAR_LOG_VAR = Property("gaussian d_log_var for a scalar log_var sums
                                    gaussian_scalar_log_var_gradient, cases=({},))
 BERNOULLI_CROSS_ENTROPY = Property("bernoulli_nll is the cross-entropy", bernoulli_is_the_cross_entropy,
                                    strategies=_shaped)
-BERNOULLI_EXTREMES = Property(
-    "bernoulli_nll exact and silent at logits ±1e4", bernoulli_exact_at_extreme_logits,
-    strategies=lambda st, hnp: {"dtype": st.sampled_from([np.float32, np.float64]), "data": st.data()},
-    hint="never form p = sigmoid(l) and log(p): use softplus(l) − x l")
+
+
+def bernoulli_extremes(dtype=None):
+    """The extreme-logit property in one dtype, or in a dtype Hypothesis picks."""
+    def strategies(st, hnp):
+        dtypes = st.just(dtype) if dtype else st.sampled_from([np.float32, np.float64])
+        return {"dtype": dtypes, "data": st.data()}
+    return Property("bernoulli_nll exact and silent at logits ±1e4", bernoulli_exact_at_extreme_logits,
+                    strategies=strategies, hint="never form p = sigmoid(l) and log(p): use softplus(l) − x l")
+
+
+BERNOULLI_EXTREMES = bernoulli_extremes()
 GAUSSIAN_DENSITY = Property("gaussian_nll is −log of the Gaussian density", gaussian_is_the_density,
                             strategies=_shaped)
 GAUSSIAN_FAR_MEANS = Property("gaussian_nll finite for far-away means", gaussian_finite_for_far_means,
