@@ -81,7 +81,7 @@ def load(path, name):
     return module
 
 
-def _static_status(exercise, source, path):
+def static_status(exercise, source, path):
     """A Result decided without running the student's code, or None."""
     try:
         tree = ast.parse(source, filename=str(path))
@@ -104,7 +104,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
     path = Path(directory) / f"{exercise.name}.py"
     if not path.is_file():
         return Result(exercise.name, FAIL, f"{path} not found (numvae exercises start DIR --only {exercise.name})")
-    static = _static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
+    static = static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
     if static is not None:
         return static
     settings = hypothesis_settings(max_examples)

@@ -111,7 +111,7 @@ def student_implementation(directory):
     Returns ``(impl, used)``: ``used`` names the exercises whose code is the student's.
     """
     from .catalog import EXERCISES
-    from .checker import NOT_STARTED, _static_status, load
+    from .checker import NOT_STARTED, static_status, load
     from .model import default_implementation
 
     overrides, used = {}, []
@@ -119,7 +119,7 @@ def student_implementation(directory):
         path = Path(directory) / f"{exercise.name}.py"
         if not path.is_file():
             continue
-        status = _static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
+        status = static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
         if status is not None and status.status == NOT_STARTED:
             continue
         if status is not None:

@@ -8,7 +8,7 @@ backward scores ~1e-9, a wrong one ~1e-2 or worse; CS231n's thresholds).
 
 import contextlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -177,7 +177,6 @@ class Property:
     strategies: callable = None
     examples: tuple = ()
     hint: str = None
-    uses: tuple = field(default=())
 
     def case_ids(self):
         return ["-".join(f"{k}={v}" for k, v in c.items()) or "case" for c in self.cases]
