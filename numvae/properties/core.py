@@ -182,9 +182,30 @@ class Property:
         return ["-".join(f"{k}={v}" for k, v in c.items()) or "case" for c in self.cases]
 
 
+def _private_storage():
+    """Keep Hypothesis's caches out of the student's working directory (a temporary one, once per process)."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    from hypothesis import configuration
+
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") and not getattr(_private_storage, "done", False):
+        home = tempfile.mkdtemp(prefix="numvae-hypothesis-")
+        atexit.register(shutil.rmtree, home, True)
+        configuration.set_hypothesis_home_dir(home)
+        _private_storage.done = True
+
+
 def hypothesis_settings(max_examples=50):
-    """Derandomized settings for the exercise checker: a student and a lecturer see the same result."""
+    """Derandomized settings for the exercise checker: a student and a lecturer see the same result.
+
+    Nothing is stored: no example database, and Hypothesis's own caches go to a
+    temporary directory instead of ``.hypothesis/`` in the working directory.
+    """
     hypothesis = require_hypothesis()
+    _private_storage()
     return hypothesis.settings(
         max_examples=max_examples,
         derandomize=True,
