@@ -31,6 +31,10 @@ def test_kl_is_non_negative():
     verify(P.KL_NON_NEGATIVE_NEAR_PRIOR, gaussian)
 
 
+def test_kl_is_zero_only_at_the_prior():
+    verify(P.KL_POSITIVE_AWAY_FROM_PRIOR, gaussian)
+
+
 @_cases(P.KL_NEAR_ZERO)
 def test_kl_is_non_negative_and_accurate_for_log_var_near_zero(case):
     verify(P.KL_NEAR_ZERO, gaussian, case=case)

@@ -54,6 +54,16 @@ def kl_is_non_negative(impl, mu, log_var):
                               hint="KL = ½ Σ (mu² + exp(log_var) − log_var − 1) is never negative: check the sign")
 
 
+def kl_is_positive_away_from_the_prior(impl, mu, log_var):
+    """KL > 0 for every example with some |mu_j| or |log_var_j| >= 1e-3: zero only at the prior."""
+    kl = expect_shape("KL", call(impl, "kl_standard_normal", mu, log_var), mu.shape[:1])
+    away = np.max(np.abs(np.concatenate([mu, log_var], axis=1)), axis=1) >= 1e-3
+    if not np.all(kl[away] > 0):
+        i = int(np.flatnonzero(away & ~(kl > 0))[0])
+        raise PropertyFailure(f"KL = {kl[i]:.6g} for example {i}, which is not the prior",
+                              hint="each term mu² + exp(log_var) − log_var − 1 is > 0 unless mu = log_var = 0")
+
+
 def kl_accurate_for_log_var_near_zero(impl, log_var):
     # Per dimension, KL = (exp(t) - 1 - t) / 2 = t^2/4 + t^3/12 + t^4/48 + ... for t = log_var.
     expected = log_var**2 / 4 + log_var**3 / 12 + log_var**4 / 48
@@ -182,6 +192,10 @@ KL_NON_NEGATIVE_NEAR_PRIOR = Property(
     # found by Hypothesis: KL < 0 by round-off when written exp(t) - 1 - t
     "KL >= 0 next to the prior", kl_is_non_negative, cases=({"mu": np.zeros((3, 4)), "log_var": np.full((3, 4), 1e-8)},),
     hint="exp(t) - 1 - t rounds below 0 near t = 0: use np.expm1(t) - t")
+KL_POSITIVE_AWAY_FROM_PRIOR = Property(
+    "KL > 0 away from the prior", kl_is_positive_away_from_the_prior,
+    strategies=lambda st, hnp: {"mu": S.arrays(st, hnp, (3, 4), -10, 10),
+                                "log_var": S.arrays(st, hnp, (3, 4), -10, 10)})
 KL_NEAR_ZERO = Property("KL accurate for log_var near 0", kl_accurate_for_log_var_near_zero,
                         cases=tuple({"log_var": t} for t in (1e-3, 1e-6, 1e-8, -1e-8)))
 KL_AT_PRIOR = Property("KL = 0 at the prior", kl_is_zero_at_the_prior,
