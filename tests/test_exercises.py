@@ -108,6 +108,14 @@ def test_a_broken_exercise_fails_with_a_readable_message(case, solutions, tmp_pa
     assert line.split()[1] == FAIL and expected in line, line
 
 
+def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path), "adam", *FAST]) == 1
+    line = _lines(capsys)["adam"]
+    assert line.split()[1] == FAIL and "adam.py not found" in line and "--only adam" in line, line
+
+
 def test_a_failure_names_the_property_the_shrunk_counterexample_and_a_hint(solutions, tmp_path, capsys):
     path = _solution_copy(solutions, tmp_path, "reparameterize")
     path.write_text(path.read_text() + "\n\ndef reparameterize_backward(d_z, eps, std):\n    return d_z, d_z * eps * std\n")
@@ -135,10 +143,14 @@ def test_checks_are_derandomized(solutions, tmp_path):
         (["start", "{tmp}/wb", "--only", "kl,nope"], "--only: expected names among relu,"),
         (["check", "{tmp}"], "holds no exercise files"),
         (["train", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
+        (["start", "{tmp}/a_file"], "DIR: expected a directory, got the file"),
+        (["train", "{tmp}", "--out", "{tmp}/a_file"], "--out: expected a directory, got the file"),
     ],
-    ids=["missing_dir", "unknown_name", "unknown_only", "empty_dir", "train_missing_dir"],
+    ids=["missing_dir", "unknown_name", "unknown_only", "empty_dir", "train_missing_dir", "start_into_a_file",
+         "train_out_a_file"],
 )
 def test_command_errors_are_one_line_with_exit_status_1(argv, message, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("not a directory")
     assert main(["exercises", *[a.format(tmp=tmp_path) for a in argv]]) == 1
     err = capsys.readouterr().err
     assert err.startswith("numvae exercises: error: ") and message in err and err.count("\n") == 1, err
