@@ -11,7 +11,9 @@ Read the modules in this order, each builds only on the ones before it:
 7. ``gradcheck``   — central differences that prove the gradients right
 
 Around the model: ``data`` (datasets), ``train`` (the loop), ``evaluate``
-(ELBO and importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``.
+(ELBO and importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``;
+``properties`` (the mathematical properties the tests, the exercise checker and
+the bug zoo apply) and ``exercises`` (self-grading workbooks, the bug zoo).
 Nothing in the model imports those, nor matplotlib.
 """
 
