@@ -11,8 +11,10 @@ Read the modules in this order, each builds only on the ones before it:
 7. ``gradcheck``   — central differences that prove the gradients right
 
 Around the model: ``data`` (datasets, read by ``mnist5k``, ``idx`` and
-``download``), ``train`` (the loop), ``evaluate``
-(ELBO and importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``.
+``download``), ``train`` (the loop), ``evaluate`` (ELBO and importance-weighted
+log-likelihood), ``checkpoint``, ``plots``, ``cli``; ``properties`` (the
+mathematical properties the tests, the exercise checker and the bug zoo apply)
+and ``exercises`` (self-grading workbooks, the bug zoo).
 Nothing in the model imports those, nor matplotlib.
 """
 

@@ -1,4 +1,4 @@
-"""The ``numvae`` command: ``train``, ``evaluate`` and ``sample``.
+"""The ``numvae`` command: ``train``, ``evaluate``, ``sample`` and ``exercises``.
 
 Run ``numvae train`` with no arguments for the offline default: a VAE with a
 2-D latent space on the 5,000-image MNIST subset, in well under a minute,
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .exercises import cli as exercises_cli
 
 DEFAULT_OUT = "runs/{dataset}"
 
@@ -96,7 +97,7 @@ def build_parser():
 
     parser = _Parser(prog="numvae", description="A Variational Autoencoder in NumPy, for teaching.")
     parser.add_argument("--version", action="version", version=f"numvae {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample,exercises}", parser_class=_Parser)
     commands.required = True
 
     train = commands.add_parser("train", help="train a VAE and write model, history and figures")
@@ -141,6 +142,7 @@ def build_parser():
     sample.add_argument("--n", type=_positive_int, default=64, help="default: %(default)s")
     sample.add_argument("--seed", type=_non_negative_int, default=0)
     sample.add_argument("--out", help="PNG path (default: next to the checkpoint)")
+    exercises_cli.add_parser(commands)
     return parser
 
 
@@ -342,7 +344,7 @@ def cmd_sample(args):
     print(plot_image_grid(images, out, title=f"{args.n} samples from the prior (seed {args.seed})"))
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "exercises": exercises_cli.run}
 
 
 def main(argv=None):
@@ -364,7 +366,7 @@ def main(argv=None):
         OSError,
     )
     try:
-        COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
     except expected as exc:
         message = " ".join(str(exc).split())  # one line, whatever the message held
         print(f"numvae {args.command}: error: {message}", file=sys.stderr)
@@ -375,7 +377,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"numvae {args.command}: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

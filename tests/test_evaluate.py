@@ -3,19 +3,30 @@
 import numpy as np
 import pytest
 
-from numvae import VAE
+from numvae import VAE, evaluate
 from numvae.evaluate import elbo_terms, importance_weighted_log_likelihood, log_importance_weights, log_mean_exp
+from numvae.exercises import reference
+from numvae.properties import evaluate as P
+from numvae.properties import verify
 
 
-def test_log_mean_exp_matches_direct_formula():
-    a = np.random.default_rng(0).normal(size=(7, 5))
-    np.testing.assert_allclose(log_mean_exp(a, axis=0), np.log(np.mean(np.exp(a), axis=0)), rtol=1e-12)
+@pytest.mark.parametrize("prop", [P.LOG_MEAN_EXP_DIRECT, P.LOG_MEAN_EXP_OVERFLOW], ids=["direct", "overflow"])
+def test_log_mean_exp_properties(prop):
+    verify(prop, evaluate)
 
 
-def test_log_mean_exp_is_finite_where_exp_overflows():
-    a = np.array([[1000.0, -1000.0], [1001.0, -1001.0]])
-    expected = np.array([1000 + np.log((1 + np.e) / 2), -1000 + np.log((1 + np.exp(-1)) / 2)])
-    np.testing.assert_allclose(log_mean_exp(a, axis=0), expected, rtol=1e-12)
+@pytest.mark.parametrize("prop", [P.IW_BOUND_DEFINITION, P.IW_BOUND_EQUAL_WEIGHTS, P.IW_BOUND_JENSEN],
+                         ids=["definition", "equal_weights", "jensen"])
+def test_the_importance_weighted_bound_of_the_exercises_has_its_properties(prop):
+    verify(prop, reference)
+
+
+def test_the_exercises_iw_bound_is_what_evaluate_computes():
+    model = VAE(input_dim=6, hidden_dims=(4,), latent_dim=2, seed=1)
+    x = np.random.default_rng(2).uniform(size=(9, 6))
+    log_w = log_importance_weights(model, x, 7, np.random.default_rng(0))
+    expected = importance_weighted_log_likelihood(model, x, 7, np.random.default_rng(0), max_rows=63)
+    np.testing.assert_array_equal(reference.iw_bound(log_w, np.zeros_like(log_w), np.zeros_like(log_w)), expected)
 
 
 def _tiny_gaussian_vae(seed):

@@ -1,18 +1,18 @@
 """Tests of ``numvae.layers``: Dense, Activation, MLP and the flat parameter buffer."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from numvae import activations
+from numvae.exercises import reference
 from numvae.gradcheck import check_gradients
 from numvae.layers import MLP, Activation, Dense, pack_parameters
+from numvae.properties import layers as PL
+from numvae.properties import verify
 
 ACTIVATION_NAMES = list(activations.ACTIVATIONS)
-
-
-def _dense_loss(layer, x, d_y):
-    """Scalar sum(d_y * layer(x)): its gradient w.r.t. the output is d_y."""
-    return lambda: float(np.sum(d_y * layer.forward(x)))
 
 
 # --------------------------------------------------------------------------
@@ -20,29 +20,28 @@ def _dense_loss(layer, x, d_y):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("batch, fan_in, fan_out", [(1, 1, 1), (3, 4, 2), (5, 2, 6)])
-def test_dense_gradients_of_W_b_and_input_match_central_differences(batch, fan_in, fan_out, assert_gradients):
-    rng = np.random.default_rng(batch * 100 + fan_in * 10 + fan_out)
-    layer = Dense(fan_in, fan_out, rng)
-    layer.params["b"][...] = rng.standard_normal(fan_out)
-    x = rng.standard_normal((batch, fan_in))
-    d_y = rng.standard_normal((batch, fan_out))
+def _dense_as_functions():
+    """Dense's forward and backward as the functions the properties (and the exercise) use."""
 
-    layer.forward(x)
-    d_x = layer.backward(d_y)
-    analytic = {"W": layer.grads["W"].copy(), "b": layer.grads["b"].copy(), "x": d_x}
-    params = {"W": layer.params["W"], "b": layer.params["b"], "x": x}
-    assert_gradients(check_gradients(_dense_loss(layer, x, d_y), params, analytic))
+    def dense_forward(x, W, b):
+        layer = Dense(*W.shape, np.random.default_rng(0))
+        layer.params = {"W": W, "b": b}
+        return layer.forward(x, keep_cache=False)
+
+    def dense_backward(d_y, x, W):
+        layer = Dense(*W.shape, np.random.default_rng(0))
+        layer.params["W"] = W
+        layer.forward(x)
+        d_x = layer.backward(d_y)
+        return layer.grads["W"], layer.grads["b"], d_x
+
+    return SimpleNamespace(dense_forward=dense_forward, dense_backward=dense_backward)
 
 
-def test_dense_forward_is_x_W_plus_b_written_as_a_sum():
-    rng = np.random.default_rng(3)
-    layer = Dense(4, 3, rng)
-    layer.params["b"][...] = rng.standard_normal(3)
-    x = rng.standard_normal((2, 4))
-    W, b = layer.params["W"], layer.params["b"]
-    expected = np.array([[sum(x[i, k] * W[k, j] for k in range(4)) + b[j] for j in range(3)] for i in range(2)])
-    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-13)
+@pytest.mark.parametrize("impl", [_dense_as_functions(), reference], ids=["Dense", "reference"])
+@pytest.mark.parametrize("prop", [PL.DENSE_DEFINITION, PL.DENSE_GRADIENTS], ids=["definition", "gradients"])
+def test_dense_properties(prop, impl):
+    verify(prop, impl)
 
 
 @pytest.mark.parametrize("gain", [1.0, activations.GAINS["relu"], activations.GAINS["tanh"]])

@@ -1,26 +1,22 @@
 """Tests of ``numvae.optim``: SGD with momentum and Adam."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
-from numvae import SGD, VAE, Adam
+from numvae import SGD, VAE, Adam, optim
+from numvae.exercises import reference
+from numvae.exercises.model import functional_adam
+from numvae.properties import optim as P
+from numvae.properties import verify
 
-seeds = st.integers(0, 2**32 - 1)
-
-
-def _quadratic(rng, dim):
-    """A, c of f(θ) = ½ (θ - c)ᵀ A (θ - c), A SPD with eigenvalues in [0.5, 2]."""
-    q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
-    return q @ np.diag(rng.uniform(0.5, 2.0, dim)) @ q.T
-
-
-def _minimise(optimizer, theta, A, c, steps):
-    for _ in range(steps):
-        optimizer.step({"theta": A @ (theta - c)})  # ∇f = A (θ - c)
-    return theta
+IMPLEMENTATIONS = {
+    "numvae.optim": optim,
+    # the exercise's pure adam_step, wrapped as an optimizer; it must agree with optim.Adam
+    "reference.adam_step": SimpleNamespace(Adam=functional_adam(reference.adam_step)),
+}
+ADAM = pytest.mark.parametrize("impl", list(IMPLEMENTATIONS.values()), ids=list(IMPLEMENTATIONS))
 
 
 # --------------------------------------------------------------------------
@@ -28,42 +24,14 @@ def _minimise(optimizer, theta, A, c, steps):
 # --------------------------------------------------------------------------
 
 
-@given(dim=st.integers(1, 5), seed=seeds, data=st.data())
-def test_sgd_with_momentum_drives_a_convex_quadratic_to_its_minimum(dim, seed, data):
-    c = data.draw(arrays(np.float64, dim, elements=st.floats(-5, 5)), label="c")
-    A = _quadratic(np.random.default_rng(seed), dim)
-    theta = np.zeros(dim)
-    # Heavy ball with lr 0.1 and momentum 0.9 contracts by sqrt(0.9) per step for
-    # every eigenvalue in [0.5, 2]: 0.95^600 ~ 2e-14, so 1e-6 is a loose bound.
-    _minimise(SGD({"theta": theta}, lr=0.1, momentum=0.9), theta, A, c, steps=600)
-    np.testing.assert_allclose(theta, c, rtol=0, atol=1e-6)
+@pytest.mark.parametrize("prop", [P.SGD_MOMENTUM_QUADRATIC, P.SGD_PLAIN_QUADRATIC], ids=["momentum", "plain"])
+def test_sgd_drives_a_convex_quadratic_to_its_minimum(prop):
+    verify(prop, optim)
 
 
-@given(dim=st.integers(1, 5), seed=seeds, data=st.data())
-def test_plain_sgd_drives_a_convex_quadratic_to_its_minimum(dim, seed, data):
-    c = data.draw(arrays(np.float64, dim, elements=st.floats(-5, 5)), label="c")
-    A = _quadratic(np.random.default_rng(seed), dim)
-    theta = np.zeros(dim)
-    # Gradient descent with lr 0.5 contracts by at most max|1 - 0.5 λ| = 0.75 per step.
-    _minimise(SGD({"theta": theta}, lr=0.5, momentum=0.0), theta, A, c, steps=100)
-    np.testing.assert_allclose(theta, c, rtol=0, atol=1e-6)
-
-
-@given(dim=st.integers(1, 5), seed=seeds, data=st.data())
-def test_adam_drives_a_convex_quadratic_to_its_minimum(dim, seed, data):
-    c = data.draw(arrays(np.float64, dim, elements=st.floats(-5, 5)), label="c")
-    A = _quadratic(np.random.default_rng(seed), dim)
-    theta = np.zeros(dim)
-    # With a constant step size Adam only reaches a neighbourhood of c of about
-    # lr (its steps stay ~lr in size, and once v has decayed they can spike), so
-    # lr is annealed as in practice: 0.1 for 500 steps (enough to travel 5 per
-    # coordinate), then x0.985 per step for 700 steps (down to 2.5e-6).
-    # Tolerance 1e-6 per coordinate.
-    optimizer = Adam({"theta": theta}, lr=0.1)
-    for t in range(1200):
-        optimizer.lr = 0.1 * 0.985 ** max(0, t - 500)
-        optimizer.step({"theta": A @ (theta - c)})
-    np.testing.assert_allclose(theta, c, rtol=0, atol=1e-6)
+@ADAM
+def test_adam_drives_a_convex_quadratic_to_its_minimum(impl):
+    verify(P.ADAM_QUADRATIC, impl)
 
 
 # --------------------------------------------------------------------------
@@ -71,60 +39,34 @@ def test_adam_drives_a_convex_quadratic_to_its_minimum(dim, seed, data):
 # --------------------------------------------------------------------------
 
 
-@given(
-    g=arrays(np.float64, st.integers(1, 6), elements=st.floats(1e-3, 5)),
-    signs=st.lists(st.sampled_from([-1.0, 1.0]), min_size=6, max_size=6),
-    lr=st.sampled_from([1e-4, 1e-3, 0.1]),
-)
-def test_adams_first_step_has_magnitude_lr_in_every_coordinate(g, signs, lr):
-    # After one step, both bias-corrected moments are exact: m̂ = g and v̂ = g²,
-    # so Δθ = -lr g / (|g| + ε): magnitude lr (1 - ε/|g|), against the gradient.
-    g = g * np.array(signs[: g.size])
-    theta = np.ones_like(g)
-    Adam({"w": theta}, lr=lr).step({"w": g})
-    step = theta - 1
-    np.testing.assert_allclose(np.abs(step), lr, rtol=1e-5)
-    assert np.all(np.sign(step) == -np.sign(g))
+@ADAM
+def test_adams_first_step_has_magnitude_lr_in_every_coordinate(impl):
+    verify(P.ADAM_FIRST_STEP, impl)
 
 
-def _reference_adam(theta, grads, lr, beta1, beta2, epsilon):
-    """Kingma & Ba (2015), Algorithm 1, line by line."""
-    m, v = np.zeros_like(theta), np.zeros_like(theta)
-    for t, g in enumerate(grads, start=1):
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g**2
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        theta = theta - lr * m_hat / (np.sqrt(v_hat) + epsilon)
-    return theta
+@ADAM
+@pytest.mark.parametrize("case", P.ADAM_ALGORITHM_1.cases, ids=P.ADAM_ALGORITHM_1.case_ids())
+def test_adam_matches_algorithm_1_of_the_paper(impl, case):
+    verify(P.ADAM_ALGORITHM_1, impl, case=case)
 
 
-@pytest.mark.parametrize("betas, epsilon", [((0.9, 0.999), 1e-8), ((0.5, 0.9), 1e-3), ((0.0, 0.0), 1e-8)])
-def test_adam_matches_algorithm_1_of_the_paper(betas, epsilon):
-    rng = np.random.default_rng(0)
-    theta0 = rng.standard_normal((3, 4))
-    grads = [rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-4, 2) for _ in range(20)]
-    theta = theta0.copy()
-    opt = Adam({"w": theta}, lr=0.01, betas=betas, epsilon=epsilon)
-    for g in grads:
-        opt.step({"w": g})
-    expected = _reference_adam(theta0, grads, 0.01, *betas, epsilon)
-    np.testing.assert_allclose(theta, expected, rtol=1e-12, atol=1e-14)
-    assert opt.t == 20
+@pytest.mark.parametrize("case", P.SGD_HEAVY_BALL.cases, ids=P.SGD_HEAVY_BALL.case_ids())
+def test_sgd_matches_the_heavy_ball_formula(case):
+    verify(P.SGD_HEAVY_BALL, optim, case=case)
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
-def test_sgd_matches_the_heavy_ball_formula(momentum):
-    rng = np.random.default_rng(1)
-    theta = rng.standard_normal(5)
-    expected, velocity = theta.copy(), np.zeros(5)
-    opt = SGD({"w": theta}, lr=0.05, momentum=momentum)
-    for _ in range(10):
-        g = rng.standard_normal(5)
-        velocity = momentum * velocity + g
-        expected = expected - 0.05 * velocity
-        opt.step({"w": g})
-    np.testing.assert_allclose(theta, expected, rtol=1e-14, atol=1e-15)
+def test_the_exercises_adam_step_is_optim_adam_bit_for_bit():
+    for dtype in (np.float32, np.float64):
+        rng = np.random.default_rng(2)
+        a = rng.standard_normal(6).astype(dtype)
+        b = a.copy()
+        engine, pure = Adam({"w": a}, lr=0.01), IMPLEMENTATIONS["reference.adam_step"].Adam({"w": b}, lr=0.01)
+        for _ in range(30):
+            g = (rng.standard_normal(6) * 10.0 ** rng.integers(-3, 2)).astype(dtype)
+            engine.step({"w": g})
+            pure.step({"w": g})
+        np.testing.assert_array_equal(a, b)
+        assert b.dtype == dtype
 
 
 # --------------------------------------------------------------------------

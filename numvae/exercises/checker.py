@@ -1,0 +1,135 @@
+"""Grading a workbook: each exercise is ``not started``, ``pass``, or ``FAIL`` with the reason.
+
+A student's file is parsed first (a syntax error is a failure, not a crash),
+then imported and checked against the exercise's properties, in order; the
+first property that fails is reported with its (shrunk) counterexample and a
+hint. Hypothesis runs derandomized, so a student and a lecturer see the same
+result. Each exercise has a time budget (SIGALRM where the platform has it),
+so a student's infinite loop becomes a failure instead of a hung check.
+"""
+
+import ast
+import importlib.util
+import signal
+import sys
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..properties import PropertyFailure, hypothesis_settings, verify
+from .workbook import is_stub
+
+PASS, FAIL, NOT_STARTED = "pass", "FAIL", "not started"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The grade of one exercise: its name, status and (for a failure) why."""
+
+    name: str
+    status: str
+    message: str = ""
+    property: str = ""
+
+    def line(self):
+        return f"{self.name:<15} {self.status:<12} {self.message}".rstrip()
+
+
+class CheckTimeout(BaseException):
+    """The exercise's time budget ran out (a BaseException, so student code cannot swallow it)."""
+
+
+class _time_budget:
+    """Raise :class:`CheckTimeout` in the main thread after ``seconds`` (no-op where impossible)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.active = (seconds and hasattr(signal, "setitimer")
+                       and threading.current_thread() is threading.main_thread())
+
+    def _expire(self, signum, frame):
+        raise CheckTimeout()
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split()) or "(no message)"
+
+
+def load(path, name):
+    """Import the workbook file ``path`` as a fresh module (no caching across checks)."""
+    spec = importlib.util.spec_from_file_location(f"numvae_workbook_{name}_{id(path)}", path)
+    module = importlib.util.module_from_spec(spec)
+    directory = str(Path(path).parent)
+    sys.path.insert(0, directory)  # a student may import a helper of their own from the workbook
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(directory)
+    return module
+
+
+def static_status(exercise, source, path):
+    """A Result decided without running the student's code, or None."""
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        return Result(exercise.name, FAIL, f"syntax error in {path.name} line {exc.lineno}: {exc.msg}")
+    defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    missing = [n for n in exercise.function_names if n not in defined]
+    if missing:
+        return Result(exercise.name, FAIL, f"{path.name} defines no function {missing[0]}")
+    stubs = [n for n in exercise.function_names if is_stub(defined[n])]
+    if len(stubs) == len(exercise.function_names):
+        return Result(exercise.name, NOT_STARTED)
+    if stubs:
+        return Result(exercise.name, FAIL, f"{stubs[0]} is not implemented yet (it raises NotImplementedError)")
+    return None
+
+
+def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
+    """Grade one exercise of the workbook in ``directory``; never raises for a student's bug."""
+    path = Path(directory) / f"{exercise.name}.py"
+    if not path.is_file():
+        return Result(exercise.name, FAIL, f"{path} not found (numvae exercises start DIR --only {exercise.name})")
+    static = static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
+    if static is not None:
+        return static
+    settings = hypothesis_settings(max_examples)
+    current = "importing the file"
+    try:
+        with _time_budget(timeout), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                impl = exercise.implementation(load(path, exercise.name))
+            except Exception as exc:
+                return Result(exercise.name, FAIL, f"importing {path.name} raised {type(exc).__name__}: "
+                                                   f"{_one_line(exc)}")
+            for prop in exercise.properties:
+                current = prop.name
+                verify(prop, impl, settings=settings)
+    except PropertyFailure as failure:
+        return Result(exercise.name, FAIL, str(failure), property=failure.property or "")
+    except CheckTimeout:
+        return Result(exercise.name, FAIL, f"{current}: no answer within {timeout:g}s (an infinite loop?)",
+                      property=current)
+    except Exception as exc:  # a student's bug slipping past the properties' own guards
+        return Result(exercise.name, FAIL, f"{current}: {type(exc).__name__}: {_one_line(exc)}", property=current)
+    return Result(exercise.name, PASS)
+
+
+def present(directory, exercises):
+    """The exercises whose files exist in ``directory``."""
+    return [e for e in exercises if (Path(directory) / f"{e.name}.py").is_file()]

@@ -1,0 +1,184 @@
+"""``numvae exercises start|check|train``: self-grading exercises for a VAE course.
+
+``start DIR`` writes a workbook (``--only a,b`` for one week's part,
+``--solutions`` for the lecturer's copy); ``check DIR [NAME ...]`` grades it,
+one line per exercise, exit status 0 exactly when every requested exercise
+passes; ``train DIR`` trains a VAE on mnist5k from the student's functions and
+writes what ``numvae train`` writes. Exposes ``add_parser(subparsers)`` and
+``run(args)`` like every subcommand module.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _names(text):
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+    return parse
+
+
+def add_parser(subparsers):
+    """Register ``exercises`` and its sub-subcommands on the ``numvae`` parser."""
+    parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
+    commands = parser.add_subparsers(dest="exercises_command", metavar="{start,check,train}")
+    commands.required = True
+
+    start = commands.add_parser("start", help="write a workbook (missing files only: never overwrites)")
+    start.add_argument("dir", metavar="DIR")
+    start.add_argument("--only", type=_names, default=[], metavar="A,B", help="just these exercises")
+    start.add_argument("--solutions", action="store_true", help="the lecturer's copy, filled in from numvae")
+
+    check = commands.add_parser("check", help="grade a workbook: one line per exercise")
+    check.add_argument("dir", metavar="DIR")
+    check.add_argument("names", nargs="*", metavar="NAME", help="exercises to check (default: every file in DIR)")
+    check.add_argument("--max-examples", type=_positive(int), default=50,
+                       help="Hypothesis examples per property (default: %(default)s)")
+    check.add_argument("--timeout", type=_positive(float), default=120.0,
+                       help="seconds per exercise before it fails as a hang (default: %(default)s)")
+
+    train = commands.add_parser("train", help="train a VAE on mnist5k from the workbook's functions")
+    train.add_argument("dir", metavar="DIR")
+    train.add_argument("--epochs", type=_positive(int), default=30, help="default: %(default)s")
+    train.add_argument("--latent-dim", type=_positive(int), default=2, help="default: %(default)s")
+    train.add_argument("--hidden", type=_positive(int), nargs="+", default=[400], help="default: 400")
+    train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"), default="relu")
+    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    train.add_argument("--batch-size", type=_positive(int), default=100, help="default: %(default)s")
+    train.add_argument("--lr", type=_positive(float), default=1e-3, help="default: %(default)s")
+    train.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    train.add_argument("--out", help="output directory (default: DIR/run)")
+    return parser
+
+
+def _workbook(directory):
+    path = Path(directory)
+    if not path.is_dir():
+        raise ValueError(f"DIR: expected an existing workbook directory, got {str(directory)!r} "
+                         f"(numvae exercises start {directory} writes one)")
+    return path
+
+
+def cmd_start(args):
+    from .catalog import select
+    from .workbook import write_workbook
+
+    exercises = select(args.only, "--only")
+    written, kept = write_workbook(args.dir, exercises, solutions=args.solutions)
+    for path in written:
+        print(f"wrote {path}")
+    for path in kept:
+        print(f"kept  {path} (exists; not overwritten)")
+    print(f"next: numvae exercises check {args.dir}")
+    return 0
+
+
+def cmd_check(args):
+    from ..properties import require_hypothesis
+    from .catalog import select
+    from .checker import PASS, check_exercise, present
+
+    directory = _workbook(args.dir)
+    require_hypothesis()
+    exercises = select(args.names, "NAME") if args.names else present(directory, select([]))
+    if not exercises:
+        raise ValueError(f"DIR: {str(directory)!r} holds no exercise files (numvae exercises start {args.dir})")
+    results = []
+    for exercise in exercises:
+        results.append(check_exercise(exercise, directory, args.max_examples, args.timeout))
+        print(results[-1].line(), flush=True)
+    passed = sum(r.status == PASS for r in results)
+    print(f"{passed}/{len(results)} passed")
+    return 0 if passed == len(results) else 1
+
+
+def student_implementation(directory):
+    """numvae's functions, replaced by the workbook's for every exercise fully written in it.
+
+    Returns ``(impl, used)``: ``used`` names the exercises whose code is the student's.
+    """
+    from .catalog import EXERCISES
+    from .checker import NOT_STARTED, static_status, load
+    from .model import default_implementation
+
+    overrides, used = {}, []
+    for exercise in EXERCISES:
+        path = Path(directory) / f"{exercise.name}.py"
+        if not path.is_file():
+            continue
+        status = static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
+        if status is not None and status.status == NOT_STARTED:
+            continue
+        if status is not None:
+            raise ValueError(f"{path}: {status.message}")
+        try:
+            module = load(path, exercise.name)
+        except Exception as exc:
+            raise ValueError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from None
+        overrides.update({name: getattr(module, name) for name in exercise.function_names})
+        used.append(exercise.name)
+    return default_implementation(**overrides), used
+
+
+def cmd_train(args):
+    from ..cli import write_figures, write_history_csv
+    from ..data import load_dataset
+    from ..train import TrainConfig, Trainer
+    from .model import FunctionalVAE, functional_adam
+
+    directory = _workbook(args.dir)
+    impl, used = student_implementation(directory)
+    print("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
+    out = Path(args.out) if args.out else directory / "run"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: expected a directory, got the file {str(out)!r}")
+    if (out / "model.npz").exists():
+        raise ValueError(f"--out: {out / 'model.npz'} exists; choose another --out or remove it")
+    dataset = load_dataset("mnist5k", dtype=np.float32)
+    model = FunctionalVAE(
+        input_dim=dataset.x_train.shape[1], hidden_dims=args.hidden, latent_dim=args.latent_dim,
+        likelihood=args.likelihood, activation=args.activation,
+        sigma=0.1 if args.likelihood == "gaussian" else None, dtype=np.float32, seed=args.seed, impl=impl,
+    )
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    trainer = Trainer(model, dataset.x_train, dataset.x_test, config)
+    trainer.optimizer = functional_adam(impl.adam_step)({"all": model.flat_params}, lr=config.lr)
+    history_csv = out / "history.csv"
+
+    def on_epoch(t, row):
+        print(f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:8.2f}  "
+              f"test loss {row['test_loss']:8.2f}  {row['seconds']:.1f}s", flush=True)
+        write_history_csv(t.history, history_csv)
+
+    start = time.perf_counter()
+    try:
+        trainer.fit(checkpoint_path=out / "model.npz", checkpoint_extra={"dataset": dataset.name}, on_epoch=on_epoch)
+    except OSError:
+        raise
+    except Exception as exc:  # a student's function failing mid-run: one line, no traceback
+        raise ValueError(f"training stopped: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+    written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
+    print(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "
+          + ", ".join(str(p) for p in written))
+    return 0
+
+
+COMMANDS = {"start": cmd_start, "check": cmd_check, "train": cmd_train}
+
+
+def run(args):
+    """Run ``numvae exercises <command>``; returns the exit status."""
+    return COMMANDS[args.exercises_command](args)

@@ -1,0 +1,99 @@
+r"""The bug zoo's specimens: classic VAE mistakes, each a small variant of one of numvae's functions.
+
+A mutant function is named ``<function>__<mutant>``; it replaces ``<function>``
+of one exercise (see :mod:`.zoo`). Several make the *same* mistake in a forward
+and its backward: the backward is then the exact derivative of the wrong
+forward, and only a property of the mathematics can tell.
+"""
+
+import numpy as np
+
+from ..activations import sigmoid, softplus
+from ..likelihoods import _per_example
+
+
+def reparameterize__std_exp_log_var(mu, log_var, eps):
+    std = np.exp(log_var)  # log_var read as log σ, while the KL reads it as log σ²
+    return mu + std * eps, std
+
+
+def reparameterize_backward__std_exp_log_var(d_z, eps, std):
+    return d_z, d_z * eps * std  # the exact derivative of mu + exp(log_var) * eps
+
+
+def reparameterize_backward__missing_half(d_z, eps, std):
+    return d_z, d_z * eps * std  # d std / d log_var = ½ std: the ½ is gone
+
+
+def reparameterize_backward__fresh_noise(d_z, eps, std):
+    # New noise instead of the forward's eps (a Generator seeded here, so the zoo's table is reproducible).
+    fresh = np.random.default_rng(1).standard_normal(np.shape(std))
+    return d_z, 0.5 * d_z * fresh * std
+
+
+def kl_standard_normal__sign_flipped(mu, log_var):
+    return -0.5 * np.sum(mu * mu + (np.expm1(log_var) - log_var), axis=-1)
+
+
+def kl_standard_normal_backward__sign_flipped(d_kl, mu, log_var):
+    d_kl = np.reshape(d_kl, (-1, 1)) if np.ndim(d_kl) else d_kl
+    return -d_kl * mu, -d_kl * 0.5 * np.expm1(log_var)
+
+
+def dense_backward__bias_mean(d_y, x, W):
+    return x.T @ d_y, np.mean(d_y, axis=0), d_y @ W.T  # the batch sum became a mean
+
+
+def softplus__naive_softplus(x):
+    return np.log(1 + np.exp(x))  # exp(x) overflows for x > 709 (x > 88 in float32)
+
+
+def sigmoid__naive_sigmoid(x):
+    return 1 / (1 + np.exp(-x))  # exp(-x) overflows for x < -709
+
+
+def tanh_backward__tanh_of_input(d_y, x, y):
+    return d_y * (1 - x * x)  # 1 - tanh², evaluated at the input instead of the output
+
+
+def encoder_gradient__kl_path_forgotten(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl):
+    return np.concatenate([d_mu_z, d_log_var_z], axis=1)  # the KL's gradient never reaches mu, log_var
+
+
+def adam_step__no_bias_correction(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
+    beta1, beta2 = betas
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * (grad * grad)
+    return param - lr * (m / (np.sqrt(v) + epsilon)), m, v  # m and v still biased towards 0
+
+
+def gaussian_nll__no_log_2pi(x, mean, log_var):
+    residual = x - mean
+    return 0.5 * np.sum(residual * residual * np.exp(-log_var) + log_var, axis=-1)  # + log 2π dropped
+
+
+def bernoulli_nll__pixel_mean(x, logits):
+    return np.mean(softplus(logits) - x * logits, axis=-1)  # a mean over pixels: an implicit β = 784
+
+
+def bernoulli_nll_backward__pixel_mean(d_nll, x, logits):
+    return _per_example(d_nll) * (sigmoid(logits) - x) / np.shape(x)[-1]
+
+
+def bernoulli_nll__sigmoid_output(x, logits):
+    p = sigmoid(logits)  # the decoder's last layer squashed, then read as logits
+    return np.sum(softplus(p) - x * p, axis=-1)
+
+
+def bernoulli_nll_backward__sigmoid_output(d_nll, x, logits):
+    p = sigmoid(logits)
+    return _per_example(d_nll) * (sigmoid(p) - x) * p * (1 - p)
+
+
+def log_mean_exp__log_sum_exp(a, axis=0):
+    a = np.asarray(a, dtype=np.float64)
+    m = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(m, axis) + np.log(np.sum(np.exp(a - m), axis=axis))  # sum: log K too large
+
+
+__all__ = [name for name in dir() if "__" in name and not name.startswith("_")]

@@ -1,0 +1,117 @@
+"""Writing a student workbook: one Python file per exercise, plus a README.
+
+A workbook function keeps numvae's signature and docstring (formula, derivative,
+shapes) and its body becomes ``raise NotImplementedError``. With
+``solutions=True`` the body is numvae's own, read with :mod:`inspect` from the
+code the tests check, so a solution can never drift from it.
+
+Writing into a directory that already holds files never overwrites anything:
+missing exercise files are added, existing ones are kept and reported, so a
+student's work survives a second ``start``.
+"""
+
+import ast
+import inspect
+import textwrap
+from pathlib import Path
+
+from ..files import atomic_write
+
+STUB = 'raise NotImplementedError("{name}: not implemented yet")'
+
+
+def _parse_function(source):
+    node = ast.parse(source).body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise TypeError(f"expected a function, got {type(node).__name__}")
+    return node
+
+
+def solution_source(function):
+    """The full source of one of numvae's functions, dedented."""
+    return textwrap.dedent(inspect.getsource(function))
+
+
+def stub_source(function):
+    """Signature and docstring of ``function``, with a body that raises NotImplementedError."""
+    source = solution_source(function)
+    node = _parse_function(source)
+    lines = source.splitlines()
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+        and isinstance(first.value.value, str)
+    keep = first.end_lineno if has_doc else node.body[0].lineno - 1
+    return "\n".join(lines[:keep]) + "\n    " + STUB.format(name=node.name) + "\n"
+
+
+def is_stub(node):
+    """True if a parsed function's body is only a docstring and ``raise NotImplementedError``."""
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def render(exercise, directory_hint, solutions=False):
+    """The text of ``<exercise.name>.py``."""
+    kind = "Solution" if solutions else "Exercise"
+    doc = (
+        f'"""{kind} `{exercise.name}`: {exercise.title}.\n\n'
+        + ("numvae's own code, copied from the package (it is what numvae's tests check).\n"
+           if solutions else
+           "Replace each `raise NotImplementedError(...)` with your code; the docstrings give the\n"
+           "math and the shapes. This is plain Python: import it, call it, debug it as you like.\n")
+        + f"Check it with:\n\n    numvae exercises check {directory_hint} {exercise.name}\n"
+        + '"""\n\n'
+    )
+    bodies = [(solution_source if solutions else stub_source)(f) for f in exercise.functions]
+    return doc + exercise.header + "\n\n" + "\n\n".join(bodies)
+
+
+def readme(exercises, directory_hint):
+    rows = "\n".join(f"| `{e.name}.py` | {e.title} | {', '.join(f'`{n}`' for n in e.function_names)} |"
+                     for e in exercises)
+    return f"""# A numvae workbook
+
+Each file holds functions to write: the signature, the math and the shapes are in the
+docstrings, each body raises `NotImplementedError` until you replace it.
+
+| file | what | functions |
+|---|---|---|
+{rows}
+
+Check your work (one line per exercise: `not started`, `pass`, or `FAIL` with the property
+that failed, the smallest input that shows it, and a hint):
+
+    numvae exercises check {directory_hint}            # every exercise
+    numvae exercises check {directory_hint} kl         # just one
+
+The checks are the ones numvae's own tests run: gradient checks against central differences
+in float64, and properties of the mathematics (KL >= 0, the sampler's variance, stability at
+extreme logits, ...) tested on inputs drawn by Hypothesis, seeded so everyone sees the same.
+
+Then watch your code generate digits: `numvae exercises train {directory_hint}` trains a VAE
+on mnist5k built from your functions (numvae's own fill in for the files not handed out).
+"""
+
+
+def write_workbook(directory, exercises, solutions=False):
+    """Write the workbook files that are missing; return (written, kept) lists of paths."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"DIR: expected a directory, got the file {str(directory)!r}")
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {f"{e.name}.py": render(e, str(directory), solutions) for e in exercises}
+    files["README.md"] = readme(exercises, str(directory))
+    written, kept = [], []
+    for filename, text in files.items():
+        path = directory / filename
+        if path.exists():
+            kept.append(path)
+            continue
+        atomic_write(path, lambda f, text=text: f.write(text.encode()))
+        written.append(path)
+    return written, kept

@@ -1,0 +1,161 @@
+"""The bug zoo: named classic mistakes, and the three kinds of check that may catch them.
+
+Each :class:`Mutant` replaces one or two functions of one exercise with the
+variants in :mod:`.mutants`. :func:`static_checks` runs the exercise's
+properties on it, split into the gradient checks (a backward against central
+differences of *its own* forward) and the properties of the mathematics;
+:func:`training_check` trains a short VAE on mnist5k with the mutant inside and
+judges the result with numvae's own loss. A mistake made consistently in a
+forward and its backward passes the gradient check: only a property catches it.
+"""
+
+import inspect
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..properties import PropertyFailure, verify
+from . import mutants
+from .catalog import BY_NAME
+from .model import FunctionalVAE, default_implementation, functional_adam
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    exercise: str
+    replaces: tuple  # names of the functions replaced, each by mutants.<name>__<mutant name>
+    seen: str  # where the mistake is seen in the wild
+
+    def functions(self):
+        return {f: getattr(mutants, f"{f}__{self.name}") for f in self.replaces}
+
+
+ZOO = (
+    Mutant("std_exp_log_var", "reparameterize", ("reparameterize", "reparameterize_backward"),
+           "numpy-ml's VAE samples with std = exp(log_var) while its KL reads log_var as log σ²"),
+    Mutant("missing_half", "reparameterize", ("reparameterize_backward",),
+           "hand-derived backward passes: d exp(½ t)/dt = ½ exp(½ t) loses its ½"),
+    Mutant("fresh_noise", "reparameterize", ("reparameterize_backward",),
+           "backward passes that call np.random again instead of keeping the forward's eps"),
+    Mutant("sign_flipped", "kl", ("kl_standard_normal", "kl_standard_normal_backward"),
+           "KL written as ½Σ(1 + log σ² − μ² − σ²), the ELBO's term, then added to a loss to minimise"),
+    Mutant("bias_mean", "dense", ("dense_backward",),
+           "a batch-mean loss whose 1/B is applied twice, once more in d_b"),
+    Mutant("naive_softplus", "softplus", ("softplus",), "log(1 + exp(x)) from the textbook, overflowing at x > 709"),
+    Mutant("naive_sigmoid", "sigmoid", ("sigmoid",), "1/(1 + exp(−x)) from the textbook, overflowing at x < −709"),
+    Mutant("tanh_of_input", "tanh", ("tanh_backward",), "1 − tanh² applied to the cached input instead of the output"),
+    Mutant("kl_path_forgotten", "vae_backward", ("encoder_gradient",),
+           "a backward pass that sends the decoder's gradient to mu and forgets the KL's"),
+    Mutant("no_bias_correction", "adam", ("adam_step",),
+           "Adam from memory: m and v without the 1/(1 − ρᵗ) corrections (RMSprop with momentum)"),
+    Mutant("no_log_2pi", "gaussian_nll", ("gaussian_nll",),
+           "MSE-style Gaussian losses: fine for training, wrong as a log-likelihood in nats"),
+    Mutant("pixel_mean", "bernoulli", ("bernoulli_nll", "bernoulli_nll_backward"),
+           "F.binary_cross_entropy's default reduction='mean': an implicit β of 784"),
+    Mutant("sigmoid_output", "bernoulli", ("bernoulli_nll", "bernoulli_nll_backward"),
+           "a Sigmoid after the decoder's last layer, followed by BCEWithLogitsLoss"),
+    Mutant("log_sum_exp", "iw_bound", ("log_mean_exp",),
+           "the IW bound computed with logsumexp: log p(x) overstated by log K"),
+)
+BY_MUTANT = {m.name: m for m in ZOO}
+
+
+def implementation(mutant):
+    """The exercise's implementation (as the checker sees it) with the mutant inside."""
+    exercise = BY_NAME[mutant.exercise]
+    return exercise.implementation(default_implementation(**mutant.functions()))
+
+
+def mutant_source(mutant):
+    """The mutant's functions as a student would have written them (renamed to their targets)."""
+    return "\n\n".join(inspect.getsource(f).replace(f"def {f.__name__}(", f"def {target}(", 1)
+                        for target, f in mutant.functions().items())
+
+
+def place_in_workbook(mutant, directory):
+    """Write the solution of the mutant's exercise into ``directory``, with the mutant redefining its functions."""
+    from .workbook import write_workbook
+
+    write_workbook(directory, [BY_NAME[mutant.exercise]], solutions=True)
+    path = Path(directory) / f"{mutant.exercise}.py"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(f"{text}\n\n# The bug zoo's '{mutant.name}': {mutant.seen}\n\n{mutant_source(mutant)}",
+                    encoding="utf-8")
+    return path
+
+
+def is_gradient_check(prop):
+    return "central differences" in prop.name
+
+
+def static_checks(mutant, settings=None):
+    """{"gradient check": failure or None, "properties": failure or None} for one mutant.
+
+    Each value is the first :class:`PropertyFailure` of that kind (None: not caught).
+    """
+    impl = implementation(mutant)
+    found = {"gradient check": None, "properties": None}
+    for prop in BY_NAME[mutant.exercise].properties:
+        kind = "gradient check" if is_gradient_check(prop) else "properties"
+        if found[kind] is not None:
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                verify(prop, impl, settings=settings)
+        except PropertyFailure as failure:
+            found[kind] = failure
+    return found
+
+
+def _settings_for(mutant):
+    """The training run exercises the mutated function: its activation, its likelihood."""
+    activation = mutant.exercise if mutant.exercise in ("tanh", "sigmoid", "softplus") else "relu"
+    likelihood = "gaussian" if mutant.exercise == "gaussian_nll" else "bernoulli"
+    return activation, likelihood
+
+
+def train_once(x_train, x_test, impl, activation, likelihood, epochs, hidden, seed):
+    """Test loss (numvae's own −ELBO, nats) after training a FunctionalVAE built from ``impl``."""
+    from ..evaluate import elbo_terms
+    from ..train import TrainConfig, Trainer, TrainingDiverged
+    from ..vae import VAE
+
+    kwargs = dict(input_dim=x_train.shape[1], hidden_dims=hidden, latent_dim=2, likelihood=likelihood,
+                  activation=activation, sigma=0.1 if likelihood == "gaussian" else None, dtype=np.float32, seed=seed)
+    model = FunctionalVAE(impl=impl, **kwargs)
+    trainer = Trainer(model, x_train, None, TrainConfig(epochs=epochs, seed=seed))
+    trainer.optimizer = functional_adam(impl.adam_step)({"all": model.flat_params}, lr=trainer.config.lr)
+    try:
+        with np.errstate(all="ignore"):
+            trainer.fit()
+    except TrainingDiverged:
+        return math.inf
+    judge = VAE(**kwargs)  # numvae's own loss judges the trained parameters
+    judge.flat_params[...] = model.flat_params
+    with np.errstate(all="ignore"):
+        loss = elbo_terms(judge, x_test, np.random.default_rng(seed))["loss"]
+    return loss if math.isfinite(loss) else math.inf
+
+
+def training_runs(mutant_list, x_train, x_test, epochs=1, hidden=(64,), reference_seeds=(0, 1, 2)):
+    """Train every mutant once (seed 0) and numvae's own functions with each reference seed.
+
+    Returns ``(results, references)``: ``results[name] = (test loss, threshold)``
+    and ``references[(activation, likelihood)]`` = the reference test losses.
+    A mutant is caught when its loss exceeds ``threshold`` = the references'
+    mean + max(3 standard deviations, 1 nat), or is not finite.
+    """
+    references, results = {}, {}
+    for mutant in mutant_list:
+        config = _settings_for(mutant)
+        if config not in references:
+            references[config] = [train_once(x_train, x_test, default_implementation(), *config, epochs, hidden, s)
+                                  for s in reference_seeds]
+        ref = np.array(references[config])
+        threshold = float(ref.mean() + max(3 * ref.std(ddof=1), 1.0))
+        loss = train_once(x_train, x_test, default_implementation(**mutant.functions()), *config, epochs, hidden, 0)
+        results[mutant.name] = (loss, threshold)
+    return results, references

@@ -1,0 +1,264 @@
+r"""The machinery of properties: failures, guarded calls, gradient checks, runners.
+
+A gradient check here is numvae's own (:mod:`numvae.gradcheck`): central
+differences in float64 with step h = 1e-5, relative error = worst absolute
+disagreement over the largest gradient entry, tolerance 1e-6 (a correct
+backward scores ~1e-9, a wrong one ~1e-2 or worse; CS231n's thresholds).
+"""
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gradcheck import check_gradients
+
+HYPOTHESIS_MISSING = (
+    "this check needs the hypothesis package: pip install hypothesis (or pip install -e \".[test]\")"
+)
+
+
+def require_hypothesis():
+    """Import hypothesis, or raise ImportError with the one-line install hint."""
+    try:
+        import hypothesis  # noqa: F401
+        import hypothesis.extra.numpy  # noqa: F401
+    except ImportError:
+        raise ImportError(HYPOTHESIS_MISSING) from None
+    return hypothesis
+
+
+def _short(value):
+    """A compact, readable rendering of one input for a failure message."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=6, threshold=12, separator=", ").replace("\n", "")
+        return f"array({' '.join(text.split())}, dtype={value.dtype.name})" if value.dtype != np.float64 else text
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+class PropertyFailure(AssertionError):
+    """A property does not hold: which one, for which input, and both values.
+
+    Attributes
+    ----------
+    property : str
+        The property's name, e.g. ``"KL >= 0"``.
+    detail : str
+        What came and what was expected.
+    inputs : dict
+        The (shrunk) counterexample.
+    hint : str or None
+        The likely mistake, when it is recognisable.
+    """
+
+    def __init__(self, detail, inputs=None, hint=None, property=None):
+        self.detail, self.inputs, self.hint, self.property = detail, dict(inputs or {}), hint, property
+        super().__init__(detail)
+
+    def counterexample(self):
+        return ", ".join(f"{k}={_short(v)}" for k, v in self.inputs.items())
+
+    def __str__(self):
+        text = f"{self.property or 'property'}: {self.detail}"
+        if self.inputs:
+            text += f" [counterexample: {self.counterexample()}]"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+def call(impl, name, *args, **kwargs):
+    """``impl.name(*args)``, turning a missing function or any exception into a failure."""
+    function = getattr(impl, name, None)
+    if function is None:
+        raise PropertyFailure(f"{name} is missing")
+    try:
+        return function(*args, **kwargs)
+    except PropertyFailure:
+        raise
+    except NotImplementedError:
+        raise PropertyFailure(f"{name} is not implemented yet (it raises NotImplementedError)") from None
+    except Exception as exc:  # a student's bug must be a failure, never a crash of the checker
+        message = " ".join(str(exc).split()) or "(no message)"
+        raise PropertyFailure(f"{name} raised {type(exc).__name__}: {message}") from None
+
+
+def expect_shape(what, value, shape):
+    """Fail unless ``value`` is an array of exactly ``shape``."""
+    actual = np.shape(value) if value is not None else None
+    if actual != tuple(shape):
+        raise PropertyFailure(f"{what}: expected shape {tuple(shape)}, got {actual}")
+    return np.asarray(value)
+
+
+def expect_close(what, got, expected, rtol, atol, hint=None):
+    """Fail unless ``got`` matches ``expected`` elementwise within rtol/atol (NaN never matches)."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise PropertyFailure(f"{what}: expected shape {expected.shape}, got {got.shape}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~(np.abs(got - expected) <= atol + rtol * np.abs(expected))
+    if np.any(bad):
+        i = tuple(int(j) for j in np.argwhere(bad)[0]) if got.ndim else ()
+        raise PropertyFailure(
+            f"{what}: got {got[i]:.10g}, expected {expected[i]:.10g} (at index {i}; rtol {rtol:g}, atol {atol:g})",
+            hint=hint,
+        )
+
+
+@contextlib.contextmanager
+def strict_numerics():
+    """Warnings, overflow, division by zero and invalid operations raise; underflow does not.
+
+    exp(-|x|) rounding to 0 for |x| = 1e4 is the intended result of the stable
+    formulas, so underflow is left alone (as NumPy does by default).
+    """
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        warnings.simplefilter("error")
+        yield
+
+
+def gradients_match(f, params, analytic, tolerance=1e-6, hints=None):
+    """The gradient property: each ``analytic[name]`` equals central differences of ``f()``.
+
+    Parameters
+    ----------
+    f : callable with no arguments returning a float; reads the live ``params``
+    params : dict of str -> float64 ndarray, perturbed in place and restored
+    analytic : dict of str -> array, the gradients under test (same keys)
+    tolerance : float
+        Largest relative error accepted; NaN or infinite gradients never pass.
+    hints : dict of float -> str, optional
+        Analytic/numerical ratios at the worst entry that point at a known
+        mistake, e.g. ``{2.0: "a missing ½"}``.
+
+    Returns
+    -------
+    GradCheckReport, when every parameter passes.
+    """
+    for name, p in params.items():
+        expect_shape(f"d_{name}", analytic.get(name), np.shape(p))
+    return report_within_tolerance(check_gradients(f, params, analytic), tolerance, hints)
+
+
+def report_within_tolerance(report, tolerance=1e-6, hints=None):
+    """Fail unless every check of a :class:`~numvae.gradcheck.GradCheckReport` is below ``tolerance``.
+
+    A NaN or infinite gradient never passes (``compare`` scores it +inf).
+    Returns the report.
+    """
+    worst = report.worst
+    if worst.relative_error < tolerance:
+        return report
+    hint = None
+    if worst.numerical != 0 and np.isfinite(worst.analytic):
+        ratio = worst.analytic / worst.numerical
+        for known, text in (hints or {}).items():
+            if abs(ratio - known) < 0.02 * abs(known):
+                hint = f"d_{worst.name} is {ratio:.3g}× the finite difference: {text}"
+    raise PropertyFailure(f"gradient check failed (tolerance {tolerance:.0e}): d_{worst}", hint=hint)
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named property and where its inputs come from.
+
+    Exactly one of ``cases`` (a list of keyword dicts) and ``strategies`` (a
+    function ``(st, hnp) -> dict of Hypothesis strategies``) is given;
+    ``examples`` are keyword dicts Hypothesis always tries first.
+    """
+
+    name: str
+    check: callable
+    cases: tuple = ()
+    strategies: callable = None
+    examples: tuple = ()
+    hint: str = None
+
+    def case_ids(self):
+        return ["-".join(f"{k}={v}" for k, v in c.items()) or "case" for c in self.cases]
+
+
+def _private_storage():
+    """Keep Hypothesis's caches out of the student's working directory (a temporary one, once per process)."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    from hypothesis import configuration
+
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") and not getattr(_private_storage, "done", False):
+        home = tempfile.mkdtemp(prefix="numvae-hypothesis-")
+        atexit.register(shutil.rmtree, home, True)
+        configuration.set_hypothesis_home_dir(home)
+        _private_storage.done = True
+
+
+def hypothesis_settings(max_examples=50):
+    """Derandomized settings for the exercise checker: a student and a lecturer see the same result.
+
+    Nothing is stored: no example database, and Hypothesis's own caches go to a
+    temporary directory instead of ``.hypothesis/`` in the working directory.
+    """
+    hypothesis = require_hypothesis()
+    _private_storage()
+    return hypothesis.settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        report_multiple_bugs=False,
+        verbosity=hypothesis.Verbosity.quiet,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        print_blob=False,
+    )
+
+
+def _label(failure, prop, inputs):
+    failure.property = failure.property or prop.name
+    if not failure.inputs:
+        failure.inputs = {k: v for k, v in inputs.items() if k != "data"}
+    failure.hint = failure.hint or prop.hint
+    return failure
+
+
+def verify(prop, impl, settings=None, case=None):
+    """Check ``prop`` for ``impl``: every case (or just ``case``), or Hypothesis-drawn inputs.
+
+    ``settings`` are Hypothesis settings (default: the loaded profile, as in
+    the tests). Raises :class:`PropertyFailure` naming the property and the
+    (shrunk) counterexample.
+    """
+    if prop.strategies is None:
+        for inputs in [case] if case is not None else prop.cases:
+            try:
+                prop.check(impl, **inputs)
+            except PropertyFailure as failure:
+                raise _label(failure, prop, inputs) from None
+        return
+    hypothesis = require_hypothesis()
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    def run(**inputs):
+        try:
+            prop.check(impl, **inputs)
+        except PropertyFailure as failure:
+            raise _label(failure, prop, inputs) from None
+
+    test = hypothesis.given(**prop.strategies(st, hnp))(run)
+    for example in reversed(prop.examples):
+        test = hypothesis.example(**example)(test)
+    if settings is not None:
+        test = settings(test)
+    try:
+        test()
+    except hypothesis.errors.FlakyFailure as exc:
+        inner = [e for e in exc.exceptions if isinstance(e, PropertyFailure)]
+        failure = inner[0] if inner else PropertyFailure("failed once, then passed on the same input")
+        failure.detail += " (the result changed between two runs on the same input: hidden randomness?)"
+        raise failure from None

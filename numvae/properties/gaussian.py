@@ -1,0 +1,210 @@
+r"""Properties of the sampler ``reparameterize`` and the KL ``kl_standard_normal``.
+
+The gradient checks prove each backward matches its forward; only the
+statistical properties can prove the forward itself uses the right
+parameterization (variance exp(log_var), not exp(log_var)²) and the right sign.
+Statistical tolerances are 5 standard errors of the estimate (a two-sided
+5-sigma band is exceeded with probability 5.7e-7 per comparison when the code
+is right).
+"""
+
+import numpy as np
+
+from . import strategies as S
+from .core import Property, PropertyFailure, call, expect_close, expect_shape, gradients_match
+
+HALF_HINTS = {2.0: "std = exp(½·log_var) brings a ½", 0.5: "a ½ too many", -1.0: "the sign is flipped"}
+
+
+def reparameterize_gradients(impl, batch, latent_dim):
+    rng = np.random.default_rng(10 * batch + latent_dim)
+    mu = rng.standard_normal((batch, latent_dim))
+    log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
+    eps = rng.standard_normal((batch, latent_dim))  # fixed: z is a deterministic function of (mu, log_var)
+    d_z = rng.standard_normal((batch, latent_dim))  # a random upstream gradient
+    z, std = call(impl, "reparameterize", mu, log_var, eps)
+    expect_shape("z", z, mu.shape), expect_shape("std", std, mu.shape)
+    d_mu, d_log_var = call(impl, "reparameterize_backward", d_z, eps.copy(), std)
+
+    def f():
+        return float(np.sum(d_z * call(impl, "reparameterize", mu, log_var, eps)[0]))
+
+    gradients_match(f, {"mu": mu, "log_var": log_var}, {"mu": d_mu, "log_var": d_log_var}, hints=HALF_HINTS)
+
+
+def kl_gradients(impl, batch, latent_dim, upstream):
+    rng = np.random.default_rng(7 * batch + latent_dim)
+    mu = rng.standard_normal((batch, latent_dim))
+    log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
+    d_kl = rng.standard_normal(batch) if upstream == "per_example" else 0.37
+    expect_shape("kl_standard_normal(mu, log_var)", call(impl, "kl_standard_normal", mu, log_var), (batch,))
+    d_mu, d_log_var = call(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
+
+    def f():
+        return float(np.sum(d_kl * call(impl, "kl_standard_normal", mu, log_var)))
+
+    gradients_match(f, {"mu": mu, "log_var": log_var}, {"mu": d_mu, "log_var": d_log_var}, hints=HALF_HINTS)
+
+
+def kl_is_non_negative(impl, mu, log_var):
+    kl = expect_shape("KL", call(impl, "kl_standard_normal", mu, log_var), mu.shape[:1])
+    if not np.all(kl >= 0):
+        i = int(np.argmin(kl))
+        raise PropertyFailure(f"KL = {kl[i]:.6g} < 0 for example {i}",
+                              hint="KL = ½ Σ (mu² + exp(log_var) − log_var − 1) is never negative: check the sign")
+
+
+def kl_is_positive_away_from_the_prior(impl, mu, log_var):
+    """KL > 0 for every example with some |mu_j| or |log_var_j| >= 1e-3: zero only at the prior."""
+    kl = expect_shape("KL", call(impl, "kl_standard_normal", mu, log_var), mu.shape[:1])
+    away = np.max(np.abs(np.concatenate([mu, log_var], axis=1)), axis=1) >= 1e-3
+    if not np.all(kl[away] > 0):
+        i = int(np.flatnonzero(away & ~(kl > 0))[0])
+        raise PropertyFailure(f"KL = {kl[i]:.6g} for example {i}, which is not the prior",
+                              hint="each term mu² + exp(log_var) − log_var − 1 is > 0 unless mu = log_var = 0")
+
+
+def kl_accurate_for_log_var_near_zero(impl, log_var):
+    # Per dimension, KL = (exp(t) - 1 - t) / 2 = t^2/4 + t^3/12 + t^4/48 + ... for t = log_var.
+    expected = log_var**2 / 4 + log_var**3 / 12 + log_var**4 / 48
+    kl = np.asarray(call(impl, "kl_standard_normal", np.zeros((1, 1)), np.full((1, 1), log_var)))
+    expect_close(f"KL at mu=0, log_var={log_var}", np.reshape(kl, -1)[:1], [expected], 1e-6, 0,
+                 hint="exp(t) - 1 - t loses every digit near t = 0: use np.expm1(t) - t")
+
+
+def kl_is_zero_at_the_prior(impl, latent_dim):
+    zeros = np.zeros((2, latent_dim))
+    expect_close("KL(N(0, I) || N(0, I))", call(impl, "kl_standard_normal", zeros, zeros), [0.0, 0.0], 0, 0)
+
+
+def kl_agrees_with_monte_carlo(impl, latent_dim, seed, data):
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    mu = data.draw(S.arrays(st, hnp, latent_dim, -3, 3), label="mu")
+    log_var = data.draw(S.arrays(st, hnp, latent_dim, -3, 3), label="log_var")
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    var = np.exp(log_var)
+    z = mu + np.sqrt(var) * rng.standard_normal((n, latent_dim))  # z ~ q = N(mu, var)
+    # log q(z) - log p(z), both densities written out here, summed over dimensions.
+    log_q = np.sum(-0.5 * np.log(2 * np.pi * var) - (z - mu) ** 2 / (2 * var), axis=1)
+    log_p = np.sum(-0.5 * np.log(2 * np.pi) - z**2 / 2, axis=1)
+    samples = log_q - log_p
+    mc_mean, mc_se = samples.mean(), samples.std(ddof=1) / np.sqrt(n)
+    kl = float(np.reshape(call(impl, "kl_standard_normal", mu[None], log_var[None]), -1)[0])
+    # 1e-9 absolute covers the round-off of the per-sample terms when q is (nearly) the prior.
+    if not abs(kl - mc_mean) < 5 * mc_se + 1e-9:
+        raise PropertyFailure(f"analytic KL {kl:.6g}, Monte Carlo E_q[log q − log p] {mc_mean:.6g} ± {mc_se:.2g}",
+                              {"mu": mu, "log_var": log_var})
+
+
+def reparameterize_is_mu_plus_std_eps(impl):
+    rng = np.random.default_rng(0)
+    mu, log_var, eps = rng.standard_normal((3, 2, 4))
+    z, std = call(impl, "reparameterize", mu, log_var, eps)
+    expect_close("std²", np.asarray(std) ** 2, np.exp(log_var), 1e-14, 0,
+                 hint="std is σ = exp(½·log_var): its square is the variance exp(log_var)")
+    expect_close("z", z, mu + np.sqrt(np.exp(log_var)) * eps, 1e-14, 1e-15)
+    expect_close("z at eps = 0", call(impl, "reparameterize", mu, log_var, np.zeros_like(eps))[0], mu, 0, 0)
+
+
+def mean_and_variance_match(z, mu, log_var):
+    """Each column of z (n, latent_dim) has mean mu and variance exp(log_var), to 5 SE.
+
+    For n normal samples with variance s2, the sample mean has SE sqrt(s2 / n)
+    and the sample variance has SE s2 * sqrt(2 / (n - 1)).
+    """
+    n = z.shape[0]
+    expected_var = np.exp(log_var)
+    mean_se, var_se = np.sqrt(expected_var / n), expected_var * np.sqrt(2 / (n - 1))
+    sample_mean, sample_var = z.mean(axis=0), z.var(axis=0, ddof=1)
+    if not np.all(np.abs(sample_mean - mu) < 5 * mean_se):
+        raise PropertyFailure(f"sample mean {sample_mean}, expected mu = {mu} (SE {mean_se})")
+    if not np.all(np.abs(sample_var - expected_var) < 5 * var_se):
+        square = np.all(np.abs(sample_var - expected_var**2) < 5 * var_se * expected_var)
+        raise PropertyFailure(
+            f"sample variance {sample_var}, expected exp(log_var) = {expected_var} (SE {var_se})",
+            hint="the variance is exp(log_var)²: std = exp(log_var) treats log_var as log σ, not log σ²"
+            if square else None)
+
+
+def samples_have_mean_mu_and_variance_exp_log_var(impl, latent_dim, seed, data):
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    mu = data.draw(S.arrays(st, hnp, latent_dim, -5, 5), label="mu")
+    log_var = data.draw(S.arrays(st, hnp, latent_dim, -4, 4), label="log_var")
+    n = 20_000
+    eps = np.random.default_rng(seed).standard_normal((n, latent_dim))
+    z, _ = call(impl, "reparameterize", np.broadcast_to(mu, (n, latent_dim)),
+                np.broadcast_to(log_var, (n, latent_dim)), eps)
+    try:
+        mean_and_variance_match(expect_shape("z", z, (n, latent_dim)), mu, log_var)
+    except PropertyFailure as failure:
+        failure.inputs = {"mu": mu, "log_var": log_var}
+        raise
+
+
+def variance_is_exp_log_var_not_its_square(impl, seed):
+    # Variances 4 and 1/4: a sampler with std = exp(log_var) would give 16 and
+    # 1/16, hundreds of standard errors away with 100 000 samples.
+    log_var, mu, n = np.log([4.0, 0.25]), np.array([1.0, -2.0]), 100_000
+    eps = np.random.default_rng(seed).standard_normal((n, 2))
+    z, _ = call(impl, "reparameterize", np.tile(mu, (n, 1)), np.tile(log_var, (n, 1)), eps)
+    mean_and_variance_match(expect_shape("z", z, (n, 2)), mu, log_var)
+
+
+def log_normal_matches_the_textbook_density(impl, latent_dim, data):
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    z, mu = (data.draw(S.arrays(st, hnp, (2, latent_dim), -3, 3), label=k) for k in ("z", "mu"))
+    log_var = data.draw(S.arrays(st, hnp, (2, latent_dim), -2, 2), label="log_var")
+    var = np.exp(log_var)
+    # The product of the 1-D densities (no underflow for these bounds), then its log.
+    density = np.prod(np.exp(-((z - mu) ** 2) / (2 * var)) / np.sqrt(2 * np.pi * var), axis=1)
+    expect_close("log_normal", call(impl, "log_normal", z, mu, log_var), np.log(density), 1e-12, 1e-12)
+    standard = np.prod(np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi), axis=1)
+    expect_close("log_standard_normal", call(impl, "log_standard_normal", z), np.log(standard), 1e-12, 1e-12)
+
+
+def _latent(draw_seed=True):
+    def strategies(st, hnp):
+        out = {"latent_dim": st.integers(1, 4), "data": st.data()}
+        return {**out, "seed": S.seeds(st)} if draw_seed else out
+    return strategies
+
+
+REPARAMETERIZE_GRADIENTS = Property(
+    "reparameterize_backward matches central differences", reparameterize_gradients,
+    cases=({"batch": 1, "latent_dim": 1}, {"batch": 3, "latent_dim": 2}, {"batch": 5, "latent_dim": 4}))
+KL_GRADIENTS = Property(
+    "kl_standard_normal_backward matches central differences", kl_gradients,
+    cases=tuple({"batch": b, "latent_dim": j, "upstream": u}
+                for b, j in ((1, 1), (4, 3)) for u in ("per_example", "scalar")))
+KL_NON_NEGATIVE = Property(
+    "KL >= 0", kl_is_non_negative,
+    strategies=lambda st, hnp: {"mu": S.arrays(st, hnp, (3, 4), -10, 10),
+                                "log_var": S.arrays(st, hnp, (3, 4), -10, 10)},
+)
+KL_NON_NEGATIVE_NEAR_PRIOR = Property(
+    # found by Hypothesis: KL < 0 by round-off when written exp(t) - 1 - t
+    "KL >= 0 next to the prior", kl_is_non_negative, cases=({"mu": np.zeros((3, 4)), "log_var": np.full((3, 4), 1e-8)},),
+    hint="exp(t) - 1 - t rounds below 0 near t = 0: use np.expm1(t) - t")
+KL_POSITIVE_AWAY_FROM_PRIOR = Property(
+    "KL > 0 away from the prior", kl_is_positive_away_from_the_prior,
+    strategies=lambda st, hnp: {"mu": S.arrays(st, hnp, (3, 4), -10, 10),
+                                "log_var": S.arrays(st, hnp, (3, 4), -10, 10)})
+KL_NEAR_ZERO = Property("KL accurate for log_var near 0", kl_accurate_for_log_var_near_zero,
+                        cases=tuple({"log_var": t} for t in (1e-3, 1e-6, 1e-8, -1e-8)))
+KL_AT_PRIOR = Property("KL = 0 at the prior", kl_is_zero_at_the_prior,
+                       cases=tuple({"latent_dim": j} for j in (1, 2, 20)))
+KL_MONTE_CARLO = Property("KL agrees with a Monte Carlo estimate", kl_agrees_with_monte_carlo, strategies=_latent())
+REPARAMETERIZE_VALUES = Property("z = mu + exp(½ log_var) eps", reparameterize_is_mu_plus_std_eps, cases=({},))
+SAMPLE_MOMENTS = Property("samples have mean mu and variance exp(log_var)",
+                          samples_have_mean_mu_and_variance_exp_log_var, strategies=_latent())
+VARIANCE_NOT_SQUARED = Property("sample variance exp(log_var), not its square",
+                                variance_is_exp_log_var_not_its_square, cases=({"seed": 0}, {"seed": 1}))
+LOG_NORMAL_DENSITY = Property("log_normal matches the textbook density", log_normal_matches_the_textbook_density,
+                              strategies=_latent(draw_seed=False))

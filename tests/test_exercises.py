@@ -1,0 +1,231 @@
+"""Tests of ``numvae exercises``: start, check and train, and every error path a student can reach."""
+
+import csv
+import sys
+
+import numpy as np
+import pytest
+
+from numvae.cli import main
+from numvae.exercises.catalog import EXERCISES, NAMES
+from numvae.exercises.checker import FAIL, NOT_STARTED, PASS, check_exercise
+
+FAST = ["--max-examples", "10"]
+
+
+@pytest.fixture(scope="module")
+def solutions(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("solutions")
+    assert main(["exercises", "start", str(directory), "--solutions"]) == 0
+    return directory
+
+
+def _lines(capsys):
+    return {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.split()}
+
+
+def _solution_copy(solutions, tmp_path, name):
+    (tmp_path / f"{name}.py").write_text((solutions / f"{name}.py").read_text())
+    return tmp_path / f"{name}.py"
+
+
+def test_the_checker_passes_every_solution(solutions, capsys):
+    assert main(["exercises", "check", str(solutions), *FAST]) == 0
+    lines = _lines(capsys)
+    for name in NAMES:
+        assert lines[name].split()[1] == PASS, lines[name]
+    assert lines[f"{len(NAMES)}/{len(NAMES)}"].endswith("passed")
+
+
+def test_a_fresh_workbook_reports_every_exercise_as_not_started(tmp_path, capsys):
+    assert main(["exercises", "start", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path), *FAST]) == 1
+    lines = _lines(capsys)
+    for name in NAMES:
+        assert NOT_STARTED in lines[name], lines[name]
+
+
+def test_solutions_are_numvaes_own_source_and_the_workbook_keeps_signatures_and_docstrings(solutions, tmp_path):
+    import inspect
+
+    from numvae import gaussian
+
+    assert inspect.getsource(gaussian.kl_standard_normal) in (solutions / "kl.py").read_text()
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    stub = (tmp_path / "kl.py").read_text()
+    assert "def kl_standard_normal(mu, log_var):" in stub and "D_{KL}" in stub
+    assert "np.expm1" not in stub.split('"""')[-1], "the workbook must not contain the solution"
+
+
+def test_start_only_writes_the_chosen_exercises_and_check_grades_only_those(tmp_path, capsys):
+    assert main(["exercises", "start", str(tmp_path), "--only", "kl,reparameterize"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "kl.py", "reparameterize.py"]
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path), *FAST]) == 1
+    assert set(_lines(capsys)) == {"kl", "reparameterize", "0/2"}
+
+
+def test_start_into_a_non_empty_directory_keeps_the_students_files(tmp_path, capsys):
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    work = "# my work\n" + (tmp_path / "kl.py").read_text()
+    (tmp_path / "kl.py").write_text(work)
+    (tmp_path / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(["exercises", "start", str(tmp_path), "--only", "kl,adam"]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "kl.py").read_text() == work and (tmp_path / "notes.txt").read_text() == "mine"
+    assert "kept" in out and "kl.py" in out and (tmp_path / "adam.py").exists()
+
+
+# --------------------------------------------------------------------------
+# Failures a student can cause: each a readable line, never a crash
+# --------------------------------------------------------------------------
+
+BROKEN = {
+    "syntax error": ("kl", "def kl_standard_normal(mu, log_var):\n    return mu +\n",
+                     "syntax error in kl.py line"),
+    "exception": ("kl", "def kl_standard_normal(mu, log_var):\n    raise ValueError('my bug')\n",
+                  "kl_standard_normal raised ValueError: my bug"),
+    "wrong shape": ("kl", "def kl_standard_normal(mu, log_var):\n    return 0.5 * (mu**2 + np.expm1(log_var) - log_var)\n",
+                    "expected shape"),
+    "wrong type": ("dense", "def dense_backward(d_y, x, W):\n    return [x.T @ d_y]\n",
+                   "dense_backward must return the tuple (d_W, d_b, d_x)"),
+    "half done": ("kl", "def kl_standard_normal_backward(d_kl, mu, log_var):\n    raise NotImplementedError\n",
+                  "kl_standard_normal_backward is not implemented yet"),
+    "import error": ("kl", "import no_such_module_anywhere\n", "importing kl.py raised ModuleNotFoundError"),
+    "infinite loop": ("relu", "def relu(x):\n    while True:\n        pass\n", "no answer within 2s"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_exercise_fails_with_a_readable_message(case, solutions, tmp_path, capsys):
+    name, appended, expected = BROKEN[case]
+    path = _solution_copy(solutions, tmp_path, name)
+    path.write_text(path.read_text() + "\n\n" + appended)
+    assert main(["exercises", "check", str(tmp_path), name, "--timeout", "2", *FAST]) == 1
+    line = _lines(capsys)[name]
+    assert line.split()[1] == FAIL and expected in line, line
+
+
+def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path), "adam", *FAST]) == 1
+    line = _lines(capsys)["adam"]
+    assert line.split()[1] == FAIL and "adam.py not found" in line and "--only adam" in line, line
+
+
+def test_a_failure_names_the_property_the_shrunk_counterexample_and_a_hint(solutions, tmp_path, capsys):
+    path = _solution_copy(solutions, tmp_path, "reparameterize")
+    path.write_text(path.read_text() + "\n\ndef reparameterize_backward(d_z, eps, std):\n    return d_z, d_z * eps * std\n")
+    assert main(["exercises", "check", str(tmp_path), "reparameterize", *FAST]) == 1
+    line = _lines(capsys)["reparameterize"]
+    assert "reparameterize_backward matches central differences" in line
+    assert "counterexample: batch=1, latent_dim=1" in line
+    assert "d_log_var is 2× the finite difference: std = exp(½·log_var) brings a ½" in line
+
+
+def test_checks_are_derandomized(solutions, tmp_path):
+    path = _solution_copy(solutions, tmp_path, "kl")
+    path.write_text(path.read_text() + "\n\ndef kl_standard_normal(mu, log_var):\n"
+                    "    return 0.5 * np.sum(mu * mu - np.expm1(log_var) + log_var, axis=-1)\n")
+    exercise = next(e for e in EXERCISES if e.name == "kl")
+    first, second = (check_exercise(exercise, tmp_path, max_examples=20) for _ in range(2))
+    assert first.status == FAIL and first == second
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
+        (["check", "{tmp}", "klx"], "NAME: expected names among relu,"),
+        (["start", "{tmp}/wb", "--only", "kl,nope"], "--only: expected names among relu,"),
+        (["check", "{tmp}"], "holds no exercise files"),
+        (["train", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
+        (["start", "{tmp}/a_file"], "DIR: expected a directory, got the file"),
+        (["train", "{tmp}", "--out", "{tmp}/a_file"], "--out: expected a directory, got the file"),
+    ],
+    ids=["missing_dir", "unknown_name", "unknown_only", "empty_dir", "train_missing_dir", "start_into_a_file",
+         "train_out_a_file"],
+)
+def test_command_errors_are_one_line_with_exit_status_1(argv, message, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("not a directory")
+    assert main(["exercises", *[a.format(tmp=tmp_path) for a in argv]]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("numvae exercises: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_check_without_hypothesis_names_the_package_to_install(solutions, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # import hypothesis now raises ImportError
+    assert main(["exercises", "check", str(solutions), "kl"]) == 1
+    assert "pip install hypothesis" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------
+
+TRAIN = ["--epochs", "1", "--hidden", "16", "--seed", "3"]
+
+
+def _history(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_train_with_the_solutions_reaches_the_same_test_loss_as_numvae_train(solutions, tmp_path, capsys):
+    assert main(["exercises", "train", str(solutions), "--out", str(tmp_path / "ex"), *TRAIN]) == 0
+    assert "your functions: " + ", ".join(NAMES) in capsys.readouterr().out
+    assert main(["train", "--out", str(tmp_path / "ref"), "--no-progress", *TRAIN]) == 0
+    ours, theirs = _history(tmp_path / "ex" / "history.csv"), _history(tmp_path / "ref" / "history.csv")
+    assert float(ours[0]["test_loss"]) == float(theirs[0]["test_loss"])  # the same arithmetic, bit for bit
+    assert {p.name for p in (tmp_path / "ref").iterdir()} <= {p.name for p in (tmp_path / "ex").iterdir()}
+
+
+def test_train_on_a_partial_workbook_uses_numvaes_functions_for_the_rest(tmp_path, capsys):
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    capsys.readouterr()
+    assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 0
+    assert "your functions: none yet" in capsys.readouterr().out
+    assert float(_history(tmp_path / "run" / "history.csv")[0]["test_loss"]) > 0
+
+
+def test_train_reports_a_students_exception_in_one_line(solutions, tmp_path, capsys):
+    path = _solution_copy(solutions, tmp_path, "kl")
+    path.write_text(path.read_text() + "\n\ndef kl_standard_normal_backward(d_kl, mu, log_var):\n    return mu\n")
+    assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("numvae exercises: error: training stopped: ") and err.count("\n") == 1, err
+
+
+def test_train_refuses_to_overwrite_a_run(solutions, capsys):
+    out = solutions / "run"
+    out.mkdir(exist_ok=True)
+    (out / "model.npz").write_bytes(b"")
+    assert main(["exercises", "train", str(solutions), *TRAIN]) == 1
+    assert "model.npz exists" in capsys.readouterr().err
+    (out / "model.npz").unlink()
+
+
+def test_the_functional_vae_with_numvaes_functions_is_the_vae_bit_for_bit():
+    from numvae import VAE, Adam
+    from numvae.exercises import reference
+    from numvae.exercises.model import FunctionalVAE, functional_adam
+
+    for kwargs in [dict(hidden_dims=(6,)), dict(likelihood="gaussian", learn_sigma=True, sigma=0.5,
+                                                activation="tanh", hidden_dims=(5, 4))]:
+        models = [cls(7, latent_dim=2, dtype=np.float32, seed=3, **kwargs) for cls in (VAE, FunctionalVAE)]
+        optimizers = [Adam({"all": models[0].flat_params}, lr=1e-2),
+                      functional_adam(reference.adam_step)({"all": models[1].flat_params}, lr=1e-2)]
+        rng = np.random.default_rng(0)
+        for _ in range(10):
+            x = rng.uniform(0, 1, (8, 7)).astype(np.float32)
+            losses = [m.loss(x) for m in models]
+            for m, opt in zip(models, optimizers):
+                m.backward()
+                opt.step({"all": m.flat_grads})
+            assert losses[0] == losses[1]
+        np.testing.assert_array_equal(models[0].flat_params, models[1].flat_params)
+        x = rng.uniform(0, 1, (5, 7)).astype(np.float32)
+        np.testing.assert_array_equal(models[0].reconstruct(x), models[1].reconstruct(x))

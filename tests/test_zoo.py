@@ -1,0 +1,45 @@
+"""Tests of the bug zoo: every mutant is caught, and a workbook holding one fails its check."""
+
+import pytest
+
+from numvae.cli import main
+from numvae.exercises import zoo
+from numvae.exercises.catalog import BY_NAME
+from numvae.properties import hypothesis_settings
+
+MUTANTS = [m.name for m in zoo.ZOO]
+
+
+def test_the_zoo_holds_at_least_twelve_distinct_mutants_of_known_exercises():
+    assert len(set(MUTANTS)) == len(MUTANTS) >= 12
+    for mutant in zoo.ZOO:
+        assert mutant.exercise in BY_NAME and mutant.seen
+        assert set(mutant.replaces) <= set(BY_NAME[mutant.exercise].function_names)
+
+
+@pytest.fixture(scope="module")
+def caught():
+    settings = hypothesis_settings(max_examples=20)
+    return {m.name: zoo.static_checks(m, settings) for m in zoo.ZOO}
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_every_mutant_is_caught_by_at_least_one_check(name, caught):
+    assert any(failure is not None for failure in caught[name].values()), f"{name} passed every check"
+
+
+def test_a_mistake_made_consistently_in_forward_and_backward_passes_the_gradient_check(caught):
+    # The lecture's lesson, computed: these mutants pass the gradient check, and a property catches each.
+    through = {name for name, found in caught.items() if found["gradient check"] is None}
+    assert {"std_exp_log_var", "sign_flipped", "pixel_mean", "sigmoid_output", "no_log_2pi"} <= through
+    for name in through:
+        assert caught[name]["properties"] is not None, name
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_a_mutant_placed_in_a_workbook_fails_the_check_naming_its_exercise(name, tmp_path, capsys):
+    mutant = zoo.BY_MUTANT[name]
+    zoo.place_in_workbook(mutant, tmp_path)
+    assert main(["exercises", "check", str(tmp_path), "--max-examples", "20"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == [mutant.exercise, "FAIL"], lines
