@@ -125,6 +125,9 @@ def gaussian_nll_backward(d_nll, x, mean, log_var, need_d_log_var=True):
     -------
     d_mean : ndarray, shape (batch, input_dim)
     d_log_var : ndarray, shape (input_dim,), or None
+        Summed over the batch, as a per-pixel parameter shared by all examples
+        needs; None when ``need_d_log_var`` is False. (For a scalar
+        ``log_var`` sum it once more if you need it.)
 
     Notes
     -----
@@ -132,8 +135,6 @@ def gaussian_nll_backward(d_nll, x, mean, log_var, need_d_log_var=True):
     from the inputs (two element-wise operations) rather than passed from the
     forward pass, so that this pure function takes exactly what its forward
     took and can be shown and tested on its own.
-        Summed over the batch, as a per-pixel parameter shared by all examples
-        needs. (For a scalar ``log_var`` sum it once more if you need it.)
     """
     scale = _per_example(d_nll)
     inv_var = np.exp(-log_var)
