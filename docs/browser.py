@@ -137,8 +137,10 @@ def network_problems(performance_log, base_url):
         elif method == "Network.responseReceived" and params["response"]["status"] >= 400:
             problems.append(f"HTTP {params['response']['status']}: {params['response']['url']}")
         elif method == "Network.loadingFailed":
-            url = urls.get(params.get("requestId"), f"request {params.get('requestId')}")
-            if not url.startswith(BROWSER_INTERNAL):
+            # A request the page made was announced in this same log (it was emptied just
+            # before the page was opened); one that was not is the browser's own, from before.
+            url = urls.get(params.get("requestId"))
+            if url is not None and not url.startswith(BROWSER_INTERNAL):
                 problems.append(f"request failed ({params.get('errorText')}): {url}")
     return problems
 

@@ -122,16 +122,19 @@ def write_pages(lectures, figures_dir, staging, fast):
     tutorials_readme_path = REPO_DIR / "tutorials" / "README.md"
     tutorials_readme = tutorials_readme_path.read_text(encoding="utf-8") if tutorials_readme_path.exists() else ""
     generated = staging / "_generated"
+    rows = pages.lecture_rows(tutorials_readme)
     entries = []
     for path in lectures:
         title = notebooks.lecture_title(notebooks.read_lecture(path))
-        thumbnail = next((f"_run/figures/{name}" for name in notebooks.lecture_figures(path)
-                          if (figures_dir / name).exists()), None)
+        # The thumbnail tutorials/README.md chose, else the lecture's first figure, as this build drew it.
+        candidates = [rows.get(path.stem, (None, None))[1]] + notebooks.lecture_figures(path)
+        thumbnail = next((f"_run/figures/{name}" for name in candidates if name and (figures_dir / name).is_file()),
+                         None)
         entries.append((path.stem, title, thumbnail))
     blocks = {
         "intro": pages.intro(readme, REPO_DIR, generated),
         "mode": FAST_NOTE if fast else "",
-        "lectures": pages.lecture_list(entries, pages.topics(tutorials_readme)),
+        "lectures": pages.lecture_list(entries, rows),
         "notation": pages.notation(tutorials_readme),
         "lecture-toctree": "\n".join(f"lectures/{stem}" for stem, _, _ in entries),
         "bug-zoo": pages.bug_zoo(entries),
@@ -168,7 +171,10 @@ def build(args):
         print(f"executing {len(lectures)} lectures ({'fast' if args.fast else 'full'} mode, {args.jobs} at a time)",
               flush=True)
         figures_dir = execute_all(lectures, staging, args)
-        write_pages(lectures, figures_dir, staging, args.fast)
+        try:
+            write_pages(lectures, figures_dir, staging, args.fast)
+        except ValueError as error:  # a README that names a missing image, say
+            raise BuildError(str(error)) from error
         print("rendering with Sphinx", flush=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
         try:

@@ -42,3 +42,9 @@ html_css_files = ["site.css"]
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_copy_source = False
+
+# textmacros: \_ and other text-mode macros inside \text{...} (e.g. \text{log\_var}), as in LaTeX.
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}

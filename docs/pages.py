@@ -2,8 +2,8 @@
 
 Nothing here is written by hand twice: the home page takes what numvae is
 and the two commands from README.md, the lecture list from the lectures
-themselves (title, figures) and the one-line topics and the notation table
-from tutorials/README.md; the exercises page takes its classroom sections
+themselves (title, figures), and the one-line topics, the thumbnails and the
+notation table from tutorials/README.md; the exercises page takes its classroom sections
 from tutorials/README.md and README.md; the API reference lists every module
 of the ``numvae`` package. A section that does not exist (yet) is left out
 with a sentence saying so, never invented.
@@ -79,6 +79,8 @@ def portable(text, source_dir, static_dir, prefix):
         label, target = match.groups()
         if re.match(r"[a-z]+:", target):
             return match.group(0)
+        if not (source_dir / target).is_file():
+            raise ValueError(f"{source_dir}: an image in its README: expected a file, got no {target}")
         static_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source_dir / target, static_dir / Path(target).name)
         return f"![{label}]({prefix}/{Path(target).name})"
@@ -97,8 +99,13 @@ def intro(readme_text, readme_dir, static_dir):
     return portable("\n".join(lines[:end]).strip("\n"), readme_dir, static_dir, "_generated")
 
 
-def topics(tutorials_readme):
-    """``{script name: one-line topic}`` from the table rows of tutorials/README.md."""
+def lecture_rows(tutorials_readme):
+    """``{script stem: (one-line topic or None, thumbnail file name or None)}`` from tutorials/README.md.
+
+    A row of a table that names a lecture script (```04_train_a_vae.py```)
+    gives its topic (its last cell of prose) and, if a cell holds an image,
+    the name of the figure chosen as its thumbnail.
+    """
     result = {}
     for line in tutorials_readme.splitlines():
         match = TABLE_ROW.match(line.strip())
@@ -107,13 +114,16 @@ def topics(tutorials_readme):
         cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", match.group(1))]
         scripts = [re.search(r"(\d\d_[A-Za-z0-9_]+)\.py", cell) for cell in cells]
         script = next((found.group(1) for found in scripts if found), None)
-        prose = [cell for cell, found in zip(cells, scripts) if not found and not cell.startswith("!") and len(cell) > 3]
-        if script and prose:
-            result[script] = prose[-1].replace("\\|", "|")
+        if script is None:
+            continue
+        images = [image.group(2) for cell in cells if (image := IMAGE.search(cell))]
+        prose = [cell for cell, found in zip(cells, scripts) if not found and not IMAGE.search(cell) and len(cell) > 3]
+        result[script] = (prose[-1].replace("\\|", "|") if prose else None,
+                          Path(images[0]).name if images else None)
     return result
 
 
-def lecture_list(lectures, topic_by_name):
+def lecture_list(lectures, rows):
     """Markdown for the home page: one card per lecture, ``(stem, title, thumbnail or None)``."""
     cards = []
     for stem, title, thumbnail in lectures:
@@ -124,8 +134,9 @@ def lecture_list(lectures, topic_by_name):
             card += [f"```{{image}} {thumbnail}", f":alt: a figure from lecture {number}", ":width: 180px",
                      f":target: lectures/{stem}.html", "```"]
         card += ["", f"{{doc}}`{heading} <lectures/{stem}>`", ""]
-        if stem in topic_by_name:
-            card += [topic_by_name[stem], ""]
+        topic = rows.get(stem, (None, None))[0]
+        if topic:
+            card += [topic, ""]
         card.append("````")
         cards.append("\n".join(card))
     return "\n\n".join(cards)
