@@ -48,3 +48,13 @@ mathjax3_config = {
     "loader": {"load": ["[tex]/textmacros"]},
     "tex": {"packages": {"[+]": ["textmacros"]}},
 }
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docstrings import escape_bars  # noqa: E402
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", escape_bars)

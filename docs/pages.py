@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-PLACEHOLDER = re.compile(r"^<!-- site: ([a-z-]+) -->\s*$", re.MULTILINE)
+PLACEHOLDER = re.compile(r"^<!-- site: ([a-z-]+) -->[ \t]*$", re.MULTILINE)
 # [label](target) not preceded by "!" (an image) and whose target is not a URL or an anchor
 RELATIVE_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\((?![a-z]+:|#)[^)]*\)")
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
@@ -175,7 +175,7 @@ def fill(template, blocks):
     """``template`` with each ``<!-- site: NAME -->`` line replaced by ``blocks[NAME]``."""
     def replace(match):
         if match.group(1) not in blocks:
-            raise KeyError(f"template placeholder: expected one of {sorted(blocks)}, got {match.group(1)!r}")
+            raise ValueError(f"template placeholder: expected one of {sorted(blocks)}, got {match.group(1)!r}")
         return blocks[match.group(1)]
 
     return PLACEHOLDER.sub(replace, template)

@@ -10,9 +10,9 @@ central difference
 
 has error O(h²) (the O(h) terms cancel), plus round-off of about
 :math:`\epsilon_{\mathrm{mach}} |f| / h`. In float64 with the default
-h = 1e-5 the two are ~1e-10 and :math:`\sim 10^{-11} |f|`: for a loss of ~10 and gradient
+h = 1e-5 the two are ~1e-10 and ~1e-11·|f|: for a loss of ~10 and gradient
 entries of ~1e-3 the relative error stays near 1e-8, well below the 1e-6 the
-tests demand. In float32 the round-off alone is :math:`\sim 10^{-2} |f|`, which is why checks
+tests demand. In float32 the round-off alone is ~1e-2·|f|, which is why checks
 run in float64.
 
 **Relative error** of one parameter array, with analytic gradient a and
