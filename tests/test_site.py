@@ -112,6 +112,15 @@ def test_home_page_has_the_readme_commands_and_the_notation_table(site):
         assert rows and home.count("<tr") >= len(rows), "the notation table is not on the home page"
 
 
+def test_exercises_page_links_the_bug_zoo_lecture_when_there_is_one(site):
+    text = (site / "exercises.html").read_text(encoding="utf-8")
+    zoo = [path for path in LECTURES if "bug_zoo" in path.stem]
+    if zoo:
+        assert f'href="lectures/{zoo[0].stem}.html"' in text, "the exercises page does not link the bug zoo lecture"
+    else:
+        assert "is not in the course yet" in text
+
+
 def test_api_reference_documents_every_module(site):
     for name in pages.module_names():
         page = site / "api" / f"{name}.html"
