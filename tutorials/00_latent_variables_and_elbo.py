@@ -179,8 +179,8 @@ print(f"max |log p(x,z) - log p(z|x) - log p(x)| over {len(z_any)} codes: {np.ma
 #
 # with the KL of lecture 02 (``gaussian.kl_standard_normal``). The KL from $q$
 # to the posterior is the standard one between two Gaussians,
-# $\tfrac12\big(\operatorname{tr}(\Lambda \operatorname{diag} e^{s})
-# + (m - \mu_{\text{post}})^\top \Lambda (m - \mu_{\text{post}}) - J - \log\det\Lambda - \sum_j s_j\big)$.
+# $\tfrac12\big(\operatorname{tr}(\Lambda \operatorname{diag} e^{s}) +
+# (m - \mu_{\text{post}})^\top \Lambda (m - \mu_{\text{post}}) - J - \log\det\Lambda - \sum_j s_j\big)$.
 # The two are computed by different formulas (``lg.elbo``,
 # ``lg.kl_to_posterior``), and $\log p(x)$ by a third, so their sum is a real
 # test. First, the closed-form ELBO against its definition, a Monte Carlo

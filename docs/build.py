@@ -1,0 +1,200 @@
+"""Build the course site: ``python docs/build.py OUTDIR [--fast] [--jobs N]``.
+
+1. Every ``tutorials/NN_*.py`` is read as a notebook and executed in a fresh
+   kernel (``--fast`` sets ``NUMVAE_FAST=1``: few epochs and small data, as
+   in CI), ``--jobs`` of them at a time. A lecture that fails fails the
+   build, with its traceback.
+2. The home page, the exercises page and the API reference are generated
+   from README.md, tutorials/README.md and the ``numvae`` package
+   (``docs/pages.py``).
+3. Sphinx renders it all with ``docs/conf.py`` into OUTDIR, treating every
+   warning as an error (a broken link or image fails the build).
+
+Everything is staged in a temporary folder: the build writes nothing into
+the repository (the lectures' figures go to the staging folder, not to
+``figures/``). The site is built next to OUTDIR and moved into place at the
+end, so a failed build leaves the previous site as it was. Needs the
+``site`` extra: ``pip install -e ".[site]"``.
+"""
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+DOCS_DIR = Path(__file__).resolve().parent
+REPO_DIR = DOCS_DIR.parent
+sys.path.insert(0, str(DOCS_DIR))
+
+import notebooks  # noqa: E402  (docs/ is not a package)
+import pages  # noqa: E402
+
+SITE_MODULES = ["sphinx", "myst_nb", "jupytext", "nbclient", "ipykernel", "numpydoc", "furo",
+                "sphinx-mathjax-offline"]
+FAST_NOTE = ("This copy of the site was built in **fast mode** (`NUMVAE_FAST=1`): the lectures ran "
+             "with few epochs and small data, so their numbers and figures are placeholders.")
+
+
+class BuildError(Exception):
+    """A problem the user can fix, reported as one line."""
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python docs/build.py", description=__doc__.split("\n")[0])
+    parser.add_argument("outdir", type=Path, help="folder to write the site into (created or replaced)")
+    parser.add_argument("--fast", action="store_true", help="run the lectures with NUMVAE_FAST=1 (as CI does)")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="lectures executed at a time (default: 2, or 1 on one core)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may take (default 900)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        raise BuildError(f"--jobs: expected a positive integer, got {args.jobs}")
+    if args.timeout < 1:
+        raise BuildError(f"--timeout: expected a positive integer, got {args.timeout}")
+    return args
+
+
+def check_outdir(outdir):
+    """OUTDIR must be absent, empty, or a previous site build (it is replaced)."""
+    if outdir.exists() and not outdir.is_dir():
+        raise BuildError(f"OUTDIR: expected a folder, got a file: {outdir}")
+    if outdir.is_dir() and any(outdir.iterdir()) and not (outdir / ".buildinfo").exists():
+        raise BuildError(f"OUTDIR: expected an empty folder or a previous site build (with .buildinfo), "
+                         f"got a non-empty folder: {outdir}")
+
+
+def check_site_extra():
+    missing = [name for name in SITE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise BuildError(f"the site extra is not installed (missing {', '.join(missing)}): "
+                         'run pip install -e ".[site]"')
+
+
+def lecture_environment(fast):
+    """The environment the kernels inherit: fast mode, figures in the staging folder, numvae from this repository."""
+    env = dict(os.environ)
+    env.pop("NUMVAE_FAST", None)
+    if fast:
+        env["NUMVAE_FAST"] = "1"
+    env["NUMVAE_FIGURES_DIR"] = "figures"  # relative to the kernel's folder, so the pages print a short path
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_DIR), str(REPO_DIR / "tutorials")]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices; BLAS threads only spin against each other
+    env.pop("MPLBACKEND", None)  # the kernel's inline backend
+    return env
+
+
+def preamble(path, fast):
+    mode = "fast mode: few epochs and small data, so the numbers are placeholders" if fast else "full mode"
+    return (f"*This page is `tutorials/{path.name}`, executed when the site was built ({mode}). "
+            f"Run it yourself with `python tutorials/{path.name}`, cell by cell in VS Code, Spyder or "
+            f"Jupyter, or download {{download}}`the executed notebook <{path.stem}.ipynb>`.*")
+
+
+def execute_all(lectures, staging, args):
+    (staging / "lectures").mkdir()
+    work_dir = staging / "_run"
+    work_dir.mkdir()
+    failures = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {path: pool.submit(notebooks.execute_lecture, path, staging / "lectures" / f"{path.stem}.ipynb",
+                                     work_dir, args.timeout, preamble(path, args.fast)) for path in lectures}
+        for path, future in futures.items():
+            seconds, error = future.result()
+            print(f"  {path.name}: {'FAILED' if error else 'ok'} in {seconds:.1f} s", flush=True)
+            if error:
+                failures.append((path.name, error))
+    for name, error in failures:
+        print(f"\n--- {name} ---\n{error}", file=sys.stderr)
+    if failures:
+        raise BuildError(f"{len(failures)} lecture(s) failed: {', '.join(name for name, _ in failures)}")
+    return work_dir / "figures"
+
+
+def write_pages(lectures, figures_dir, staging, fast):
+    readme = (REPO_DIR / "README.md").read_text(encoding="utf-8")
+    tutorials_readme_path = REPO_DIR / "tutorials" / "README.md"
+    tutorials_readme = tutorials_readme_path.read_text(encoding="utf-8") if tutorials_readme_path.exists() else ""
+    generated = staging / "_generated"
+    rows = pages.lecture_rows(tutorials_readme)
+    entries = []
+    for path in lectures:
+        title = notebooks.lecture_title(notebooks.read_lecture(path))
+        # The thumbnail tutorials/README.md chose, else the lecture's first figure, as this build drew it.
+        candidates = [rows.get(path.stem, (None, None))[1]] + notebooks.lecture_figures(path)
+        thumbnail = next((f"_run/figures/{name}" for name in candidates if name and (figures_dir / name).is_file()),
+                         None)
+        entries.append((path.stem, title, thumbnail))
+    blocks = {
+        "intro": pages.intro(readme, REPO_DIR, generated),
+        "mode": FAST_NOTE if fast else "",
+        "lectures": pages.lecture_list(entries, rows),
+        "notation": pages.notation(tutorials_readme),
+        "lecture-toctree": "\n".join(f"lectures/{stem}" for stem, _, _ in entries),
+        "bug-zoo": pages.bug_zoo(entries),
+        "classroom": pages.classroom([tutorials_readme, readme], [REPO_DIR / "tutorials", REPO_DIR], generated),
+    }
+    for name in ["index.md", "exercises.md"]:
+        template = (DOCS_DIR / name).read_text(encoding="utf-8")
+        (staging / name).write_text(pages.fill(template, blocks), encoding="utf-8")
+    pages.write_api(staging / "api", pages.module_names())
+
+
+def run_sphinx(staging, target, env):
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-E",
+               "-c", str(DOCS_DIR), "-d", str(staging / ".doctrees"), str(staging), str(target)]
+    result = subprocess.run(command, env=env)
+    if result.returncode != 0:
+        raise BuildError(f"sphinx-build failed with exit status {result.returncode} (its messages are above)")
+
+
+def build(args):
+    check_site_extra()
+    outdir = args.outdir.resolve()
+    check_outdir(outdir)
+    lectures = notebooks.find_lectures(REPO_DIR / "tutorials")
+    if not lectures:
+        raise BuildError(f"tutorials: expected lectures named NN_*.py in {REPO_DIR / 'tutorials'}, got none")
+    env = lecture_environment(args.fast)
+    os.environ.clear()  # the kernels are started by this process (and its workers): they inherit os.environ
+    os.environ.update(env)
+    start = time.perf_counter()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="numvae-site-") as staging_name:
+        staging = Path(staging_name)
+        print(f"executing {len(lectures)} lectures ({'fast' if args.fast else 'full'} mode, {args.jobs} at a time)",
+              flush=True)
+        figures_dir = execute_all(lectures, staging, args)
+        try:
+            write_pages(lectures, figures_dir, staging, args.fast)
+        except ValueError as error:  # a README that names a missing image, say
+            raise BuildError(str(error)) from error
+        print("rendering with Sphinx", flush=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
+        try:
+            run_sphinx(staging, partial, env)
+            if outdir.exists():
+                shutil.rmtree(outdir)
+            partial.rename(outdir)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
+
+
+def main(argv=None):
+    try:
+        build(parse_args(argv))
+    except BuildError as error:
+        print(f"docs/build.py: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

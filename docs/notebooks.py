@@ -1,0 +1,140 @@
+"""The lectures as notebooks: read a ``tutorials/NN_*.py`` and execute it.
+
+A lecture is a Jupytext ``py:percent`` script. :func:`read_lecture` turns it
+into a notebook whose first cell is a ``# Title`` markdown heading, which is
+what Sphinx (and Jupyter) take as the page's title. Two ways of giving the
+title are accepted while the course moves from one to the other:
+
+* a first ``# %% [markdown]`` cell that opens with ``# Title``;
+* a module docstring with an underlined (reStructuredText) title, which
+  becomes a markdown cell: ``# Title`` and the paragraphs under it.
+
+:func:`execute_lecture` runs the notebook in a fresh IPython kernel, so the
+page shows the prose, code, printed output and figures exactly as they come
+out of the code at build time. The kernel inherits the environment of the
+build (``NUMVAE_FAST``, ``NUMVAE_FIGURES_DIR``, ``PYTHONPATH``).
+"""
+
+import ast
+import re
+import time
+from pathlib import Path
+
+LECTURE_GLOB = "[0-9][0-9]_*.py"
+FIGURE_NAME = re.compile(r"""["'](\d\d_[A-Za-z0-9_-]+\.png)["']""")
+ADORNMENT = re.compile(r"^([=\-~#*^+`'\"])\1{2,}\s*$")
+MARKDOWN_TITLE = re.compile(r"^#\s+(.+?)\s*$")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def find_lectures(tutorials_dir):
+    """Every ``NN_*.py`` in ``tutorials_dir``, in course order."""
+    return sorted(Path(tutorials_dir).glob(LECTURE_GLOB))
+
+
+def _docstring(source):
+    """The string if ``source`` is nothing but a string literal, else None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr):
+        value = tree.body[0].value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return None
+
+
+def split_rst_title(text):
+    """``(title, body)`` of a docstring whose first line(s) are an underlined title.
+
+    Both ``===/Title/===`` and ``Title/===`` are recognized; without an
+    underlined title the result is ``(None, text)``.
+    """
+    lines = text.strip("\n").splitlines()
+    if len(lines) >= 3 and ADORNMENT.match(lines[0]) and ADORNMENT.match(lines[2]):
+        return lines[1].strip(), "\n".join(lines[3:]).strip("\n")
+    if len(lines) >= 2 and lines[0].strip() and ADORNMENT.match(lines[1]):
+        return lines[0].strip(), "\n".join(lines[2:]).strip("\n")
+    return None, text.strip("\n")
+
+
+def markdown_title(source):
+    """The text of the ``# Title`` that opens a markdown cell, or None."""
+    for line in source.splitlines():
+        if line.strip():
+            match = MARKDOWN_TITLE.match(line)
+            return match.group(1) if match else None
+    return None
+
+
+def read_lecture(path):
+    """The lecture at ``path`` as an (unexecuted) notebook with a ``# Title`` first cell.
+
+    Raises ``ValueError`` naming the file when it has no title.
+    """
+    import jupytext
+    import nbformat
+
+    path = Path(path)
+    notebook = jupytext.read(path, fmt="py:percent")
+    cells = notebook.cells
+    if cells and cells[0].cell_type == "code":
+        text = _docstring(cells[0].source)
+        if text is not None:
+            title, body = split_rst_title(text)
+            cells.pop(0)
+            if cells and cells[0].cell_type == "markdown" and markdown_title(cells[0].source):
+                if body.strip():  # the heading cell is the title; the docstring's prose follows it
+                    cells.insert(1, nbformat.v4.new_markdown_cell(body))
+            elif title is not None:
+                cells.insert(0, nbformat.v4.new_markdown_cell(f"# {title}\n\n{body}".strip("\n")))
+    if not cells or cells[0].cell_type != "markdown" or not markdown_title(cells[0].source):
+        raise ValueError(f"{path.name}: expected a title, a first '# %% [markdown]' cell opening with "
+                         "'# Title' (or a module docstring with an underlined title), got none")
+    notebook.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    return notebook
+
+
+def lecture_title(notebook):
+    """The title of a notebook made by :func:`read_lecture`."""
+    return markdown_title(notebook.cells[0].source)
+
+
+def lecture_figures(path):
+    """The figure names (``NN_name.png``) a lecture's source writes, in source order."""
+    names = FIGURE_NAME.findall(Path(path).read_text(encoding="utf-8"))
+    return list(dict.fromkeys(names))
+
+
+def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
+    """Execute the lecture at ``path`` and write the notebook to ``out_path``.
+
+    The kernel runs in ``work_dir``. ``preamble``, a markdown string, is
+    inserted as the second cell (after the title) when given. Returns
+    ``(seconds, None)`` on success, ``(seconds, message)`` when a cell fails
+    or the lecture cannot be read; the message holds the failing cell's
+    traceback.
+    """
+    import nbformat
+    from jupyter_client import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    start = time.perf_counter()
+    # IPC (Unix sockets in work_dir) rather than TCP: the kernel is local, and
+    # ipykernel warns about unencrypted TCP. cleanup_kc: stop the kernel we made.
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(work_dir) / f".kernel-{Path(path).stem}"))
+    try:
+        notebook = read_lecture(path)
+        NotebookClient(notebook, km=kernel, timeout=timeout,
+                       resources={"metadata": {"path": str(work_dir)}}).execute(cleanup_kc=True)
+    except (ValueError, CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        return time.perf_counter() - start, ANSI.sub("", str(error))
+    if preamble:
+        notebook.cells.insert(1, nbformat.v4.new_markdown_cell(preamble))
+    nbformat.write(notebook, str(out_path))
+    return time.perf_counter() - start, None

@@ -1,0 +1,280 @@
+"""The course site: built in fast mode, then opened page by page in headless Chromium.
+
+``python docs/build.py OUT --fast`` runs as the README documents it; the
+built folder is served on 127.0.0.1 and every page is opened in Debian's
+Chromium: no console error, no failed request, no request leaving the
+machine, every image decoded, math typeset, every internal link resolving.
+A hand-made broken page shows that each of these checks can fail, and a
+fake repository with a broken lecture shows that a failing lecture fails
+the build.
+
+Without the ``site`` extra or without Chromium the tests are skipped, with
+the reason; under ``CI=true`` (``.ci/run`` installs both) they fail instead.
+"""
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+DOCS_DIR = REPO_DIR / "docs"
+sys.path.insert(0, str(DOCS_DIR))
+
+import browser  # noqa: E402  (docs/ is not a package)
+import docstrings  # noqa: E402
+import notebooks  # noqa: E402
+import pages  # noqa: E402
+
+SITE_MODULES = ["sphinx", "myst_nb", "jupytext", "nbclient", "ipykernel", "numpydoc", "furo",
+                "sphinx-mathjax-offline", "selenium"]
+LECTURES = notebooks.find_lectures(REPO_DIR / "tutorials")
+
+
+def unavailable(reason):
+    """Skip with ``reason``; under CI=true, where .ci/run installs everything, fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: .ci/run installs it, so the site test must run)")
+    pytest.skip(reason)
+
+
+def require_site_extra():
+    missing = [name for name in SITE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        unavailable(f"the site extra is not installed (missing {', '.join(missing)}): pip install -e \".[site]\"")
+
+
+def run_build(docs_dir, outdir, *options):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, str(docs_dir / "build.py"), str(outdir), *options],
+                          env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    require_site_extra()
+    from numvae.data import DataUnavailableError, load_dataset
+
+    try:
+        load_dataset("mnist5k")  # what most lectures train on
+    except DataUnavailableError as error:
+        unavailable(f"the lectures need the mnist5k digits: {error}")
+    outdir = tmp_path_factory.mktemp("site") / "html"
+    result = run_build(DOCS_DIR, outdir, "--fast")
+    assert result.returncode == 0, f"the site build failed\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def browsed(site):
+    """``(reports, base_url, problems)``: every page opened in Chromium."""
+    try:
+        browser.find_binaries()
+    except browser.BrowserUnavailable as error:
+        unavailable(str(error))
+    reports, problems = {}, []
+    with browser.serve(site) as base_url, browser.chromium() as driver:
+        for page in browser.site_pages(site):
+            page_problems, reports[page] = browser.check_page(driver, base_url + page, base_url)
+            problems += [f"{page}: {problem}" for problem in page_problems]
+    return reports, base_url, problems
+
+
+def test_lectures_are_found():
+    assert LECTURES, "no tutorials/NN_*.py"
+
+
+def test_every_lecture_has_a_page_and_a_card_with_a_thumbnail(site):
+    home = (site / "index.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<div class="lecture-card[^"]*">(.*?)</div>', home, re.S)
+    assert len(cards) == len(LECTURES), f"{len(cards)} lecture cards on the home page for {len(LECTURES)} lectures"
+    for path, card in zip(LECTURES, cards):
+        assert (site / "lectures" / f"{path.stem}.html").is_file(), f"no page for {path.name}"
+        assert f'href="lectures/{path.stem}.html"' in card, f"the card of {path.name} does not link to its page"
+        assert "<img" in card, f"the card of {path.name} has no thumbnail"
+
+
+def test_home_page_has_the_readme_commands_and_the_notation_table(site):
+    home = (site / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", home)  # highlighted code is split into spans
+    assert "numvae train" in text and "python -m pytest" in text, "the home page lacks README's two commands"
+    tutorials_readme = (REPO_DIR / "tutorials" / "README.md").read_text(encoding="utf-8")
+    section = pages.find_section(tutorials_readme, "notation")
+    if section is None:
+        assert "has no notation section yet" in text
+    else:
+        rows = [line for line in section[2].splitlines() if line.startswith("|") and "---" not in line]
+        assert rows and home.count("<tr") >= len(rows), "the notation table is not on the home page"
+
+
+def test_exercises_page_links_the_bug_zoo_lecture_when_there_is_one(site):
+    text = (site / "exercises.html").read_text(encoding="utf-8")
+    zoo = [path for path in LECTURES if "bug_zoo" in path.stem]
+    if zoo:
+        assert f'href="lectures/{zoo[0].stem}.html"' in text, "the exercises page does not link the bug zoo lecture"
+    else:
+        assert "is not in the course yet" in text
+
+
+def test_api_reference_documents_every_module(site):
+    for name in pages.module_names():
+        page = site / "api" / f"{name}.html"
+        assert page.is_file(), f"no API page for {name}"
+        first_line = (importlib.import_module(name).__doc__ or "").strip().splitlines()[0]
+        words = re.findall(r"[A-Za-z]{4,}", first_line)[:3]
+        text = page.read_text(encoding="utf-8")
+        assert all(word in text for word in words), f"{page.name} does not show the docstring of {name}"
+
+
+def test_every_page_loads_cleanly_in_chromium(browsed):
+    reports, _, problems = browsed
+    assert {"index.html", "exercises.html", "api/index.html"} <= set(reports)
+    assert not problems, "\n".join(problems)
+
+
+def test_lecture_figures_are_decoded_and_math_typeset(browsed):
+    reports, _, _ = browsed
+    for path in LECTURES:
+        report = reports[f"lectures/{path.stem}.html"]
+        source = path.read_text(encoding="utf-8")
+        figures = notebooks.lecture_figures(path)
+        assert report["imageCount"] >= len(figures), (
+            f"{path.name} names {len(figures)} figures, its page shows {report['imageCount']} images")
+        if "$" in source:
+            assert report["typesetCount"] > 0, f"the page of {path.name} has no typeset math"
+
+
+def test_internal_links_resolve(browsed, site):
+    reports, base_url, _ = browsed
+    assert sum(len(report["links"]) for report in reports.values()) > len(reports)
+    problems = browser.link_problems(reports, site, base_url)
+    assert not problems, "\n".join(problems)
+
+
+BROKEN_PAGE = """<!DOCTYPE html><html><head><title>broken</title>
+<script src="http://example.invalid/remote.js"></script></head><body>
+<p>Some $x^2$ left raw, and \\(y\\) too.</p>
+<span class="math">\\(z\\)</span>
+<img src="missing.png" alt="a missing figure">
+<a href="nowhere.html">a dead link</a> <a href="#no-such-anchor">a dead anchor</a>
+<pre>$code$ is not math</pre>
+<script>console.error("deliberate");</script>
+</body></html>"""
+
+
+def test_page_checks_catch_each_kind_of_problem(tmp_path):
+    require_site_extra()
+    try:
+        browser.find_binaries()
+    except browser.BrowserUnavailable as error:
+        unavailable(str(error))
+    (tmp_path / "index.html").write_text(BROKEN_PAGE, encoding="utf-8")
+    with browser.serve(tmp_path) as base_url, browser.chromium() as driver:
+        problems, report = browser.check_page(driver, base_url + "index.html", base_url)
+    text = "\n".join(problems)
+    assert "console SEVERE" in text and "deliberate" in text, text
+    assert "HTTP 404" in text and "missing.png" in text, text
+    assert "request to a remote address: http://example.invalid/remote.js" in text, text
+    assert "image not decoded" in text, text
+    assert "math not typeset: '\\\\(z\\\\)'" in text, text
+    assert "raw math in the text: '$x^2$'" in text and "raw math in the text: '\\\\('" in text, text
+    assert "$code$" not in text, "text inside <pre> was checked as prose"
+    links = browser.link_problems({"index.html": report}, tmp_path, base_url)
+    assert any("missing file" in problem and "nowhere.html" in problem for problem in links), links
+    assert any("missing anchor" in problem and "no-such-anchor" in problem for problem in links), links
+
+
+def fake_repository(root, lectures):
+    """A repository with this docs/ folder, a README and the given ``{file name: source}`` lectures."""
+    shutil.copytree(DOCS_DIR, root / "docs", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "tutorials").mkdir()
+    (root / "README.md").write_text("# fake\n\nA fake course.\n", encoding="utf-8")
+    for name, source in lectures.items():
+        (root / "tutorials" / name).write_text(source, encoding="utf-8")
+    return root / "docs"
+
+
+def test_a_failing_or_untitled_lecture_fails_the_build(tmp_path):
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {
+        "01_broken.py": '# %% [markdown]\n# # Broken\n\n# %%\nraise RuntimeError("deliberately broken")\n',
+        "02_untitled.py": "# %%\nprint('no title')\n",
+    })
+    outdir = tmp_path / "out"
+    result = run_build(docs_dir, outdir, "--fast")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "RuntimeError: deliberately broken" in result.stderr, result.stderr
+    assert "02_untitled.py: expected a title" in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "docs/build.py: 2 lecture(s) failed: 01_broken.py, 02_untitled.py"), result.stderr
+    assert not outdir.exists(), "a failed build must not leave a site behind"
+
+
+def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
+    require_site_extra()
+    outdir = tmp_path / "notes"
+    outdir.mkdir()
+    (outdir / "mine.txt").write_text("keep me", encoding="utf-8")
+    result = run_build(DOCS_DIR, outdir, "--fast")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("docs/build.py: OUTDIR: expected an empty folder or a previous site build "
+                                     f"(with .buildinfo), got a non-empty folder: {outdir}")
+    assert (outdir / "mine.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_bad_jobs_is_one_line():
+    result = run_build(DOCS_DIR, "unused", "--jobs", "0")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "docs/build.py: --jobs: expected a positive integer, got 0"
+
+
+def test_a_docstring_title_becomes_the_first_markdown_cell(tmp_path):
+    require_site_extra()
+    path = tmp_path / "01_x.py"
+    path.write_text('"""\n=====\n1. Old\n=====\n\nThe prose under it.\n"""\n\n# %%\nx = 1\n', encoding="utf-8")
+    notebook = notebooks.read_lecture(path)
+    assert notebook.cells[0].cell_type == "markdown"
+    assert notebook.cells[0].source == "# 1. Old\n\nThe prose under it."
+    assert notebooks.lecture_title(notebook) == "1. Old"
+    assert notebook.cells[1].source == "x = 1"
+
+
+def test_a_heading_cell_wins_over_a_docstring(tmp_path):
+    require_site_extra()
+    path = tmp_path / "01_x.py"
+    path.write_text('"""Old title\n=========\n\nProse."""\n\n# %% [markdown]\n# # New title\n\n# %%\nx = 1\n',
+                    encoding="utf-8")
+    notebook = notebooks.read_lecture(path)
+    assert notebooks.lecture_title(notebook) == "New title"
+    assert [cell.source for cell in notebook.cells] == ["# New title", "Prose.", "x = 1"]
+
+
+def test_placeholders_are_filled_one_block_each():
+    filled = pages.fill("a\n\n<!-- site: x -->\n\n<!-- site: y -->\n", {"x": "X", "y": "Y"})
+    assert filled == "a\n\nX\n\nY\n"
+    with pytest.raises(ValueError, match="expected one of \\['x'\\], got 'z'"):
+        pages.fill("<!-- site: z -->", {"x": "X"})
+
+
+def test_readme_sections_are_found_and_relevelled():
+    text = "# T\n\n## Notation\n\n| a | b |\n\n```\n## not a heading\n```\n\n## Next\n\nx\n"
+    assert pages.find_section(text, "notation")[2] == "| a | b |\n\n```\n## not a heading\n```"
+    assert pages.find_section(text, "missing") is None
+    assert pages.shift_headings("### A\n\n#### B", 2) == "## A\n\n### B"
+    assert pages.lecture_rows("| 1 | `01_a.py` | The topic \\| here. |\n") == {"01_a": ("The topic | here.", None)}
+    assert pages.lecture_rows("| ![t](../figures/04_x.png) | `04_b.py` | Topic. |\n| a | b |\n") == {
+        "04_b": ("Topic.", "04_x.png")}
+
+
+def test_prose_bars_are_escaped_and_math_bars_kept():
+    assert docstrings.escape_line("error ~1e-11·|f|: so") == "error ~1e-11·\\|f\\|: so"
+    kept = ":math:`|f| / h`, ``|x|`` and a table cell | a | b |"
+    assert docstrings.escape_line(kept) == kept
+    lines = ["Prose |x|.", ".. math::", "", "    |x| = \\sqrt{x^2}", "", "After |y|."]
+    docstrings.escape_bars(None, "function", "f", None, {}, lines)
+    assert lines == ["Prose \\|x\\|.", ".. math::", "", "    |x| = \\sqrt{x^2}", "", "After \\|y\\|."]
