@@ -126,8 +126,8 @@ print(f"loss_a - 50 loss_b = {loss_a - 50 * loss_b:.4f}; "
 # The gradients agree to round-off, and the difference of the losses is the
 # predicted constant: the σ = 0.1 model and the "MSE with β = 0.02" model
 # take the same steps up to a factor 50 (which Adam, scale-free, even
-# removes). In the literature a Gaussian VAE that "gives blurry samples" and
-# a β-VAE with a large β are often the same thing under two names.
+# removes). A Gaussian VAE with a large σ and a β-VAE with a large β are
+# one model under two names.
 #
 # ## 3. Training over σ
 #
@@ -298,9 +298,9 @@ save(fig, "05_learned_sigma.png")
 #
 # ## 5. Why ≈ 1,000 nats and ≈ 170 nats cannot be compared
 #
-# The command line trains a 2-D model by default. We train it with each
-# decoder, the Bernoulli one (lecture 4) and the Gaussian one with σ = 0.1,
-# with everything else equal, and print their test losses and
+# The command line trains a 2-D model by default. We train that model with
+# each decoder, the Bernoulli one (lecture 4) and the Gaussian one with
+# σ = 0.1, with everything else equal (20 epochs, as every model here), and print their test losses and
 # importance-weighted bounds on log p(x).
 
 # %%
