@@ -367,9 +367,10 @@ for p in (0.5, 0.9, 0.999):
 # $$-\log p(x \mid z) \;\ge\; \sum_{d=1}^{D} H(x_d),$$
 #
 # whatever the decoder; so $\log \int p(x|z)\,p(z)\,dz$, which $\mathcal L_K$
-# bounds from below, cannot exceed $-\sum_d H(x_d)$ either. A pixel that is exactly 0 or 1 adds nothing; each grey pixel on
-# a stroke's edge adds up to $\log 2 = 0.69$ nats that measure the
-# anti-aliasing of the scanner, not the model.
+# bounds from below, cannot exceed $-\sum_d H(x_d)$ either. A pixel that is
+# exactly 0 or 1 adds nothing; each grey pixel on a stroke's edge adds up to
+# $\log 2 = 0.69$ nats that measure the anti-aliasing of the scanner, not
+# the model.
 #
 # The fix is to give the Bernoulli the binary data it is defined on. Dynamic
 # binarization (``TrainConfig(binarize="dynamic")``) draws $b_d \sim

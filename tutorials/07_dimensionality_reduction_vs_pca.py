@@ -273,11 +273,14 @@ for name, x_hat in reconstructions.items():
     scores[name] = bernoulli_score(x_test, x_hat)  # (n_test,)
 print("per test image, mean ± standard error          squared error     Bernoulli NLL (nats)")
 for name, errors in squared_errors.items():
-    nll = f"{scores[name].mean():8.1f} ± {scores[name].std(ddof=1) / np.sqrt(len(y_test)):.1f}" if name in scores else ""
+    nll = ""
+    if name in scores:
+        nll = f"{scores[name].mean():8.1f} ± {scores[name].std(ddof=1) / np.sqrt(len(y_test)):.1f}"
     print(f"  {name:26s}  {errors.mean():17.2f} ± {errors.std(ddof=1) / np.sqrt(len(y_test)):.2f}   {nll}")
 for name in vae_names:
     paired = squared_errors["PCA-2 (unclipped)"] - squared_errors[name]  # (n_test,), same images
-    print(f"  PCA-2 minus {name}, squared error: {paired.mean():.2f} ± {paired.std(ddof=1) / np.sqrt(len(paired)):.2f}")
+    standard_error = paired.std(ddof=1) / np.sqrt(len(paired))
+    print(f"  PCA-2 minus {name}, squared error: {paired.mean():.2f} ± {standard_error:.2f}")
 
 # %% [markdown]
 # PCA's reconstruction is better than the mean image by the fraction of
