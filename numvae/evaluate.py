@@ -18,10 +18,10 @@ with :math:`m = \max_k a_k`, which never overflows.
 With a Bernoulli decoder, log p(x) is a log-probability only for binary x.
 On grey levels (``binarize="none"``, the default) the Bernoulli "log p(x)" is
 a score, not a normalised density over grey-level images, and it cannot
-exceed :math:`-\sum_d H(x_d)`, the binary entropies of the image's pixels
-(about 46 nats per mnist5k test image). Training with dynamic binarization
-(``binarize="dynamic"``) and evaluating on binarized targets gives a true
-log-likelihood; lecture 05 shows both numbers.
+exceed :math:`-\sum_d H(x_d)`, minus the binary entropies of the image's
+pixels (their sum is about 46 nats per mnist5k test image). Training with
+dynamic binarization (``binarize="dynamic"``) and evaluating on binarized
+targets gives a true log-likelihood; lecture 05 shows both numbers.
 """
 
 import numpy as np
