@@ -1,26 +1,23 @@
-"""
-=================================================
-11. The bug zoo: which check catches which mistake
-=================================================
-
-Every VAE course sees the same mistakes: a missing ½, a flipped sign, a loss
-averaged where it should be summed. numvae keeps fourteen of them in a zoo
-(``numvae.exercises.zoo``), each a small variant of one of numvae's own
-functions, with a line on where it is seen in the wild. Here we put every one
-of them through three kinds of check and draw the table of which check
-catches which bug:
-
-1. **the gradient check**: each backward against central differences of its
-   own forward, in float64 (the check of lecture 01);
-2. **the properties**: facts of the mathematics, tested on inputs drawn by
-   Hypothesis (KL ≥ 0, samples with variance exp(log_var), the negative
-   log-likelihood equal to −log of its density, Adam's first step of size η, …);
-3. **a short training run** on mnist5k, judged by numvae's own loss.
-
-These are the checks ``numvae exercises check`` runs on a student's workbook,
-and the ones ``tests/`` runs on numvae itself: the same functions, from
-``numvae.properties``.
-"""
+# %% [markdown]
+# # 11. The bug zoo: which check catches which mistake
+#
+# Every VAE course sees the same mistakes: a missing ½, a flipped sign, a loss
+# averaged where it should be summed. numvae keeps fourteen of them in a zoo
+# (``numvae.exercises.zoo``), each a small variant of one of numvae's own
+# functions, with a line on where it is seen in the wild. Here we put every one
+# of them through three kinds of check and draw the table of which check
+# catches which bug:
+#
+# 1. **the gradient check**: each backward against central differences of its
+#    own forward, in float64 (the check of lecture 01);
+# 2. **the properties**: facts of the mathematics, tested on inputs drawn by
+#    Hypothesis (KL ≥ 0, samples with variance exp(log_var), the negative
+#    log-likelihood equal to −log of its density, Adam's first step of size η, …);
+# 3. **a short training run** on mnist5k, judged by numvae's own loss.
+#
+# These are the checks ``numvae exercises check`` runs on a student's workbook,
+# and the ones ``tests/`` runs on numvae itself: the same functions, from
+# ``numvae.properties``.
 
 # %% [markdown]
 # ## Setup
