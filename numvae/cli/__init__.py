@@ -1,0 +1,100 @@
+"""The ``numvae`` command: ``train``, ``evaluate`` and ``sample``.
+
+Run ``numvae train`` with no arguments for the offline default: a VAE with a
+2-D latent space on the 5,000-image MNIST subset, writing
+``runs/mnist5k/model.npz``, ``history.csv`` and the figures.
+
+Every error (a bad argument, a missing or damaged file, unavailable data, a
+diverged run) is printed as one line on stderr, with exit status 1 (2 for a
+malformed command line), and no traceback. Ctrl-C exits with status 130 at
+any moment, imports included.
+
+Each subcommand is a module with ``add_parser(subparsers)`` and ``run(args)``
+(see :mod:`numvae.cli.common`); adding one is adding its name to
+:data:`SUBCOMMANDS`.
+"""
+
+import os
+import signal
+import sys
+
+SUBCOMMANDS = (
+    "numvae.cli.train",
+    "numvae.cli.evaluate",
+    "numvae.cli.sample",
+)
+"""The modules of the subcommands, in the order ``numvae --help`` lists them.
+They are imported by :func:`main`, after Ctrl-C handling is in place."""
+
+
+def _interrupted_while_starting(signum, frame):
+    # Nothing has been written yet, so there is nothing to clean up.
+    os.write(2, b"numvae: interrupted\n")
+    os._exit(130)
+
+
+def build_parser():
+    """The parser of all subcommands; each parsed ``args`` carries its ``run`` and ``module``."""
+    import importlib
+
+    from .. import __version__
+    from .common import Parser
+
+    parser = Parser(prog="numvae", description="A Variational Autoencoder in NumPy, for teaching.")
+    parser.add_argument("--version", action="version", version=f"numvae {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+    commands.required = True
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(name)
+        before = set(commands.choices)
+        module.add_parser(commands)
+        for command in set(commands.choices) - before:
+            commands.choices[command].set_defaults(run=module.run, module=module)
+    commands.metavar = "{" + ",".join(commands.choices) + "}"
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``numvae`` and ``python -m numvae``; returns the exit status."""
+    # Ctrl-C while NumPy and matplotlib load: exit 130 at once, no traceback.
+    # The run itself gets KeyboardInterrupt, so it can stop between two saves.
+    previous = signal.signal(signal.SIGINT, _interrupted_while_starting)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv):
+    from ..checkpoint import CheckpointError
+    from ..idx import DataUnavailableError, IDXFormatError
+    from ..train import TrainingDiverged
+    from .common import CommandError, one_line, stdout
+
+    args = build_parser().parse_args(argv)
+    stdout.closed = False
+    expected = (
+        CommandError,
+        CheckpointError,
+        DataUnavailableError,
+        IDXFormatError,
+        TrainingDiverged,
+        ValueError,
+        ImportError,
+        OSError,
+    )
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        print(f"numvae {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError as exc:
+        hint = getattr(args.module, "MEMORY_HINT", "")
+        detail = f" ({one_line(exc)})" if str(exc) else ""
+        print(f"numvae {args.command}: error: out of memory{detail}{'; ' + hint if hint else ''}", file=sys.stderr)
+        return 1
+    except expected as exc:
+        print(f"numvae {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
