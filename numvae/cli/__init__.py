@@ -15,8 +15,10 @@ Each subcommand is a module with ``add_parser(subparsers)`` and ``run(args)``
 """
 
 import os
-import signal
-import sys
+
+# The C module under ``signal``, which is slow to import (it loads ``enum``):
+# the console script imports this module first thing, before Ctrl-C is handled.
+import _signal as signal
 
 SUBCOMMANDS = (
     "numvae.cli.train",
@@ -58,14 +60,21 @@ def main(argv=None):
     """Entry point of ``numvae`` and ``python -m numvae``; returns the exit status."""
     # Ctrl-C while NumPy and matplotlib load: exit 130 at once, no traceback.
     # The run itself gets KeyboardInterrupt, so it can stop between two saves.
-    previous = signal.signal(signal.SIGINT, _interrupted_while_starting)
+    # A SIGINT ignored by whoever started us (a background job) stays ignored.
+    previous = signal.getsignal(signal.SIGINT)
+    handle = previous is not signal.SIG_IGN
+    if handle:
+        signal.signal(signal.SIGINT, _interrupted_while_starting)
     try:
-        return _main(argv)
+        return _main(argv, handle)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if handle:
+            signal.signal(signal.SIGINT, previous)
 
 
-def _main(argv):
+def _main(argv, handle_interrupt):
+    import sys
+
     from ..checkpoint import CheckpointError
     from ..idx import DataUnavailableError, IDXFormatError
     from ..train import TrainingDiverged
@@ -83,7 +92,8 @@ def _main(argv):
         ImportError,
         OSError,
     )
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if handle_interrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         args.run(args)
     except KeyboardInterrupt:
