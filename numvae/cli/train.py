@@ -117,7 +117,7 @@ def _settings_line(model, config, dataset_name, out):
 
 
 def _check_new_run_flags(args):
-    if args.likelihood == "bernoulli":
+    if (args.likelihood or TRAIN_DEFAULTS["likelihood"]) == "bernoulli":
         for name in ("sigma", "learn_sigma"):
             if getattr(args, name) is not None:
                 raise CommandError(f"{flag(name)}: only used with --likelihood gaussian, got --likelihood bernoulli")
