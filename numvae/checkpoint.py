@@ -166,6 +166,8 @@ class _Archive:
 
     def __enter__(self):
         path = self.path
+        if path.is_dir():
+            raise CheckpointError(f"{path}: is a directory; expected a checkpoint file such as {path / 'model.npz'}")
         if not path.is_file():
             raise CheckpointError(f"{path}: no such checkpoint file")
         self.size = path.stat().st_size

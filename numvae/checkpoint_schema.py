@@ -100,8 +100,11 @@ def check_meta(meta):
     _check_history(meta["history"], epoch)
     _check_rng_states(meta["rng_states"])
     extra = _dict("extra", meta["extra"])
-    if "dataset" in extra and not isinstance(extra["dataset"], str):
-        _fail("extra.dataset", "a dataset name", extra["dataset"])
+    if "dataset" in extra:
+        from .data import DATASETS
+
+        if extra["dataset"] not in DATASETS:
+            _fail("extra.dataset", f"one of {', '.join(DATASETS)}", extra["dataset"])
 
 
 def _check_train_config(config, epoch):

@@ -87,7 +87,8 @@ def test_the_good_checkpoint_loads(good):
         ("history", {"test_loss": [1.0, float("inf")]}, "history.test_loss: expected finite numbers"),
         ("history", [], "history: expected a JSON object"),
         ("extra", 5, "extra: expected a JSON object"),
-        ("extra", {"dataset": 7}, "extra.dataset"),
+        ("extra", {"dataset": 7}, "extra.dataset: expected one of mnist5k, mnist, fashion-mnist, got 7"),
+        ("extra", {"dataset": "cifar"}, "extra.dataset: expected one of"),
     ],
 )
 def test_each_damaged_meta_field_is_named(good, tmp_path, key, value, needle):

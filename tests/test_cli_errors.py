@@ -50,7 +50,8 @@ def test_gaussian_flags_with_a_bernoulli_likelihood_are_refused(data_dir, tmp_pa
     assert not (tmp_path / "o" / "model.npz").exists()
 
 
-@pytest.mark.parametrize("argv", [["train", "--out", ""], ["sample", "--out", " "], ["evaluate", ""], ["sample", ""]])
+@pytest.mark.parametrize("argv", [["train", "--out", ""], ["sample", "--out", " "], ["evaluate", ""], ["sample", ""],
+                                  ["train", "--data-dir", ""], ["evaluate", "--data-dir", ""]])
 def test_an_empty_path_is_refused(capsys, argv):
     _usage_error(capsys, argv, "expected a path, got")
 
@@ -253,6 +254,17 @@ def test_checkpoint_and_seed_have_help_and_a_default(command):
     assert "default" in seed.help
     help_text = parser.format_help()
     assert "runs/mnist5k/model.npz" in help_text
+
+
+def test_a_directory_given_as_checkpoint_is_named(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 1
+    _one_line_error(capsys, f"{tmp_path}: is a directory; expected a checkpoint file such as {tmp_path / 'model.npz'}")
+
+
+def test_a_directory_in_place_of_the_lock_file_is_named(data_dir, tmp_path, capsys):
+    (tmp_path / "run" / ".lock").mkdir(parents=True)
+    assert main(train_argv(data_dir, tmp_path / "run")) == 1
+    _one_line_error(capsys, "--out: cannot write in", f"{tmp_path / 'run' / '.lock'}: Is a directory")
 
 
 def test_missing_default_checkpoint_is_named(tmp_path, capsys, monkeypatch):

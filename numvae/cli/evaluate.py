@@ -27,7 +27,7 @@ def add_parser(subparsers):
     p.add_argument("checkpoint", nargs="?", default=DEFAULT_CHECKPOINT, type=path_text,
                    help="a model.npz written by numvae train (default: %(default)s)")
     p.add_argument("--dataset", choices=DATASETS, help="test images to use (default: the ones the model was trained on)")
-    p.add_argument("--data-dir", metavar="DIR", help="directory holding the IDX files of mnist or fashion-mnist")
+    p.add_argument("--data-dir", type=path_text, metavar="DIR", help="directory holding the IDX files of mnist or fashion-mnist")
     p.add_argument("--download", action="store_true", help="download mnist or fashion-mnist if not found")
     p.add_argument("--iw-samples", type=positive_int, default=100, metavar="K",
                    help="importance samples per image for log p(x) (default: %(default)s)")

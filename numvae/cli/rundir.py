@@ -44,7 +44,7 @@ def prepare(out):
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        raise CommandError(f"--out: cannot write in {str(out)!r}: {exc.strerror}") from None
+        raise CommandError(f"--out: cannot write in {str(out)!r}: {exc.filename}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
