@@ -99,12 +99,9 @@ def check_meta(meta):
     _check_train_config(meta["train_config"], epoch)
     _check_history(meta["history"], epoch)
     _check_rng_states(meta["rng_states"])
-    extra = _dict("extra", meta["extra"])
-    if "dataset" in extra:
-        from .data import DATASETS
-
-        if extra["dataset"] not in DATASETS:
-            _fail("extra.dataset", f"one of {', '.join(DATASETS)}", extra["dataset"])
+    extra = _dict("extra", meta["extra"])  # free-form, but a dataset is named by a string
+    if "dataset" in extra and not isinstance(extra["dataset"], str):
+        _fail("extra.dataset", "a dataset name", extra["dataset"])
 
 
 def _check_train_config(config, epoch):

@@ -5,6 +5,16 @@ from pathlib import Path
 from .common import CommandError
 
 
+def saved_dataset(ckpt):
+    """The dataset a checkpoint was trained on (``extra.dataset``; mnist5k if not recorded)."""
+    from ..data import DATASETS
+
+    name = ckpt.extra.get("dataset", "mnist5k")
+    if name not in DATASETS:
+        raise CommandError(f"{ckpt.path}: extra.dataset: expected one of {', '.join(DATASETS)}, got {name!r}")
+    return name
+
+
 def load(name, data_dir, download, dtype):
     """Load dataset ``name``; returns ``(dataset, where)``, ``where`` a phrase naming its source."""
     from ..data import IDX_FILES, DataUnavailableError, load_dataset, search_dirs

@@ -41,11 +41,11 @@ def run(args):
     from ..checkpoint import load_checkpoint
     from ..evaluate import elbo_terms, importance_weighted_log_likelihood
     from ..train import TrainConfig, evaluation_targets
-    from .datasets import load
+    from .datasets import load, saved_dataset
 
     ckpt = load_checkpoint(args.checkpoint)
     config = TrainConfig(**ckpt.train_config) if ckpt.train_config else TrainConfig()
-    name = args.dataset or ckpt.extra.get("dataset", "mnist5k")
+    name = args.dataset or saved_dataset(ckpt)
     dataset, _ = load(name, args.data_dir, args.download, ckpt.model.dtype)
     if dataset.x_test.shape[1] != ckpt.model.input_dim:
         raise CommandError(

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .common import CommandError, flag, non_negative_int, number, path_text, positive_int, say
-from .datasets import describe
+from .datasets import describe, saved_dataset
 
 DEFAULT_OUT = "runs/{dataset}"
 MEMORY_HINT = "the model or a batch is too large for this machine: try a smaller --hidden or --batch-size"
@@ -177,7 +177,7 @@ def _resume_trainer(args, checkpoint):
             "drop the flag, or train a new model into another --out"
         )
     ckpt = load_checkpoint(checkpoint)
-    saved = ckpt.extra.get("dataset", TRAIN_DEFAULTS["dataset"])
+    saved = saved_dataset(ckpt)
     if args.dataset is not None and args.dataset != saved:
         raise CommandError(f"--dataset: {checkpoint} was trained on {saved}, got {args.dataset}")
     if ckpt.epoch >= args.epochs:
