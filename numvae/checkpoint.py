@@ -220,7 +220,7 @@ class _Archive:
         text = str(self.array("meta", (), None, kind="U", max_bytes=_MAX_META_BYTES))
         try:
             meta = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested a million deep
             raise CheckpointError(f"{path}: meta: not valid JSON ({exc})") from None
         try:
             check_meta(meta)

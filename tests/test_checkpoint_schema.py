@@ -173,6 +173,13 @@ def test_the_command_line_refuses_a_dataset_it_does_not_know(good, tmp_path, cap
     assert err.count("\n") == 1 and f"{path}: extra.dataset: expected one of mnist5k, mnist, fashion-mnist, got 'cifar'" in err
 
 
+def test_deeply_nested_meta_is_refused(good, tmp_path):
+    saved = _arrays(good)
+    saved["meta"] = np.array("[" * 100000 + "]" * 100000)
+    np.savez(tmp_path / "model.npz", **saved)
+    _refused(tmp_path / "model.npz", "meta: not valid JSON")
+
+
 def test_read_meta_checks_the_schema_too(good, tmp_path):
     with pytest.raises(CheckpointError, match="epoch: expected an integer"):
         read_meta(_damaged(good, tmp_path, _set("epoch", None)))

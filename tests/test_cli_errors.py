@@ -271,3 +271,13 @@ def test_missing_default_checkpoint_is_named(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["sample"]) == 1
     _one_line_error(capsys, "runs/mnist5k/model.npz: no such checkpoint file")
+
+
+def test_main_runs_outside_the_main_thread(tmp_path):
+    import threading
+
+    status = []
+    thread = threading.Thread(target=lambda: status.append(main(["sample", str(tmp_path / "none.npz")])))
+    thread.start()
+    thread.join()
+    assert status == [1]

@@ -35,6 +35,12 @@ def _interrupted_while_starting(signum, frame):
     os._exit(130)
 
 
+def _in_main_thread():
+    import threading  # only signal handlers of the main thread can be set
+
+    return threading.current_thread() is threading.main_thread()
+
+
 def build_parser():
     """The parser of all subcommands; each parsed ``args`` carries its ``run`` and ``module``."""
     import importlib
@@ -62,7 +68,7 @@ def main(argv=None):
     # The run itself gets KeyboardInterrupt, so it can stop between two saves.
     # A SIGINT ignored by whoever started us (a background job) stays ignored.
     previous = signal.getsignal(signal.SIGINT)
-    handle = previous is not signal.SIG_IGN
+    handle = previous is not signal.SIG_IGN and _in_main_thread()
     if handle:
         signal.signal(signal.SIGINT, _interrupted_while_starting)
     try:
