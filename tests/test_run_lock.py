@@ -92,3 +92,24 @@ def test_a_run_removes_the_stale_temporaries_a_killed_save_left(data_dir, tmp_pa
     assert "removed 3 temporary file(s) an interrupted save left" in capsys.readouterr().out
     leftovers = [p.name for p in out.iterdir() if p.name.endswith(".tmp") and p not in kept]
     assert leftovers == []
+
+
+def test_a_symlink_planted_as_the_lock_file_is_not_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".lock").symlink_to(victim)
+    with pytest.raises(CommandError, match="--out: cannot write in"):
+        with prepare(tmp_path / "out"):
+            pass
+    assert victim.read_text() == "precious"
+
+
+def test_a_run_that_fails_early_leaves_no_empty_directory(tmp_path, capsys):
+    out = tmp_path / "new" / "run"
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"), "--out", str(out)]) == 1
+    assert not out.exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"), "--out", str(existing)]) == 1
+    assert existing.is_dir()  # the user's own directory stays

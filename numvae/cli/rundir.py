@@ -40,9 +40,11 @@ def prepare(out):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out: expected a directory, got the file {str(out)!r}")
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+        # O_NOFOLLOW: a symlink planted as .lock must not make us truncate its target.
+        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
     except OSError as exc:
         raise CommandError(f"--out: cannot write in {str(out)!r}: {exc.filename}: {exc.strerror}") from None
     try:
@@ -60,6 +62,10 @@ def prepare(out):
         _check_writable(out)
         yield remove_stale_temporaries(out)
     finally:
+        if created and [p.name for p in out.iterdir()] == [LOCK_NAME]:
+            # A run that failed before writing anything leaves no empty directory behind.
+            (out / LOCK_NAME).unlink()
+            out.rmdir()
         os.close(fd)  # releases the lock
 
 
