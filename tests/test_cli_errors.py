@@ -281,3 +281,11 @@ def test_main_runs_outside_the_main_thread(tmp_path):
     thread.start()
     thread.join()
     assert status == [1]
+
+
+def test_evaluate_on_one_image_has_no_standard_error(tmp_path, capsys, model_file):
+    data = tiny_mnist(tmp_path / "one", n_train=2, n_test=1)
+    assert main(["evaluate", str(model_file), "--data-dir", str(data), "--iw-samples", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["iw_standard_error"] is None
+    assert main(["evaluate", str(model_file), "--data-dir", str(data), "--iw-samples", "2"]) == 0
+    assert "no standard error" in capsys.readouterr().out

@@ -69,7 +69,8 @@ def run(args):
         "kl": terms["kl"],
         "iw_samples": args.iw_samples,
         "iw_log_likelihood": float(np.mean(iw)),
-        "iw_standard_error": float(np.std(iw, ddof=1) / np.sqrt(len(iw))) if len(iw) > 1 else 0.0,
+        # Undefined for one image: null in JSON, never a made-up 0 or a bare NaN.
+        "iw_standard_error": float(np.std(iw, ddof=1) / np.sqrt(len(iw))) if len(iw) > 1 else None,
     }
     bad = [key for key, value in result.items() if isinstance(value, float) and not math.isfinite(value)]
     if bad:
@@ -86,7 +87,8 @@ def run(args):
         f"+ KL {terms['kl']:.2f}); one noise draw per image"
         + (", as train's test loss)" if args.seed is None else ")")
     )
+    se = result["iw_standard_error"]
     say(
         f"  log p(x), IW K={args.iw_samples:<4} {result['iw_log_likelihood']:9.2f}  "
-        f"(± {result['iw_standard_error']:.2f} standard error over images)"
+        + (f"(± {se:.2f} standard error over images)" if se is not None else "(one image: no standard error)")
     )
