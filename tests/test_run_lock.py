@@ -113,3 +113,21 @@ def test_a_run_that_fails_early_leaves_no_empty_directory(tmp_path, capsys):
     existing.mkdir()
     assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"), "--out", str(existing)]) == 1
     assert existing.is_dir()  # the user's own directory stays
+
+
+def test_ctrl_c_is_held_back_while_the_csv_catches_up():
+    import signal as signals
+
+    from numvae.cli.rundir import sigint_held
+
+    previous = signals.signal(signals.SIGINT, signals.default_int_handler)
+    reached = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with sigint_held():
+                os.kill(os.getpid(), signals.SIGINT)
+                time.sleep(0.05)
+                reached.append("end of the block")
+    finally:
+        signals.signal(signals.SIGINT, previous)
+    assert reached == ["end of the block"]

@@ -92,6 +92,22 @@ def remove_stale_temporaries(out):
     return removed
 
 
+@contextlib.contextmanager
+def sigint_held():
+    """Hold Ctrl-C back (it is delivered on leaving) where stopping half-way would cost a file."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def write_history_csv(history, path):
     """Write ``history`` (column name -> list of values) as CSV, atomically; returns ``path``."""
     text = io.StringIO()

@@ -219,12 +219,14 @@ def run(args):
             )
         except BaseException:
             # Stopped between a save and its CSV (Ctrl-C, a full disk): the CSV
-            # follows the checkpoint. If even this fails, the next --resume does it.
+            # follows the checkpoint, with a second Ctrl-C held back until it is
+            # written. If even this fails, the next --resume does it.
             if checkpoint.exists():
-                try:
-                    rundir.write_history_csv(rundir.history_of(checkpoint), history_csv)
-                except (OSError, CheckpointError):
-                    pass
+                with rundir.sigint_held():
+                    try:
+                        rundir.write_history_csv(rundir.history_of(checkpoint), history_csv)
+                    except (OSError, CheckpointError):
+                        pass
             raise
         elapsed = time.perf_counter() - start
         written = [checkpoint, history_csv]
