@@ -175,24 +175,29 @@ class Trainer:
             saved = "no checkpoint was written"
         else:
             saved = f"the checkpoint of epoch {self.saved_epoch} in {self.checkpoint_path} is intact"
-        cause = self._variance_underflow()
+        cause = self._tiny_variance()
         if cause is None:
             cause = (f"lr={self.config.lr:g}: try a smaller learning rate, "
                      "a KL warm-up, or check the data")
         return TrainingDiverged(f"{what} at {where} ({cause}); {saved}")
 
-    def _variance_underflow(self):
-        """Why a Gaussian decoder cannot work, if its σ² underflows: 1/σ² is infinite."""
+    def _tiny_variance(self):
+        """Why a Gaussian decoder cannot train if its σ² is tiny: 1/σ², or the squared
+        gradients Adam keeps (of order 1/σ⁴), overflow the model's float type."""
         if self.model.likelihood_name != "gaussian":
             return None
-        log_var = self.model.parameters().get("decoder.log_var")
-        if log_var is None:
-            log_var = 2.0 * math.log(self.model.sigma)
-        smallest = float(np.min(log_var))
-        if -smallest < math.log(np.finfo(self.model.dtype).max):
+        log_vars = [2.0 * math.log(self.model.sigma)]  # the fixed σ, or where a learned one began
+        learned = self.model.parameters().get("decoder.log_var")
+        if learned is not None and np.any(np.isfinite(learned)):
+            log_vars.append(float(np.min(learned[np.isfinite(learned)])))
+        smallest, log_max = min(log_vars), math.log(np.finfo(self.model.dtype).max)
+        if -smallest >= log_max:
+            what = "underflows, so 1/σ² is infinite"
+        elif -2 * smallest >= log_max:
+            what = "is so small that the squared gradients, of order 1/σ⁴, overflow"
+        else:
             return None
-        return (f"the Gaussian decoder's σ² = exp({smallest:.4g}) underflows in {self.model.dtype}, "
-                "so 1/σ² is infinite: choose a larger sigma, or float64")
+        return f"the Gaussian decoder's σ² = exp({smallest:.4g}) {what} in {self.model.dtype}: choose a larger sigma, or float64"
 
     def evaluate_test(self):
         """Mean test loss terms (with the target β), or NaNs without test data."""

@@ -62,6 +62,30 @@ def test_a_sigma_whose_square_underflows_is_refused_saying_so(data_dir, tmp_path
     assert "learning rate" not in captured.err
 
 
+def test_a_sigma_too_small_for_float32_gradients_is_refused_saying_so(data_dir, tmp_path, capsys):
+    assert main(train_argv(data_dir, tmp_path / "o", "--likelihood", "gaussian", "--sigma", "1e-15", "--learn-sigma")) == 1
+    captured = _one_line_error(capsys, "--sigma: the squared gradients, of order 1/σ⁴ = 1e+60, overflow float32")
+    assert "learning rate" not in captured.err
+
+
+def test_learning_a_tiny_sigma_diverges_naming_the_variance_not_the_learning_rate():
+    from numvae.train import TrainConfig, Trainer, TrainingDiverged
+
+    model = VAE(6, [4], 2, likelihood="gaussian", sigma=1e-15, learn_sigma=True, dtype=np.float32, seed=0)
+    x = np.random.default_rng(0).uniform(size=(10, 6))
+    with pytest.raises(TrainingDiverged) as exc_info:
+        Trainer(model, x, config=TrainConfig(epochs=3, batch_size=5)).fit()
+    message = str(exc_info.value)
+    assert "squared gradients, of order 1/σ⁴, overflow in float32" in message, message
+    assert "learning rate" not in message
+
+
+def test_os_errors_are_one_line_without_errno(tmp_path, capsys, model_file):
+    assert main(["sample", str(model_file), "--out", "/proc/numvae-test.png"]) == 1
+    err = _one_line_error(capsys, "cannot write /proc/numvae-test.png").err
+    assert "[Errno" not in err
+
+
 def test_sample_refuses_more_images_than_a_grid_can_show(capsys, model_file):
     _usage_error(capsys, ["sample", str(model_file), "--n", "100000000000"], "--n", "at most 10,000")
 
@@ -90,7 +114,7 @@ def test_divergence_of_an_underflowing_variance_does_not_blame_the_learning_rate
     with pytest.raises(TrainingDiverged) as exc_info:
         Trainer(model, x, config=TrainConfig(epochs=1, batch_size=5)).fit()
     message = str(exc_info.value)
-    assert "σ² = exp(-138.2) underflows in float32" in message and "no checkpoint was written" in message
+    assert "σ² = exp(-138.2) underflows, so 1/σ² is infinite in float32" in message and "no checkpoint was written" in message
     assert "learning rate" not in message and "lr=" not in message
 
 

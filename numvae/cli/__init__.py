@@ -111,6 +111,9 @@ def _main(argv, handle_interrupt):
         print(f"numvae {args.command}: error: out of memory{detail}{'; ' + hint if hint else ''}", file=sys.stderr)
         return 1
     except expected as exc:
-        print(f"numvae {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)  # no "[Errno 2]"
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+            message += f": {exc.filename}"
+        print(f"numvae {args.command}: error: {one_line(message)}", file=sys.stderr)
         return 1
     return 0

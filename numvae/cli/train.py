@@ -36,8 +36,8 @@ TRAIN_DEFAULTS = {
 they are refused rather than silently ignored, so their parser default is None
 and these values are filled in for a new run."""
 
-SMALLEST_SIGMA = float(np.sqrt(np.finfo(np.float32).tiny))
-"""Below this σ, σ² is not a normal float32 and 1/σ² overflows."""
+SMALLEST_SIGMA = float(np.finfo(np.float32).max ** -0.25)
+"""Below this σ (7.4e-10) the squared gradients Adam keeps, of order 1/σ⁴, overflow float32."""
 
 
 def add_parser(subparsers):
@@ -122,10 +122,11 @@ def _check_new_run_flags(args):
             if getattr(args, name) is not None:
                 raise CommandError(f"{flag(name)}: only used with --likelihood gaussian, got --likelihood bernoulli")
     if args.sigma is not None and args.sigma < SMALLEST_SIGMA:
-        raise CommandError(
-            f"--sigma: σ² = {args.sigma ** 2:.3g} underflows in float32, so 1/σ² is infinite; "
-            f"expected σ ≥ {SMALLEST_SIGMA:.2g}, got {args.sigma:g}"
-        )
+        if args.sigma**2 < np.finfo(np.float32).tiny:
+            why = f"σ² = {args.sigma ** 2:.3g} underflows in float32, so 1/σ² is infinite"
+        else:
+            why = f"the squared gradients, of order 1/σ⁴ = {args.sigma ** -4:.3g}, overflow float32"
+        raise CommandError(f"--sigma: {why}; expected σ ≥ {SMALLEST_SIGMA:.2g}, got {args.sigma:g}")
 
 
 def _new_trainer(args, checkpoint):
