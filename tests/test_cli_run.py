@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from cli_helpers import numvae_process, run_numvae, tiny_mnist, train_argv
+from cli_helpers import environment, numvae_process, tiny_mnist, train_argv
 
 from numvae.checkpoint import read_meta
 from numvae.cli import main
@@ -85,7 +85,6 @@ def test_a_closed_stdout_does_not_stop_or_corrupt_the_run(data_dir, tmp_path):
 
 def test_head_dash_1_in_a_shell_pipeline(data_dir, tmp_path):
     out = tmp_path / "run"
-    from cli_helpers import environment
 
     command = shlex.join([sys.executable, "-m", "numvae", *map(str, train_argv(data_dir, out, epochs=4))])
     result = subprocess.run(["bash", "-c", f'{command} | head -1; exit "${{PIPESTATUS[0]}}"'],

@@ -11,6 +11,11 @@ import os
 import sys
 
 
+DATA_DIR_HELP = ("directory holding the IDX files of mnist or fashion-mnist "
+                 "(default: $NUMVAE_DATA, else ~/.cache/numvae/DATASET)")
+DOWNLOAD_HELP = "download mnist or fashion-mnist from public mirrors if not found, checking their SHA-256"
+
+
 class CommandError(Exception):
     """An error the command line reports as one line."""
 

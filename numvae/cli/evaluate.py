@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .common import CommandError, non_negative_int, path_text, positive_int, say
+from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, non_negative_int, path_text, positive_int, say
 
 DEFAULT_CHECKPOINT = "runs/mnist5k/model.npz"
 MEMORY_HINT = "the importance-weighted estimate holds --iw-samples draws per test image: try a smaller --iw-samples"
@@ -27,8 +27,8 @@ def add_parser(subparsers):
     p.add_argument("checkpoint", nargs="?", default=DEFAULT_CHECKPOINT, type=path_text,
                    help="a model.npz written by numvae train (default: %(default)s)")
     p.add_argument("--dataset", choices=DATASETS, help="test images to use (default: the ones the model was trained on)")
-    p.add_argument("--data-dir", type=path_text, metavar="DIR", help="directory holding the IDX files of mnist or fashion-mnist")
-    p.add_argument("--download", action="store_true", help="download mnist or fashion-mnist if not found")
+    p.add_argument("--data-dir", type=path_text, metavar="DIR", help=DATA_DIR_HELP)
+    p.add_argument("--download", action="store_true", help=DOWNLOAD_HELP)
     p.add_argument("--iw-samples", type=positive_int, default=100, metavar="K",
                    help="importance samples per image for log p(x) (default: %(default)s)")
     p.add_argument("--seed", type=non_negative_int,

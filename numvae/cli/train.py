@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import CommandError, flag, non_negative_int, number, path_text, positive_int, say
+from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, flag, non_negative_int, number, path_text, positive_int, say
 from .datasets import describe, saved_dataset
 
 DEFAULT_OUT = "runs/{dataset}"
@@ -51,8 +51,8 @@ def add_parser(subparsers):
         description="Train a VAE on a dataset and write its checkpoint, history.csv and figures to --out.",
     )
     p.add_argument("--dataset", choices=DATASETS, help=f"the images to train on (default: {d['dataset']}, built in)")
-    p.add_argument("--data-dir", type=path_text, metavar="DIR", help="directory holding the IDX files of mnist or fashion-mnist")
-    p.add_argument("--download", action="store_true", help="download mnist or fashion-mnist if not found")
+    p.add_argument("--data-dir", type=path_text, metavar="DIR", help=DATA_DIR_HELP)
+    p.add_argument("--download", action="store_true", help=DOWNLOAD_HELP)
     p.add_argument("--epochs", type=positive_int, default=30,
                    help="total passes over the training set, also with --resume (default: %(default)s)")
     p.add_argument("--latent-dim", type=positive_int, help=f"size J of the latent code z (default: {d['latent_dim']})")
