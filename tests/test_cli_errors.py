@@ -250,16 +250,28 @@ def test_missing_data_names_download_first_in_sentences(tmp_path, capsys):
     assert "download=True" not in err and "data_dir" not in err
 
 
-def _subparsers():
-    parser = build_parser()
+def _subparsers(parser=None):
+    parser = parser or build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")
     return commands.choices
 
 
+def _all_actions(parser, name):
+    """(command name, action) for every argument, also of nested subcommands."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                yield from _all_actions(subparser, f"{name} {sub}")
+        else:
+            yield name, action
+
+
 def test_every_flag_of_every_subcommand_has_help():
     for name, parser in _subparsers().items():
-        for action in parser._actions:
-            assert action.help and action.help.strip(), (name, action.dest)
+        for command, action in _all_actions(parser, name):
+            assert action.help and action.help.strip(), (command, action.dest)
 
 
 def test_train_help_opens_with_one_sentence_and_explains_dynamic_binarization():
@@ -313,3 +325,21 @@ def test_evaluate_on_one_image_has_no_standard_error(tmp_path, capsys, model_fil
     assert json.loads(capsys.readouterr().out)["iw_standard_error"] is None
     assert main(["evaluate", str(model_file), "--data-dir", str(data), "--iw-samples", "2"]) == 0
     assert "no standard error" in capsys.readouterr().out
+
+
+def test_a_subcommand_module_is_one_line_in_subcommands(monkeypatch, tmp_path, capsys):
+    """A module with add_parser and run is all a subcommand needs; run's status is the exit status."""
+    import sys
+    import types
+
+    import numvae.cli
+
+    module = types.ModuleType("numvae_test_hello")
+    module.add_parser = lambda subparsers: subparsers.add_parser("hello", help="say hello").add_argument(
+        "--times", type=int, default=1, help="how often")
+    module.run = lambda args: print("hello " * args.times) or 3
+    monkeypatch.setitem(sys.modules, "numvae_test_hello", module)
+    monkeypatch.setattr(numvae.cli, "SUBCOMMANDS", (*numvae.cli.SUBCOMMANDS, "numvae_test_hello"))
+    assert main(["hello", "--times", "2"]) == 3
+    assert capsys.readouterr().out == "hello hello \n"
+    assert "hello" in _subparsers()

@@ -10,8 +10,8 @@ malformed command line), and no traceback. Ctrl-C exits with status 130 at
 any moment, imports included.
 
 Each subcommand is a module with ``add_parser(subparsers)`` and ``run(args)``
-(see :mod:`numvae.cli.common`); adding one is adding its name to
-:data:`SUBCOMMANDS`.
+(which may return an exit status), and optionally ``MEMORY_HINT`` (see
+:mod:`numvae.cli.common`); adding one is adding its name to :data:`SUBCOMMANDS`.
 """
 
 import os
@@ -101,7 +101,7 @@ def _main(argv, handle_interrupt):
     if handle_interrupt:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        args.run(args)
+        status = args.run(args)  # None, or an exit status of the command's own (e.g. a failed check)
     except KeyboardInterrupt:
         print(f"numvae {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -116,4 +116,4 @@ def _main(argv, handle_interrupt):
             message += f": {exc.filename}"
         print(f"numvae {args.command}: error: {one_line(message)}", file=sys.stderr)
         return 1
-    return 0
+    return status or 0
