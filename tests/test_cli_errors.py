@@ -343,3 +343,11 @@ def test_a_subcommand_module_is_one_line_in_subcommands(monkeypatch, tmp_path, c
     assert main(["hello", "--times", "2"]) == 3
     assert capsys.readouterr().out == "hello hello \n"
     assert "hello" in _subparsers()
+
+
+def test_what_other_commands_reuse_is_importable_from_numvae_cli():
+    from numvae.cli import write_figures, write_history_csv
+    from numvae.cli.figures import write_figures as figures
+    from numvae.cli.rundir import write_history_csv as history
+
+    assert write_figures is figures and write_history_csv is history

@@ -29,6 +29,19 @@ SUBCOMMANDS = (
 They are imported by :func:`main`, after Ctrl-C handling is in place."""
 
 
+_SHARED = {"write_figures": "figures", "write_history_csv": "rundir"}
+"""What other commands reuse (``numvae exercises train`` writes what ``train`` writes),
+imported on first use so that importing this package stays instant."""
+
+
+def __getattr__(name):
+    if name not in _SHARED:
+        raise AttributeError(f"module 'numvae.cli' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_SHARED[name]}", __name__), name)
+
+
 def _interrupted_while_starting(signum, frame):
     # Nothing has been written yet, so there is nothing to clean up.
     os.write(2, b"numvae: interrupted\n")
