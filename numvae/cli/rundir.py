@@ -2,9 +2,9 @@
 
 * :func:`prepare` creates ``--out``, proves it writable before any training,
   and takes an exclusive lock on it for the whole run (``fcntl.flock`` on
-  ``OUT/.lock``, which names its holder). The kernel drops the lock when its
-  process ends, however it ends, so a run killed with SIGKILL never leaves a
-  lock behind that the next run has to break.
+  ``OUT/.lock``, which names its holder, and is removed at the end). The kernel
+  drops the lock when its process ends, however it ends, so a run killed with
+  SIGKILL never leaves a lock behind that the next run has to break.
 * It then removes the run's own stale temporaries (``.model.npz.<hex>.tmp``
   …), which only a killed save leaves behind (:func:`numvae.files.atomic_write`).
 * :func:`write_history_csv` writes ``history.csv`` from the checkpoint's
@@ -33,40 +33,59 @@ def prepare(out):
 
     Yields the number of stale temporary files it removed. Raises
     :class:`CommandError` (naming ``--out``) if the directory cannot be made,
-    cannot be written, or is held by another run.
+    cannot be written, or is held by another run. The lock file is removed
+    when the run ends (one killed with SIGKILL leaves it, unlocked, behind).
     """
-    import fcntl
-
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out: expected a directory, got the file {str(out)!r}")
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        # O_NOFOLLOW: a symlink planted as .lock must not make us truncate its target.
-        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
     except OSError as exc:
         raise CommandError(f"--out: cannot write in {str(out)!r}: {exc.filename}: {exc.strerror}") from None
+    fd = _lock(out)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
-            raise CommandError(
-                f"--out: {str(out)!r} is in use by another numvae run ({holder}); "
-                "wait for it to finish, or choose another --out"
-            ) from None
         info = f"pid {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode() + b"\n", 0)
         _check_writable(out)
         yield remove_stale_temporaries(out)
     finally:
-        if created and [p.name for p in out.iterdir()] == [LOCK_NAME]:
-            # A run that failed before writing anything leaves no empty directory behind.
-            (out / LOCK_NAME).unlink()
-            out.rmdir()
+        # Unlinked while still held: a run that opened the old file sees it gone (see _lock).
+        (out / LOCK_NAME).unlink(missing_ok=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()  # a run that failed before writing anything leaves no empty directory
         os.close(fd)  # releases the lock
+
+
+def _lock(out):
+    """Open ``OUT/.lock`` and take the exclusive lock on it; returns the descriptor."""
+    import fcntl
+
+    path = out / LOCK_NAME
+    while True:
+        try:
+            # O_NOFOLLOW: a symlink planted as .lock must not make us truncate its target.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except OSError as exc:
+            raise CommandError(f"--out: cannot write in {str(out)!r}: {exc.filename}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise CommandError(
+                f"--out: {str(out)!r} is in use by another numvae run ({holder}); "
+                "wait for it to finish, or choose another --out"
+            ) from None
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder finished and removed it just now: lock the new file instead
 
 
 def _check_writable(out):
