@@ -50,8 +50,9 @@ def test_resume_reports_the_epochs_it_added(data_dir, tmp_path, capsys):
     assert main(train_argv(data_dir, out)) == 0
     assert main(["train", "--data-dir", str(data_dir), "--out", str(out), "--resume", "--epochs", "5",
                  "--no-progress"]) == 0
-    last = capsys.readouterr().out.splitlines()[-1]
-    assert last.startswith("trained 3 more epochs (2 → 5) in "), last
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].startswith("trained 3 more epochs (2 → 5) in "), lines[-2]
+    assert lines[-1].startswith("the test loss is a one-noise-draw estimate"), lines[-1]
 
 
 def test_evaluate_repeats_the_last_test_loss_of_train(data_dir, tmp_path, capsys):
@@ -63,11 +64,22 @@ def test_evaluate_repeats_the_last_test_loss_of_train(data_dir, tmp_path, capsys
     result = json.loads(capsys.readouterr().out)
     assert result["elbo"] == -last_test_loss
     assert main(["evaluate", str(out / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "2"]) == 0
-    assert "one noise draw per image, as train's test loss" in capsys.readouterr().out
+    assert "one noise draw per image, as train's last test loss" in capsys.readouterr().out
     # Another seed is another draw: a different estimate of the same ELBO.
     assert main(["evaluate", str(out / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "2",
                  "--seed", "7", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["elbo"] != -last_test_loss
+    assert main(["evaluate", str(out / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "2",
+                 "--seed", "7"]) == 0
+    assert "as train's" not in capsys.readouterr().out
+
+
+def test_evaluate_does_not_claim_to_repeat_a_test_loss_with_beta(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train_argv(data_dir, out, "--beta", "4")) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "2"]) == 0
+    assert "as train's" not in capsys.readouterr().out
 
 
 def test_a_closed_stdout_does_not_stop_or_corrupt_the_run(data_dir, tmp_path):

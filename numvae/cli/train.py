@@ -238,6 +238,8 @@ def run(args):
     else:
         what = f"trained {done} epoch{'s' * (done != 1)}"
     say(f"{what} in {elapsed:.1f}s; wrote " + ", ".join(str(p) for p in written))
+    say(f"the test loss is a one-noise-draw estimate of the -ELBO; numvae evaluate {checkpoint} "
+        "repeats it and estimates log p(x)")
 
 
 def _epoch_line(row, epochs):
