@@ -351,3 +351,9 @@ def test_what_other_commands_reuse_is_importable_from_numvae_cli():
     from numvae.cli.rundir import write_history_csv as history
 
     assert write_figures is figures and write_history_csv is history
+
+
+def test_resume_without_a_checkpoint_says_to_drop_resume(data_dir, tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "empty"), "--resume", "--data-dir", str(data_dir)]) == 1
+    _one_line_error(capsys, f"--resume: no such checkpoint file {tmp_path / 'empty' / 'model.npz'}; drop --resume")
+    assert not (tmp_path / "empty").exists()

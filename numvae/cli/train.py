@@ -177,6 +177,8 @@ def _resume_trainer(args, checkpoint):
             f"{flag(given[0])}: cannot change a setting when resuming ({checkpoint} keeps its own); "
             "drop the flag, or train a new model into another --out"
         )
+    if not checkpoint.exists():
+        raise CommandError(f"--resume: no such checkpoint file {checkpoint}; drop --resume to train a new model")
     ckpt = load_checkpoint(checkpoint)
     saved = saved_dataset(ckpt)
     if args.dataset is not None and args.dataset != saved:
