@@ -18,11 +18,33 @@ and ``exercises`` (self-grading workbooks, the bug zoo).
 Nothing in the model imports those, nor matplotlib.
 """
 
-from .gradcheck import check_gradients, check_model, numerical_gradient
-from .optim import SGD, Adam
-from .vae import VAE, LossTerms
-
 __version__ = "0.1.0"
+
+# The names below are imported on first use (PEP 562), so that ``import numvae``
+# is instant: the ``numvae`` command installs its Ctrl-C handling before NumPy loads.
+_LAZY = {
+    "VAE": "vae",
+    "LossTerms": "vae",
+    "SGD": "optim",
+    "Adam": "optim",
+    "check_gradients": "gradcheck",
+    "check_model": "gradcheck",
+    "numerical_gradient": "gradcheck",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'numvae' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
 
 __all__ = [
     "VAE",

@@ -36,10 +36,19 @@ from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, read
 __all__ = [
     "DATASETS", "BINARIZE_METHODS", "IDX_FILES", "SHA256", "MIRRORS",
     "Dataset", "DataUnavailableError", "ChecksumError", "IDXFormatError",
-    "load_dataset", "search_dirs", "download_files", "binarize",
+    "load_dataset", "search_dirs", "download_files", "binarize", "CLASS_NAMES",
 ]
 
 DATASETS = ("mnist5k", "mnist", "fashion-mnist")
+_DIGITS = tuple(str(digit) for digit in range(10))
+CLASS_NAMES = {
+    "mnist5k": _DIGITS,
+    "mnist": _DIGITS,
+    # Zalando's labels, https://github.com/zalandoresearch/fashion-mnist#labels
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+}
+"""The name of each label 0..9, per dataset, for legends and titles."""
 BINARIZE_METHODS = ("none", "threshold", "dynamic")
 
 # Each file may sit in a directory gzip-compressed (name + ".gz") or raw.

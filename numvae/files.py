@@ -47,6 +47,12 @@ def atomic_write(path, write):
             f.flush()
             os.fsync(f.fileno())  # the bytes must reach the disk before the new name does
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno is None:
+            raise
+        # A full disk, a directory in the way...: name the user's file, never the temporary.
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

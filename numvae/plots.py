@@ -188,7 +188,7 @@ def plot_loss_curves(history, path):
 # --------------------------------------------------------------------------
 
 
-def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28, 28), title=None):
+def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28, 28), title=None, captions=None):
     """Show the first ``n`` originals in the top row and their reconstructions below.
 
     Parameters
@@ -202,6 +202,8 @@ def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28
     image_shape : (height, width) of one image
     title : str, optional
         Defaults to "First n images and their reconstructions".
+    captions : sequence of str, optional
+        A name above each original (its class, e.g. "Sneaker"); one per shown pair.
 
     Returns
     -------
@@ -224,6 +226,14 @@ def plot_reconstructions(originals, reconstructions, path, n=10, image_shape=(28
     ax.set_yticks([(height - 1) / 2, height + gap + (height - 1) / 2],
                   ["original", "reconstruction"])
     ax.tick_params(length=0, labelsize=LABEL_SIZE)
+    if captions is not None:
+        captions = [str(c) for c in captions][:n]
+        if len(captions) != n:
+            raise ValueError(f"captions: expected {n} names, one per image shown, got {len(captions)}")
+        ax.set_xticks([i * (width + gap) + (width - 1) / 2 for i in range(n)], captions,
+                      rotation=30, ha="left", rotation_mode="anchor")
+        ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False,
+                       labelsize=TICK_SIZE)
     ax.set_title(title or f"First {n} images and their reconstructions", fontsize=TITLE_SIZE)
     return _save(fig, path)
 
@@ -265,7 +275,7 @@ def plot_image_grid(images, path, title=None, ncols=None, image_shape=(28, 28)):
 # --------------------------------------------------------------------------
 
 
-def plot_latent_scatter(mu, labels, path):
+def plot_latent_scatter(mu, labels, path, class_names=None):
     """Scatter the encoder means of a 2-D latent space, one colour per class.
 
     Parameters
@@ -275,6 +285,8 @@ def plot_latent_scatter(mu, labels, path):
     labels : array_like of int, shape (n_examples,)
         Class of each example; at most 20 classes (tab10 colours, or tab20 beyond 10).
     path : str or os.PathLike, a file name ending in ``.png``
+    class_names : sequence of str, optional
+        ``class_names[label]`` names a class in the legend (e.g. "Ankle boot"); default: the label.
 
     Returns
     -------
@@ -295,16 +307,19 @@ def plot_latent_scatter(mu, labels, path):
     if len(classes) > 20:
         raise ValueError(f"labels: expected at most 20 classes for a qualitative colormap, "
                          f"got {len(classes)}")
+    if class_names is not None and (classes.min() < 0 or classes.max() >= len(class_names)):
+        raise ValueError(f"class_names: expected a name for every label 0..{classes.max()}, "
+                         f"got {len(class_names)} names")
 
     colors = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"].colors
     fig, ax = _new_axes(8.0, 6.8)
     for label, color in zip(classes, colors):
         points = mu[labels == label]  # (n_in_class, 2)
         ax.scatter(points[:, 0], points[:, 1], s=5, alpha=0.6, color=color, linewidths=0,
-                   label=str(label))
+                   label=str(label) if class_names is None else class_names[label])
     ax.set_aspect("equal", adjustable="datalim")  # distances in z-space should look like distances
     _label(ax, r"Encoder means $\mu(x)$ by class", "$z_1$", "$z_2$")
-    ax.legend(title="label", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
+    ax.legend(title="label" if class_names is None else "class", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
               fontsize=TICK_SIZE, title_fontsize=LABEL_SIZE, markerscale=3)
     return _save(fig, path)
 

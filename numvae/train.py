@@ -17,7 +17,7 @@ and resumed from a checkpoint.
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -128,6 +128,8 @@ class Trainer:
             self.optimizer = SGD(params, lr=self.config.lr, momentum=0.9)
         self.epoch = 0
         self.history = {key: [] for key in HISTORY_KEYS}
+        self.checkpoint_path = None  # where the last good epoch was saved, if anywhere
+        self.saved_epoch = None
 
     # -- one epoch ------------------------------------------------------
 
@@ -169,10 +171,33 @@ class Trainer:
 
     def _diverged(self, what, where=""):
         where = f"epoch {self.epoch + 1}" + (f", {where}" if where else "")
-        return TrainingDiverged(
-            f"{what} at {where} (lr={self.config.lr:g}): try a smaller learning rate, "
-            "a KL warm-up, or check the data; the last checkpoint saved before this is intact"
-        )
+        if self.saved_epoch is None:
+            saved = "no checkpoint was written"
+        else:
+            saved = f"the checkpoint of epoch {self.saved_epoch} in {self.checkpoint_path} is intact"
+        cause = self._tiny_variance()
+        if cause is None:
+            cause = (f"lr={self.config.lr:g}: try a smaller learning rate, "
+                     "a KL warm-up, or check the data")
+        return TrainingDiverged(f"{what} at {where} ({cause}); {saved}")
+
+    def _tiny_variance(self):
+        """Why a Gaussian decoder cannot train if its σ² is tiny: 1/σ², or the squared
+        gradients Adam keeps (of order 1/σ⁴), overflow the model's float type."""
+        if self.model.likelihood_name != "gaussian":
+            return None
+        log_vars = [2.0 * math.log(self.model.sigma)]  # the fixed σ, or where a learned one began
+        learned = self.model.parameters().get("decoder.log_var")
+        if learned is not None and np.any(np.isfinite(learned)):
+            log_vars.append(float(np.min(learned[np.isfinite(learned)])))
+        smallest, log_max = min(log_vars), math.log(np.finfo(self.model.dtype).max)
+        if -smallest >= log_max:
+            what = "underflows, so 1/σ² is infinite"
+        elif -2 * smallest >= log_max:
+            what = "is so small that the squared gradients, of order 1/σ⁴, overflow"
+        else:
+            return None
+        return f"the Gaussian decoder's σ² = exp({smallest:.4g}) {what} in {self.model.dtype}: choose a larger sigma, or float64"
 
     def evaluate_test(self):
         """Mean test loss terms (with the target β), or NaNs without test data."""
@@ -198,11 +223,18 @@ class Trainer:
         Returns ``history``.
         """
         epochs = self.config.epochs if epochs is None else checks.positive_int("epochs", epochs)
+        if epochs > self.config.epochs:  # a checkpoint's config records the total asked for
+            self.config = replace(self.config, epochs=epochs)
+        if checkpoint_path is not None:
+            self.checkpoint_path = checkpoint_path
         while self.epoch < epochs:
             start = time.perf_counter()
             train = self.train_epoch(progress=progress)
             if not np.all(np.isfinite(self.model.flat_params)):
                 raise self._diverged("the parameters became non-finite", "after its last step")
+            state = self.optimizer.state_dict()
+            if not all(np.all(np.isfinite(v)) for v in state.values()):  # e.g. Adam's v overflows: g² > 3e38
+                raise self._diverged("the optimizer's state became non-finite", "after its last step")
             test = self.evaluate_test()
             if self.x_test is not None and not math.isfinite(test["loss"]):
                 raise self._diverged(f"the test loss became {test['loss']}")
@@ -219,6 +251,7 @@ class Trainer:
                 self.history[key].append(row[key])
             if checkpoint_path is not None:
                 self.save(checkpoint_path, extra=checkpoint_extra)
+                self.saved_epoch = self.epoch
             if on_epoch is not None:
                 on_epoch(self, row)
         self.model.beta = self.beta
@@ -274,6 +307,8 @@ class Trainer:
             trainer.rng.bit_generator.state = ckpt.rng_states["trainer"]
             trainer.model.rng.bit_generator.state = ckpt.rng_states["model"]
             trainer.epoch = int(ckpt.epoch)
+            if ckpt.path is not None:
+                trainer.checkpoint_path, trainer.saved_epoch = ckpt.path, trainer.epoch
             trainer.history = {key: list(ckpt.history.get(key, [])) for key in HISTORY_KEYS}
         except (KeyError, TypeError, AttributeError) as exc:
             raise CheckpointError(f"{ckpt.path}: damaged training state ({type(exc).__name__}: {exc})") from None

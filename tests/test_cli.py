@@ -105,7 +105,7 @@ def test_evaluate_json(trained, data_dir, capsys):
 def test_evaluate_text(trained, data_dir, capsys):
     assert main(["evaluate", str(trained / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "3"]) == 0
     out = capsys.readouterr().out
-    assert "ELBO" in out and "IW k=3" in out
+    assert "ELBO" in out and "IW K=3" in out
 
 
 def test_sample_writes_png(trained, tmp_path, capsys):
@@ -129,7 +129,7 @@ def _one_line_error(capsys, *needles):
         (["train", "--lr", "-1"], ["--lr", "expected a positive number", "'-1'"]),
         (["train", "--likelihood", "poisson"], ["--likelihood", "'poisson'"]),
         (["train", "--dataset", "cifar"], ["--dataset", "'cifar'"]),
-        (["sample"], ["checkpoint"]),
+        (["sample", ""], ["checkpoint", "expected a path"]),
         ([], ["the following arguments are required"]),
     ],
 )

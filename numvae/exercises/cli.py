@@ -38,12 +38,12 @@ def add_parser(subparsers):
     commands.required = True
 
     start = commands.add_parser("start", help="write a workbook (missing files only: never overwrites)")
-    start.add_argument("dir", metavar="DIR")
+    start.add_argument("dir", metavar="DIR", help="the folder to write the workbook into (created if missing; existing files are kept)")
     start.add_argument("--only", type=_names, default=[], metavar="A,B", help="just these exercises")
     start.add_argument("--solutions", action="store_true", help="the lecturer's copy, filled in from numvae")
 
     check = commands.add_parser("check", help="grade a workbook: one line per exercise")
-    check.add_argument("dir", metavar="DIR")
+    check.add_argument("dir", metavar="DIR", help="the workbook folder to grade")
     check.add_argument("names", nargs="*", metavar="NAME", help="exercises to check (default: every file in DIR)")
     check.add_argument("--max-examples", type=_positive(int), default=50,
                        help="Hypothesis examples per property (default: %(default)s)")
@@ -51,12 +51,14 @@ def add_parser(subparsers):
                        help="seconds per exercise before it fails as a hang (default: %(default)s)")
 
     train = commands.add_parser("train", help="train a VAE on mnist5k from the workbook's functions")
-    train.add_argument("dir", metavar="DIR")
+    train.add_argument("dir", metavar="DIR", help="the workbook whose functions build the VAE")
     train.add_argument("--epochs", type=_positive(int), default=30, help="default: %(default)s")
     train.add_argument("--latent-dim", type=_positive(int), default=2, help="default: %(default)s")
     train.add_argument("--hidden", type=_positive(int), nargs="+", default=[400], help="default: 400")
-    train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"), default="relu")
-    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"), default="relu",
+                       help="hidden-layer activation (default: %(default)s)")
+    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
+                       help="decoder likelihood (default: %(default)s)")
     train.add_argument("--batch-size", type=_positive(int), default=100, help="default: %(default)s")
     train.add_argument("--lr", type=_positive(float), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=int, default=0, help="default: %(default)s")
