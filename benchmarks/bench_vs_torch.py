@@ -190,7 +190,7 @@ def copy_weights(model, initial):
 
 
 def matmul_epoch_seconds(n_train, rng):
-    """Seconds for one epoch's 11 matrix products per step (4 forward, 7 backward)."""
+    """Wall and CPU seconds of one epoch's 11 matrix products per step (4 forward, 7 backward)."""
     f32 = np.float32
     x = rng.random((BATCH, 784), dtype=f32)
     W = {k: rng.standard_normal(s, dtype=f32) * 0.05 for k, s in
@@ -200,7 +200,7 @@ def matmul_epoch_seconds(n_train, rng):
     z = out1[:, :LATENT].copy()
     g = {k: np.empty_like(w) for k, w in W.items()}
     dh2, dz, dh1 = np.empty_like(h2), np.empty_like(z), np.empty_like(h1)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(-(-n_train // BATCH)):
         np.matmul(x, W["e0"], out=h1)
         np.matmul(h1, W["e1"], out=out1)
@@ -213,7 +213,7 @@ def matmul_epoch_seconds(n_train, rng):
         np.matmul(h1.T, out1, out=g["e1"])
         np.matmul(out1, W["e1"].T, out=dh1)
         np.matmul(x.T, dh1, out=g["e0"])
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def numvae_step_peak_bytes(run):
@@ -274,16 +274,24 @@ def main(argv=None):
             line += "  " + "  ".join(f"{losses[r.name]:11.2f}" for r in runs)
             print(line, flush=True)
             for r in runs:
-                seconds[r.name].append(times[r.name][0])
-        median = {name: statistics.median(s) for name, s in seconds.items()}
+                seconds[r.name].append(times[r.name])
+        wall = {name: statistics.median(t[0] for t in s) for name, s in seconds.items()}
+        cpu = {name: statistics.median(t[1] for t in s) for name, s in seconds.items()}
         if len(runs) == 2:
-            ratios = [a / b for a, b in zip(seconds["numvae"], seconds["torch"])]
+            ratios = [a[0] / b[0] for a, b in zip(seconds["numvae"], seconds["torch"])]
+            cpu_ratios = [a[1] / b[1] for a, b in zip(seconds["numvae"], seconds["torch"])]
             print(f"median ratio numvae/torch {statistics.median(ratios):.2f}")
-            print(f"median epoch: numvae {median['numvae']:.2f} s, torch {median['torch']:.2f} s")
+            print(f"median CPU-time ratio numvae/torch {statistics.median(cpu_ratios):.2f} "
+                  "(CPU seconds count spinning threads too; compare at --threads 1 on a busy machine)")
+            print(f"median epoch: numvae {wall['numvae']:.2f} s (cpu {cpu['numvae']:.2f}), "
+                  f"torch {wall['torch']:.2f} s (cpu {cpu['torch']:.2f})")
         else:
-            print(f"median epoch: numvae {median['numvae']:.2f} s")
-        floor = statistics.median(matmul_epoch_seconds(n, np.random.default_rng(args.seed)) for _ in range(3))
-        print(f"matrix products alone: {floor:.2f} s per epoch; numvae is {median['numvae'] / floor:.2f}x that")
+            print(f"median epoch: numvae {wall['numvae']:.2f} s (cpu {cpu['numvae']:.2f})")
+        floors = [matmul_epoch_seconds(n, np.random.default_rng(args.seed)) for _ in range(3)]
+        floor_wall = statistics.median(f[0] for f in floors)
+        floor_cpu = statistics.median(f[1] for f in floors)
+        print(f"matrix products alone: {floor_wall:.2f} s per epoch (cpu {floor_cpu:.2f}); "
+              f"numvae is {wall['numvae'] / floor_wall:.2f}x that (cpu {cpu['numvae'] / floor_cpu:.2f}x)")
         step_peak = numvae_step_peak_bytes(runs[0])
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: process {max_rss:.0f} MiB (data, {' and '.join(r.name for r in runs)}); "
