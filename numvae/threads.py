@@ -3,12 +3,13 @@
 numvae's matrices are small (a batch of 128 times 784 x 400 is about 40
 million multiply-adds, under a millisecond). OpenBLAS splits each product over
 all cores and then waits for every part, its threads spinning while they
-wait. On an idle machine that is worth it: measured on two cores, one such
-product takes 0.42 ms with two threads against 0.78 ms with one. But when
-another program holds a core, the part scheduled on that core waits for its
-time slice, every product waits for it, and a training step became 2.6 times
-slower with two threads than with one (29.5 against 11.4 ms, best of 300
-steps, machine fully loaded). The numbers are in ``benchmarks/README.md``.
+wait. On an idle machine that is worth it: two threads nearly halve a
+product's time. But when another program holds a core, the part scheduled on
+that core waits for its time slice, and every product waits for it: on a
+loaded two-core machine ``numvae train`` took 2.6 times longer with two
+threads than with one, and both numvae's and PyTorch's epochs several times longer
+(``benchmarks/bench_threads.py`` and ``bench_vs_torch.py``; the numbers are
+in ``benchmarks/README.md``).
 
 So numvae gives BLAS only the cores nobody else is using, counted once when a
 command starts: the cores this process may run on, minus the tasks of other
