@@ -112,7 +112,7 @@ def tanh_backward(d_y, x, y):
 # --------------------------------------------------------------------------
 
 
-def sigmoid(x):
+def sigmoid(x, exp_neg_abs=None):
     r"""Logistic sigmoid, :math:`\mathrm{sigmoid}(x) = 1 / (1 + e^{-x})`, without overflow.
 
     (Spelled out: in numvae σ is always a standard deviation.)
@@ -127,12 +127,14 @@ def sigmoid(x):
     Parameters
     ----------
     x : ndarray, any shape
+    exp_neg_abs : ndarray, same shape as ``x``, optional
+        :math:`e^{-|x|}`, if the caller has it already (see :func:`softplus`).
 
     Returns
     -------
     y : ndarray, same shape and dtype as ``x``, in [0, 1].
     """
-    e = np.exp(-np.abs(x))
+    e = np.exp(-np.abs(x)) if exp_neg_abs is None else exp_neg_abs
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
@@ -146,7 +148,7 @@ def sigmoid_backward(d_y, x, y):
 # --------------------------------------------------------------------------
 
 
-def softplus(x):
+def softplus(x, exp_neg_abs=None):
     r"""Softplus, :math:`y = \log(1 + e^{x})`, without overflow.
 
     For large x, ``exp(x)`` overflows although y is close to x. The identity
@@ -160,12 +162,18 @@ def softplus(x):
     Parameters
     ----------
     x : ndarray, any shape
+    exp_neg_abs : ndarray, same shape as ``x``, optional
+        :math:`e^{-|x|}`, if the caller has it already. The exponential is
+        the costliest step of both softplus and sigmoid; a caller that needs
+        both of the same ``x`` (the Bernoulli loss and its gradient) computes
+        it once and passes it to each.
 
     Returns
     -------
     y : ndarray, same shape and dtype as ``x``, non-negative.
     """
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    e = np.exp(-np.abs(x)) if exp_neg_abs is None else exp_neg_abs
+    return np.maximum(x, 0) + np.log1p(e)
 
 
 def softplus_backward(d_y, x, y):

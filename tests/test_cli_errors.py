@@ -357,3 +357,23 @@ def test_resume_without_a_checkpoint_says_to_drop_resume(data_dir, tmp_path, cap
     assert main(["train", "--out", str(tmp_path / "empty"), "--resume", "--data-dir", str(data_dir)]) == 1
     _one_line_error(capsys, f"--resume: no such checkpoint file {tmp_path / 'empty' / 'model.npz'}; drop --resume")
     assert not (tmp_path / "empty").exists()
+
+
+# -- the BLAS thread policy (numvae/threads.py): a bad override is one line -------------------
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_thread_count_is_refused_by_name(data_dir, model_file, tmp_path, capsys, monkeypatch, command, value):
+    monkeypatch.setenv("NUMVAE_NUM_THREADS", value)
+    argv = train_argv(data_dir, tmp_path / "o") if command == "train" else ["evaluate", str(model_file),
+                                                                          "--data-dir", str(data_dir)]
+    assert main(argv) == 1
+    _one_line_error(capsys, f"NUMVAE_NUM_THREADS: expected a positive integer, got {value!r}")
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_says_how_many_blas_threads_it_uses(data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NUMVAE_NUM_THREADS", "1")
+    assert main(train_argv(data_dir, tmp_path / "o")) == 0
+    assert "BLAS threads: 1 (NUMVAE_NUM_THREADS)" in capsys.readouterr().out

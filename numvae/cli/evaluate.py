@@ -41,8 +41,10 @@ def run(args):
     from ..checkpoint import load_checkpoint
     from ..evaluate import elbo_terms, importance_weighted_log_likelihood
     from ..train import TrainConfig, evaluation_targets
+    from ..threads import set_blas_threads
     from .datasets import load, saved_dataset
 
+    set_blas_threads()  # once, before any matrix product: see numvae/threads.py
     ckpt = load_checkpoint(args.checkpoint)
     config = TrainConfig(**ckpt.train_config) if ckpt.train_config else TrainConfig()
     name = args.dataset or saved_dataset(ckpt)

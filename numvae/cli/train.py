@@ -195,8 +195,11 @@ def run(args):
     from . import rundir
     from .figures import write_figures
 
+    from ..threads import set_blas_threads
+
     out = Path(args.out or DEFAULT_OUT.format(dataset=args.dataset or TRAIN_DEFAULTS["dataset"]))
     checkpoint, history_csv = out / "model.npz", out / "history.csv"
+    threads, reason = set_blas_threads()  # once, before any matrix product: see numvae/threads.py
     with rundir.prepare(out) as removed:
         if removed:
             say(f"removed {removed} temporary file(s) an interrupted save left in {out}")
@@ -207,6 +210,7 @@ def run(args):
             say(f"resuming {checkpoint} at epoch {first_epoch}")
         say(_settings_line(trainer.model, trainer.config, dataset.name, out))
         say(describe(dataset, where) + f"; {trainer.model.flat_params.size:,} parameters")
+        say(f"BLAS threads: {'as ' + reason + ' says' if threads is None else f'{threads} ({reason})'}")
 
         def on_epoch(t, row):
             rundir.write_history_csv(t.history, history_csv)  # the history just saved in the checkpoint

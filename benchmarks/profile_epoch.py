@@ -1,0 +1,57 @@
+"""Where numvae's training epoch spends its time: a CPU-time profile.
+
+Trains the benchmark's model (784-400-20-400-784, batch 128, float32, Adam)
+for one epoch under ``cProfile`` with ``time.process_time`` as its clock, so the
+breakdown counts this process's CPU seconds and not the time other programs
+on a busy machine took; prints the functions with the most time of their own.
+``--pyinstrument`` prints pyinstrument's call tree instead (wall clock).
+
+    python benchmarks/profile_epoch.py --data mnist5k
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from numvae.data import load_dataset  # noqa: E402
+from numvae.train import TrainConfig, Trainer  # noqa: E402
+from numvae.vae import VAE  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", choices=("fashion-mnist", "mnist", "mnist5k"), default="mnist5k")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default: 1)")
+    parser.add_argument("--pyinstrument", action="store_true", help="pyinstrument's call tree (wall clock)")
+    parser.add_argument("--top", type=int, default=25, help="rows to print (default: 25)")
+    args = parser.parse_args(argv)
+    data = load_dataset(args.data, dtype=np.float32)
+    model = VAE(784, (400,), 20, dtype=np.float32, seed=0)
+    trainer = Trainer(model, data.x_train, config=TrainConfig(batch_size=128))
+    with threadpool_limits(limits=args.threads):
+        trainer.train_epoch()  # warm up: first-touch page faults, BLAS buffers
+        if args.pyinstrument:
+            from pyinstrument import Profiler
+
+            with Profiler(interval=0.0005) as profiler:
+                trainer.train_epoch()
+            profiler.print(show_all=False)
+            return
+        profile = cProfile.Profile(time.process_time)
+        cpu = time.process_time()
+        profile.runcall(trainer.train_epoch)
+        cpu = time.process_time() - cpu
+    print(f"one epoch of {args.data}: {cpu:.2f} CPU seconds (profiled)")
+    pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
