@@ -113,18 +113,30 @@ def remove_stale_temporaries(out):
 
 @contextlib.contextmanager
 def sigint_held():
-    """Hold Ctrl-C back (it is delivered on leaving) where stopping half-way would cost a file."""
+    """Hold Ctrl-C back (it is delivered on leaving) where stopping half-way would cost a file.
+
+    The handler is swapped rather than the signal blocked: Ctrl-C is sent to
+    the whole process, and the kernel may hand it to any thread that does not
+    block it (BLAS starts several), after which Python raises it in the main
+    thread all the same.
+    """
     import signal
     import threading
 
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt here
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
 
 
 def write_history_csv(history, path):
