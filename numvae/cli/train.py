@@ -19,14 +19,14 @@ MEMORY_HINT = "the model or a batch is too large for this machine: try a smaller
 TRAIN_DEFAULTS = {
     "dataset": "mnist5k",
     "latent_dim": 2,
-    "hidden": [400],
+    "hidden": [256, 256, 256],
     "activation": "relu",
     "likelihood": "bernoulli",
     "sigma": 0.1,
     "learn_sigma": False,
     "beta": 1.0,
     "warmup_epochs": 0.0,
-    "binarize": "none",
+    "binarize": "dynamic",  # with a Bernoulli likelihood; "none" with a Gaussian (see default_binarize)
     "batch_size": 100,
     "lr": 1e-3,
     "optimizer": "adam",
@@ -34,7 +34,17 @@ TRAIN_DEFAULTS = {
 }
 """Settings of ``numvae train`` that a checkpoint fixes: given with ``--resume``
 they are refused rather than silently ignored, so their parser default is None
-and these values are filled in for a new run."""
+and these values are filled in for a new run.
+
+Chosen by measurement (30 epochs on mnist5k, seeds 0-2): three hidden layers of
+256 reach a test loss near 153 nats where one layer of 400 stays near 169 and
+draws fragments among its prior samples; dynamic binarization makes the loss a
+true (bound on a) log-likelihood, narrows the train/test gap and costs no time."""
+
+
+def default_binarize(likelihood):
+    """``--binarize``'s default: a fresh 0/1 draw per epoch for Bernoulli pixels, grey levels for a Gaussian."""
+    return TRAIN_DEFAULTS["binarize"] if likelihood == "bernoulli" else "none"
 
 SMALLEST_SIGMA = float(np.finfo(np.float32).max ** -0.25)
 """Below this σ (7.4e-10) the squared gradients Adam keeps, of order 1/σ⁴, overflow float32."""
@@ -73,7 +83,8 @@ def add_parser(subparsers):
                    help="grow β linearly from 0 over this many epochs (default: 0, no warm-up)")
     p.add_argument("--binarize", choices=BINARIZE_METHODS,
                    help="none: grey levels as they are; threshold: pixel > 0.5; dynamic: a fresh 0/1 "
-                        f"draw with P(1) = the grey level, every epoch (default: {d['binarize']})")
+                        "draw with P(1) = the grey level, every epoch (default: dynamic with a Bernoulli likelihood, "
+                        "none with a Gaussian one)")
     p.add_argument("--batch-size", type=positive_int, help=f"images per optimizer step (default: {d['batch_size']})")
     p.add_argument("--lr", type=number(strict=True), help=f"learning rate η (default: {d['lr']})")
     p.add_argument("--optimizer", choices=("adam", "sgd"),
@@ -137,6 +148,8 @@ def _new_trainer(args, checkpoint):
     if checkpoint.exists():
         raise CommandError(f"--out: {checkpoint} exists; pass --resume to continue it, or choose another --out")
     _check_new_run_flags(args)
+    if args.binarize is None:
+        args.binarize = default_binarize(args.likelihood or TRAIN_DEFAULTS["likelihood"])
     for name, value in TRAIN_DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, value)

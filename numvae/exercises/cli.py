@@ -33,6 +33,8 @@ def _positive(kind):
 
 def add_parser(subparsers):
     """Register ``exercises`` and its sub-subcommands on the ``numvae`` parser."""
+    from ..cli.train import TRAIN_DEFAULTS  # exercises train defaults to what numvae train does
+
     parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
     commands = parser.add_subparsers(dest="exercises_command", metavar="{start,check,train}")
     commands.required = True
@@ -54,11 +56,14 @@ def add_parser(subparsers):
     train.add_argument("dir", metavar="DIR", help="the workbook whose functions build the VAE")
     train.add_argument("--epochs", type=_positive(int), default=30, help="default: %(default)s")
     train.add_argument("--latent-dim", type=_positive(int), default=2, help="default: %(default)s")
-    train.add_argument("--hidden", type=_positive(int), nargs="+", default=[400], help="default: 400")
+    train.add_argument("--hidden", type=_positive(int), nargs="+", default=TRAIN_DEFAULTS["hidden"],
+                       help=f"hidden layer sizes, as numvae train (default: {' '.join(map(str, TRAIN_DEFAULTS['hidden']))})")
     train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"), default="relu",
                        help="hidden-layer activation (default: %(default)s)")
     train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
                        help="decoder likelihood (default: %(default)s)")
+    train.add_argument("--binarize", choices=("none", "threshold", "dynamic"),
+                       help="as numvae train (default: dynamic with a Bernoulli likelihood, none with a Gaussian)")
     train.add_argument("--batch-size", type=_positive(int), default=100, help="default: %(default)s")
     train.add_argument("--lr", type=_positive(float), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=int, default=0, help="default: %(default)s")
@@ -137,6 +142,7 @@ def student_implementation(directory):
 
 def cmd_train(args):
     from ..cli import write_figures, write_history_csv
+    from ..cli.train import default_binarize
     from ..data import load_dataset
     from ..train import TrainConfig, Trainer
     from .model import FunctionalVAE, functional_adam
@@ -155,7 +161,8 @@ def cmd_train(args):
         likelihood=args.likelihood, activation=args.activation,
         sigma=0.1 if args.likelihood == "gaussian" else None, dtype=np.float32, seed=args.seed, impl=impl,
     )
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    binarize = args.binarize or default_binarize(args.likelihood)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, binarize=binarize, seed=args.seed)
     trainer = Trainer(model, dataset.x_train, dataset.x_test, config)
     trainer.optimizer = functional_adam(impl.adam_step)({"all": model.flat_params}, lr=config.lr)
     history_csv = out / "history.csv"
