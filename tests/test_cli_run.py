@@ -40,7 +40,7 @@ def test_train_prints_its_settings_and_its_data_first(data_dir, tmp_path, capsys
     assert main(train_argv(data_dir, out, "--beta", "0.5")) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("settings: --dataset mnist --epochs 2 --latent-dim 2 --hidden 16 ")
-    for setting in ["--beta 0.5", "--binarize none", "--batch-size 20", "--lr 0.001", "--seed 0", f"--out {out}"]:
+    for setting in ["--beta 0.5", "--binarize dynamic", "--batch-size 20", "--lr 0.001", "--seed 0", f"--out {out}"]:
         assert setting in lines[0], lines[0]
     assert lines[1].startswith(f"data: mnist from {data_dir / 'mnist'}: 60 train / 20 test images"), lines[1]
 
@@ -158,3 +158,13 @@ def test_ctrl_c_at_random_moments_exits_130_without_traceback(data_dir, tmp_path
         if (out / "model.npz").exists():
             _assert_consistent(out)
     assert clean >= 5, f"only {clean} of 10 interrupts reached numvae"
+
+
+@pytest.mark.parametrize("likelihood, binarize", [("bernoulli", "dynamic"), ("gaussian", "none")])
+def test_the_default_binarization_follows_the_likelihood(data_dir, tmp_path, capsys, likelihood, binarize):
+    """Bernoulli pixels are drawn as 0/1 each epoch by default; a Gaussian models the grey levels."""
+    out = tmp_path / "run"
+    assert main(train_argv(data_dir, out, "--likelihood", likelihood, epochs=1)) == 0
+    settings = capsys.readouterr().out.splitlines()[0]
+    assert f"--binarize {binarize} " in settings, settings
+    assert read_meta(out / "model.npz")["train_config"]["binarize"] == binarize
