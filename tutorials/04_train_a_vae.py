@@ -334,4 +334,7 @@ save(fig, "04_iw_bound.png")
 # bits, and a Bernoulli "likelihood" of grey levels is not a normalized
 # density over images. The values compare models trained and tested on the
 # same data, but are not comparable with the ≈ −85 nats reported for
-# *binarized* MNIST in the literature.
+# *binarized* MNIST in the literature. Lecture 05 computes the floor that grey
+# targets put under every such loss, and trains on dynamically binarized
+# images (as ``numvae train`` does by default), where the number is a true
+# log-probability.
