@@ -143,10 +143,12 @@ def student_implementation(directory):
 def cmd_train(args):
     from ..cli import write_figures, write_history_csv
     from ..cli.train import default_binarize
+    from ..threads import set_blas_threads
     from ..data import load_dataset
     from ..train import TrainConfig, Trainer
     from .model import FunctionalVAE, functional_adam
 
+    set_blas_threads()  # as numvae train: the same thread count gives the same bits
     directory = _workbook(args.dir)
     impl, used = student_implementation(directory)
     print("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")

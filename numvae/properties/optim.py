@@ -60,8 +60,8 @@ def adam_first_step_has_size_lr(impl, g, signs, lr):
     _step(call(impl, "Adam", {"w": theta}, lr=lr), {"w": g})
     step = theta - 1
     expect_close("|first Adam step|", np.abs(step), np.full_like(g, lr), 1e-5, 0,
-                 hint="without bias correction the first step is lr (1 − β₁)/√(1 − β₂) ≈ 3.2 lr: "
-                      "divide m by 1 − β₁ᵗ and v by 1 − β₂ᵗ")
+                 hint="without bias correction the first step is lr (1 − ρ₁)/√(1 − ρ₂) ≈ 3.2 lr: "
+                      "divide m by 1 − ρ₁ᵗ and v by 1 − ρ₂ᵗ (ρ₁, ρ₂: the betas)")
     if not np.all(np.sign(step) == -np.sign(g)):
         raise PropertyFailure("the first step goes with the gradient, not against it")
 
