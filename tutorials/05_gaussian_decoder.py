@@ -298,7 +298,8 @@ save(fig, "05_learned_sigma.png")
 #
 # ## 5. Why ≈ 1,000 nats and ≈ 170 nats cannot be compared
 #
-# The command line trains a 2-D model by default. We train that model with
+# The command line trains a 2-D model by default. We train a 2-D model (with
+# this lecture's one hidden layer of 400, not the command line's three of 256) with
 # each decoder, the Bernoulli one (lecture 4) and the Gaussian one with
 # σ = 0.1, with everything else equal (20 epochs, as every model here), and print their test losses and
 # importance-weighted bounds on log p(x).
