@@ -208,6 +208,27 @@ def test_train_refuses_to_overwrite_a_run(solutions, capsys):
     (out / "model.npz").unlink()
 
 
+def test_train_refuses_an_out_that_another_run_holds(solutions, tmp_path, capsys):
+    """Two runs on one --out: the second refuses, naming the holder, and writes nothing."""
+    from numvae.cli.rundir import prepare
+
+    out = tmp_path / "shared"
+    with prepare(out):  # the first run, still going
+        assert main(["exercises", "train", str(solutions), "--out", str(out), *TRAIN]) == 1
+        err = capsys.readouterr().err
+        assert "is in use by another numvae run (pid" in err and err.count("\n") == 1, err
+        assert not (out / "model.npz").exists()
+
+
+def test_train_removes_the_stale_temporaries_of_a_killed_save(solutions, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    stale = out / ".model.npz.0123456789ab.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    assert main(["exercises", "train", str(solutions), "--out", str(out), *TRAIN]) == 0
+    assert not stale.exists() and (out / "model.npz").exists() and not (out / ".lock").exists()
+
+
 def test_the_functional_vae_with_numvaes_functions_is_the_vae_bit_for_bit():
     from numvae import VAE, Adam
     from numvae.exercises import reference

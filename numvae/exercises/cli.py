@@ -141,22 +141,30 @@ def student_implementation(directory):
 
 
 def cmd_train(args):
-    from ..cli import write_figures, write_history_csv
-    from ..cli.train import default_binarize
+    from ..cli import rundir
     from ..threads import set_blas_threads
-    from ..data import load_dataset
-    from ..train import TrainConfig, Trainer
-    from .model import FunctionalVAE, functional_adam
 
     set_blas_threads()  # as numvae train: the same thread count gives the same bits
     directory = _workbook(args.dir)
     impl, used = student_implementation(directory)
     print("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
     out = Path(args.out) if args.out else directory / "run"
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out: expected a directory, got the file {str(out)!r}")
-    if (out / "model.npz").exists():
-        raise ValueError(f"--out: {out / 'model.npz'} exists; choose another --out or remove it")
+    # As numvae train: --out checked writable and locked for the whole run (a second run on it
+    # refuses, naming the holder), and stale temporaries of a killed save removed.
+    with rundir.prepare(out):
+        if (out / "model.npz").exists():
+            raise ValueError(f"--out: {out / 'model.npz'} exists; choose another --out or remove it")
+        return _train_into(args, impl, out)
+
+
+def _train_into(args, impl, out):
+    """Train the workbook's VAE into the prepared directory ``out``; returns the exit status."""
+    from ..cli import write_figures, write_history_csv
+    from ..cli.train import default_binarize
+    from ..data import load_dataset
+    from ..train import TrainConfig, Trainer
+    from .model import FunctionalVAE, functional_adam
+
     dataset = load_dataset("mnist5k", dtype=np.float32)
     model = FunctionalVAE(
         input_dim=dataset.x_train.shape[1], hidden_dims=args.hidden, latent_dim=args.latent_dim,
