@@ -175,11 +175,18 @@ class Trainer:
             saved = "no checkpoint was written"
         else:
             saved = f"the checkpoint of epoch {self.saved_epoch} in {self.checkpoint_path} is intact"
-        cause = self._tiny_variance()
+        cause = self._tiny_variance() or self._huge_beta()
         if cause is None:
             cause = (f"lr={self.config.lr:g}: try a smaller learning rate, "
                      "a KL warm-up, or check the data")
         return TrainingDiverged(f"{what} at {where} ({cause}); {saved}")
+
+    def _huge_beta(self):
+        """Why no learning rate helps: β times a KL of one nat is already beyond the model's float type."""
+        if self.beta <= np.finfo(self.model.dtype).max:
+            return None
+        return (f"the KL weight β = {self.beta:g} overflows {self.model.dtype} (largest {np.finfo(self.model.dtype).max:.3g}) "
+                "as soon as it multiplies a KL of one nat: choose a smaller beta")
 
     def _tiny_variance(self):
         """Why a Gaussian decoder cannot train if its σ² is tiny: 1/σ², or the squared

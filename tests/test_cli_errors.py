@@ -377,3 +377,9 @@ def test_train_says_how_many_blas_threads_it_uses(data_dir, tmp_path, capsys, mo
     monkeypatch.setenv("NUMVAE_NUM_THREADS", "1")
     assert main(train_argv(data_dir, tmp_path / "o")) == 0
     assert "BLAS threads: 1 (NUMVAE_NUM_THREADS)" in capsys.readouterr().out
+
+
+def test_a_kl_weight_beyond_the_float_type_is_blamed_not_the_learning_rate(data_dir, tmp_path, capsys):
+    assert main(train_argv(data_dir, tmp_path / "o", "--beta", "1e308")) == 1
+    err = _one_line_error(capsys, "β = 1e+308 overflows float32", "choose a smaller beta").err
+    assert "learning rate" not in err, err
