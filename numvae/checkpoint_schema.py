@@ -49,15 +49,20 @@ def _dict(field, value):
     return value
 
 
+def _exact_fields(field, value, fields, prefix=""):
+    """``value`` is a JSON object with exactly ``fields``: none unknown, none missing."""
+    _dict(field, value)
+    for name in value:
+        if name not in fields:
+            _fail(field, f"only the fields {', '.join(fields)}", f"field {name!r}")
+    for name in fields:
+        if name not in value:
+            raise SchemaError(f"{prefix}{name}: missing")
+
+
 def check_model_config(model):
     """Types and sizes of the model config (the VAE checks the rest when built)."""
-    _dict("model", model)
-    for name in model:
-        if name not in MODEL_FIELDS:
-            _fail("model", f"only the fields {', '.join(MODEL_FIELDS)}", f"field {name!r}")
-    for name in MODEL_FIELDS:
-        if name not in model:
-            raise SchemaError(f"model.{name}: missing")
+    _exact_fields("model", model, MODEL_FIELDS, prefix="model.")
     _int("model.input_dim", model["input_dim"], 1)
     _int("model.latent_dim", model["latent_dim"], 1)
     hidden = model["hidden_dims"]
@@ -86,13 +91,7 @@ def parameter_shapes(model):
 
 def check_meta(meta):
     """Check every field of a checkpoint's ``meta`` (a parsed JSON object); raises :class:`SchemaError`."""
-    _dict("meta", meta)
-    for name in meta:
-        if name not in META_FIELDS:
-            _fail("meta", f"only the fields {', '.join(META_FIELDS)}", f"field {name!r}")
-    for name in META_FIELDS:
-        if name not in meta:
-            raise SchemaError(f"{name}: missing")
+    _exact_fields("meta", meta, META_FIELDS)
     check_model_config(meta["model"])
     epoch = _int("epoch", meta["epoch"], 0)
     _int("optimizer_t", meta["optimizer_t"], 0)
