@@ -4,9 +4,12 @@ Trains the benchmark's model (784-400-20-400-784, batch 128, float32, Adam)
 for one epoch under ``cProfile`` with ``time.process_time`` as its clock, so the
 breakdown counts this process's CPU seconds and not the time other programs
 on a busy machine took; prints the functions with the most time of their own.
-``--pyinstrument`` prints pyinstrument's call tree instead (wall clock).
+``--pyinstrument`` prints pyinstrument's call tree instead (wall clock);
+``--lines`` prints line_profiler's time per line of the hot path (wall clock),
+which splits Adam, the likelihood and each layer into their NumPy operations.
 
     python benchmarks/profile_epoch.py --data mnist5k
+    python benchmarks/profile_epoch.py --data fashion-mnist --threads 2 --lines
 """
 
 import argparse
@@ -31,6 +34,7 @@ def main(argv=None):
     parser.add_argument("--data", choices=("fashion-mnist", "mnist", "mnist5k"), default="mnist5k")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default: 1)")
     parser.add_argument("--pyinstrument", action="store_true", help="pyinstrument's call tree (wall clock)")
+    parser.add_argument("--lines", action="store_true", help="line_profiler's time per line of the hot path (wall clock)")
     parser.add_argument("--top", type=int, default=25, help="rows to print (default: 25)")
     args = parser.parse_args(argv)
     data = load_dataset(args.data, dtype=np.float32)
@@ -45,12 +49,35 @@ def main(argv=None):
                 trainer.train_epoch()
             profiler.print(show_all=False)
             return
+        if args.lines:
+            profile_lines(trainer)
+            return
         profile = cProfile.Profile(time.process_time)
         cpu = time.process_time()
         profile.runcall(trainer.train_epoch)
         cpu = time.process_time() - cpu
     print(f"one epoch of {args.data}: {cpu:.2f} CPU seconds (profiled)")
     pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+
+
+def profile_lines(trainer):
+    """One epoch under line_profiler, over every function a training step runs."""
+    from line_profiler import LineProfiler
+
+    from numvae import activations, checks, gaussian, layers, likelihoods, optim, train, vae
+
+    profiler = LineProfiler()
+    for function in (
+        train.Trainer.train_epoch, vae.VAE.loss, vae.VAE._forward, vae.VAE.backward, vae.VAE._draw_eps,
+        checks.batch, layers.Dense.forward, layers.Dense.backward, activations.relu,
+        activations.relu_backward, likelihoods.Bernoulli.nll, likelihoods.bernoulli_nll,
+        likelihoods.bernoulli_nll_backward, activations.sigmoid, activations.softplus,
+        gaussian.reparameterize, gaussian.reparameterize_backward, gaussian.kl_standard_normal,
+        gaussian.kl_standard_normal_backward, optim.Adam.step,
+    ):
+        profiler.add_function(function)
+    profiler.runcall(trainer.train_epoch)
+    profiler.print_stats(output_unit=1e-3, stripzeros=True)
 
 
 if __name__ == "__main__":
