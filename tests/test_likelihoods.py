@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numvae import likelihoods
-from numvae.likelihoods import Bernoulli, Gaussian
+from numvae.likelihoods import Bernoulli, Gaussian, bernoulli_nll
 from numvae.properties import likelihoods as P
 from numvae.properties import verify
 
@@ -97,3 +97,14 @@ def test_gaussian_with_learned_sigma_fills_its_per_pixel_gradient(dtype):
     np.testing.assert_allclose(d_mean, 0.2 * (mean - x) / var, rtol=1e-5)
     np.testing.assert_allclose(g.grads["log_var"], np.sum(0.2 * 0.5 * (1 - (x - mean) ** 2 / var), axis=0), rtol=1e-5)
     assert d_mean.dtype == dtype and g.grads["log_var"].dtype == dtype
+
+
+def test_bernoulli_nll_broadcasts_one_logit_vector_over_a_batch():
+    # Lecture 08 scores every test image under one vector of pixel logits (a model that
+    # ignores z): logits of shape (input_dim,) against x of shape (batch, input_dim).
+    rng = np.random.default_rng(0)
+    x, logits = rng.random((5, 7)), rng.normal(size=7)
+    got = bernoulli_nll(x, logits)
+    expected = [bernoulli_nll(row[None, :], logits[None, :])[0] for row in x]
+    assert got.shape == (5,)
+    np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
