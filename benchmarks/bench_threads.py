@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import non_negative_int, positive_int  # benchmarks/common.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 CORES = len(os.sched_getaffinity(0))
 TRAIN = (
@@ -54,9 +56,9 @@ def run(policy, epochs, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=5, help="epochs of `numvae train` (default: 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each policy per condition (default: 3)")
-    parser.add_argument("--spinners", type=int, default=1, help="busy processes beside it (default: 1)")
+    parser.add_argument("--epochs", type=positive_int, default=5, help="epochs of `numvae train` (default: 5)")
+    parser.add_argument("--rounds", type=positive_int, default=3, help="runs of each policy per condition (default: 3)")
+    parser.add_argument("--spinners", type=non_negative_int, default=1, help="busy processes beside it (default: 1)")
     args = parser.parse_args(argv)
     print(f"{CORES} cores; load average {os.getloadavg()[0]:.2f}; numvae train --epochs {args.epochs} (mnist5k)")
     for condition in ("as is", f"{args.spinners} spinning"):

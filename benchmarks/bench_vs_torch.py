@@ -42,6 +42,8 @@ from numvae.evaluate import elbo_terms  # noqa: E402
 from numvae.train import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
 
+from common import positive_int  # noqa: E402  (benchmarks/common.py, beside this script)
+
 try:
     import torch
 except ImportError:
@@ -52,7 +54,7 @@ HIDDEN, LATENT, BATCH, LR = 400, 20, 128, 1e-3
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=10, help="epochs for each framework (default: 10)")
+    parser.add_argument("--epochs", type=positive_int, default=10, help="epochs for each framework (default: 10)")
     parser.add_argument(
         "--data",
         choices=("auto", "fashion-mnist", "mnist", "mnist5k"),
@@ -61,7 +63,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=len(os.sched_getaffinity(0)),
         help="threads for both frameworks' BLAS/OpenMP (default: the cores this process may use)",
     )
@@ -239,7 +241,10 @@ def timed(fn):
 
 def main(argv=None):
     args = parse_args(argv)
-    data = load(args.data)
+    try:
+        data = load(args.data)
+    except DataUnavailableError as error:
+        sys.exit(f"bench_vs_torch.py: {error}")
     n = len(data.x_train)
     print(f"data: {data.name}, {n} train / {len(data.x_test)} test; batch {BATCH}, float32, Adam lr {LR}")
     print(f"threads: {args.threads} for both (cores available: {len(os.sched_getaffinity(0))}, "

@@ -24,7 +24,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from numvae.data import load_dataset  # noqa: E402
+from numvae.data import DataUnavailableError, load_dataset  # noqa: E402
+
+from common import positive_int  # noqa: E402  (benchmarks/common.py, beside this script)
 from numvae.train import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
 
@@ -32,12 +34,15 @@ from numvae.vae import VAE  # noqa: E402
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", choices=("fashion-mnist", "mnist", "mnist5k"), default="mnist5k")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default: 1)")
+    parser.add_argument("--threads", type=positive_int, default=1, help="BLAS threads (default: 1)")
     parser.add_argument("--pyinstrument", action="store_true", help="pyinstrument's call tree (wall clock)")
     parser.add_argument("--lines", action="store_true", help="line_profiler's time per line of the hot path (wall clock)")
-    parser.add_argument("--top", type=int, default=25, help="rows to print (default: 25)")
+    parser.add_argument("--top", type=positive_int, default=25, help="rows to print (default: 25)")
     args = parser.parse_args(argv)
-    data = load_dataset(args.data, dtype=np.float32)
+    try:
+        data = load_dataset(args.data, dtype=np.float32)
+    except DataUnavailableError as error:
+        sys.exit(f"profile_epoch.py: {error}")
     model = VAE(784, (400,), 20, dtype=np.float32, seed=0)
     trainer = Trainer(model, data.x_train, config=TrainConfig(batch_size=128))
     with threadpool_limits(limits=args.threads):
