@@ -18,6 +18,7 @@ model with a handful of vectorised operations.
 
 import numpy as np
 
+from . import buffers
 from .activations import ACTIVATIONS, GAINS
 
 
@@ -201,8 +202,9 @@ def pack_parameters(named_modules, dtype):
     """
     named_modules = list(named_modules)
     total = sum(p.size for _, m in named_modules for p in m.params.values())
-    flat_params = np.empty(total, dtype=dtype)
-    flat_grads = np.zeros(total, dtype=dtype)
+    # On huge pages when large: every step sweeps both buffers (see numvae.buffers).
+    flat_params = buffers.zeros(total, dtype)
+    flat_grads = buffers.zeros(total, dtype)
     params, grads = {}, {}
     offset = 0
     for module_name, module in named_modules:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import checks
+from . import buffers, checks
 
 
 class Optimizer:
@@ -48,16 +48,16 @@ class Optimizer:
     def state_dict(self):
         """Everything needed to resume: the step count and each buffer, copied."""
         state = {"t": self.t}
-        for slot, buffers in self._slots().items():
-            for name, value in buffers.items():
+        for slot, arrays in self._slots().items():
+            for name, value in arrays.items():
                 state[f"{slot}.{name}"] = value.copy()
         return state
 
     def load_state_dict(self, state):
         """Restore what ``state_dict`` returned (shapes must match)."""
         self.t = int(state["t"])
-        for slot, buffers in self._slots().items():
-            for name, value in buffers.items():
+        for slot, arrays in self._slots().items():
+            for name, value in arrays.items():
                 saved = np.asarray(state[f"{slot}.{name}"])
                 if saved.shape != value.shape:
                     raise ValueError(f"state: {slot}.{name} has shape {saved.shape}, expected {value.shape}")
@@ -87,8 +87,9 @@ class SGD(Optimizer):
         self.momentum = checks.real("momentum", momentum, minimum=0)
         if self.momentum >= 1:
             raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
-        self.velocity = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self._scratch = {name: np.empty_like(p) for name, p in self.params.items()}
+        # buffers.zeros_like: the same zeros, on huge pages when large (see numvae.buffers).
+        self.velocity = {name: buffers.zeros_like(p) for name, p in self.params.items()}
+        self._scratch = {name: buffers.zeros_like(p) for name, p in self.params.items()}
 
     def _slots(self):
         return {"velocity": self.velocity}
@@ -168,10 +169,11 @@ class Adam(Optimizer):
         if self.beta1 >= 1 or self.beta2 >= 1:
             raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
         self.epsilon = checks.real("epsilon", epsilon, minimum=0, strict=True)
-        self.m = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self.v = {name: np.zeros_like(p) for name, p in self.params.items()}
+        # buffers.zeros_like: the same zeros, on huge pages when large (see numvae.buffers).
+        self.m = {name: buffers.zeros_like(p) for name, p in self.params.items()}
+        self.v = {name: buffers.zeros_like(p) for name, p in self.params.items()}
         # One scratch array per parameter, so a step allocates nothing.
-        self._scratch = {name: np.empty_like(p) for name, p in self.params.items()}
+        self._scratch = {name: buffers.zeros_like(p) for name, p in self.params.items()}
 
     def _slots(self):
         return {"m": self.m, "v": self.v}
