@@ -10,6 +10,9 @@ Read the modules in this order, each builds only on the ones before it:
 6. ``optim``       — SGD with momentum, Adam
 7. ``gradcheck``   — central differences that prove the gradients right
 
+``layers`` and ``optim`` keep their large arrays in ``buffers``: zeroed flat
+buffers on huge pages where Linux offers them (for speed; the bits are the same).
+
 Around the model: ``data`` (datasets, read by ``mnist5k``, ``idx`` and
 ``download``), ``train`` (the loop), ``evaluate`` (ELBO and importance-weighted
 log-likelihood), ``checkpoint``, ``plots``, ``cli``; ``properties`` (the
