@@ -15,6 +15,10 @@ benchmark model took 6 % less time with one thread (measured in
 ``benchmarks/README.md``). NumPy asks for huge pages by itself only for
 arrays of 4 MiB or more. Elsewhere, on other systems, and for small buffers,
 :func:`zeros` is ``np.zeros``.
+
+The price is memory: a buffer is rounded up to whole huge pages, so it can take up
+to 2 MiB more than its size (9 MiB more resident memory in all for the default model
+and Adam, measured: 21.6 MiB instead of 12.6).
 """
 
 import mmap
