@@ -11,7 +11,7 @@ that asks for them), seven entries cover the same memory.
 
 :func:`zeros` asks for that where the operating system offers it. The
 arithmetic is the same and so are the results, bit for bit. An epoch of the
-benchmark model took 6 to 10 % less time with one thread, 1 to 8 % with two (side
+benchmark model took 5 to 10 % less time with one thread, 3 to 8 % with two (side
 by side, in one process; see
 ``benchmarks/README.md``). NumPy asks for huge pages by itself only for
 arrays of 4 MiB or more. Elsewhere, on other systems, and for small buffers,
