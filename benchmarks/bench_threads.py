@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import non_negative_int, positive_int  # benchmarks/common.py, beside this script
+from arguments import non_negative_int, positive_int  # benchmarks/arguments.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = len(os.sched_getaffinity(0))

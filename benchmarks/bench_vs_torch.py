@@ -42,7 +42,7 @@ from numvae.evaluate import elbo_terms  # noqa: E402
 from numvae.train import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
 
-from common import positive_int  # noqa: E402  (benchmarks/common.py, beside this script)
+from arguments import positive_int  # noqa: E402  (benchmarks/arguments.py, beside this script)
 
 try:
     import torch

@@ -14,6 +14,7 @@ which splits Adam, the likelihood and each layer into their NumPy operations.
 
 import argparse
 import cProfile
+import importlib.util
 import pstats
 import sys
 import time
@@ -24,9 +25,8 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from arguments import positive_int  # noqa: E402  (benchmarks/arguments.py, beside this script)
 from numvae.data import DataUnavailableError, load_dataset  # noqa: E402
-
-from common import positive_int  # noqa: E402  (benchmarks/common.py, beside this script)
 from numvae.train import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
 
@@ -35,10 +35,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", choices=("fashion-mnist", "mnist", "mnist5k"), default="mnist5k")
     parser.add_argument("--threads", type=positive_int, default=1, help="BLAS threads (default: 1)")
-    parser.add_argument("--pyinstrument", action="store_true", help="pyinstrument's call tree (wall clock)")
-    parser.add_argument("--lines", action="store_true", help="line_profiler's time per line of the hot path (wall clock)")
-    parser.add_argument("--top", type=positive_int, default=25, help="rows to print (default: 25)")
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--pyinstrument", action="store_true",
+                      help="pyinstrument's call tree (wall clock; pip install pyinstrument)")
+    view.add_argument("--lines", action="store_true",
+                      help="line_profiler's time per line of the hot path (wall clock; pip install line_profiler)")
+    parser.add_argument("--top", type=positive_int, default=25,
+                        help="rows of the default cProfile table (default: 25)")
     args = parser.parse_args(argv)
+    if args.top != parser.get_default("top") and (args.pyinstrument or args.lines):
+        parser.error("--top: only the default cProfile table has rows to count; drop it or drop "
+                     + ("--pyinstrument" if args.pyinstrument else "--lines"))
+    needed = "pyinstrument" if args.pyinstrument else "line_profiler" if args.lines else None
+    if needed and importlib.util.find_spec(needed) is None:
+        sys.exit(f"profile_epoch.py: --{'pyinstrument' if args.pyinstrument else 'lines'} needs {needed}, "
+                 f"which is not installed: pip install {needed}")
     try:
         data = load_dataset(args.data, dtype=np.float32)
     except DataUnavailableError as error:

@@ -50,10 +50,10 @@ def test_every_activation_is_finite_and_keeps_the_dtype_for_large_inputs(name, d
     verify(P.large_inputs(name, dtype), activations)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_sigmoid_equals_its_two_branch_definition_bit_for_bit(dtype):
     # sigmoid writes the numerator where(x >= 0, 1, e) as max(e, x >= 0) for speed;
-    # the two must agree on every value, signs of zero, underflow of e, inf and NaN included.
+    # the two must agree on every bit: signs of zero, underflow of e, inf and NaN included.
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(scale=8, size=2000), [0.0, -0.0, 1e-30, -1e-30, 50, -50, 120, -120,
                                                          800, -800, np.inf, -np.inf, np.nan]]).astype(dtype)
@@ -62,6 +62,7 @@ def test_sigmoid_equals_its_two_branch_definition_bit_for_bit(dtype):
         expected = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
         got = activations.sigmoid(x)
     assert got.dtype == dtype
-    differ = ~((got == expected) | (np.isnan(got) & np.isnan(expected)))
+    bits = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    differ = got.view(bits) != expected.view(bits)  # compares -0.0 with 0.0 and NaN payloads too
     assert not differ.any(), f"sigmoid differs from the two-branch form at x = {x[differ][:5]}"
     assert activations.sigmoid(dtype(-3)) == np.exp(dtype(-3)) / (1 + np.exp(dtype(-3)))  # a scalar too

@@ -24,6 +24,8 @@ def run(script, *args, tmp_path):
     ("bench_threads.py", "--spinners", "-1"),
     ("profile_epoch.py", "--threads", "0"),
     ("profile_epoch.py", "--top", "-5"),
+    ("bench_huge_pages.py", "--rounds", "0"),
+    ("bench_huge_pages.py", "--threads", "0"),
 ])
 def test_a_bad_count_is_refused_naming_the_flag(script, flag, value, tmp_path):
     done = run(script, flag, value, tmp_path=tmp_path)
@@ -33,10 +35,16 @@ def test_a_bad_count_is_refused_naming_the_flag(script, flag, value, tmp_path):
     assert flag in last and "expected an integer" in last and value in last, last
 
 
-@pytest.mark.parametrize("script", ["bench_vs_torch.py", "profile_epoch.py"])
+@pytest.mark.parametrize("script", ["bench_vs_torch.py", "profile_epoch.py", "bench_huge_pages.py"])
 def test_missing_data_is_a_message_not_a_traceback(script, tmp_path):
     done = run(script, "--data", "mnist", tmp_path=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith(f"{script}: mnist:"), done.stderr
     assert str(tmp_path) in done.stderr  # it says where it looked
+
+
+def test_profile_epoch_refuses_a_row_count_for_the_views_that_have_no_rows(tmp_path):
+    done = run("profile_epoch.py", "--lines", "--top", "3", tmp_path=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--top" in done.stderr.strip().splitlines()[-1]

@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: argument types that refuse nonsense with one line."""
+"""Argument types the benchmark scripts share: counts that refuse nonsense with one line."""
 
 import argparse
 
