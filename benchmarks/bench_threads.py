@@ -24,9 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from arguments import non_negative_int, positive_int  # benchmarks/arguments.py, beside this script
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout
+
+from numvae.cli.common import non_negative_int, positive_int  # noqa: E402
+
 CORES = len(os.sched_getaffinity(0))
 TRAIN = (
     "import sys; from numvae.threads import set_blas_threads; print('threads', set_blas_threads()); "

@@ -37,12 +37,11 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from numvae.cli.common import positive_int  # noqa: E402
 from numvae.data import DataUnavailableError, load_dataset  # noqa: E402
 from numvae.evaluate import elbo_terms  # noqa: E402
 from numvae.train import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
-
-from arguments import positive_int  # noqa: E402  (benchmarks/arguments.py, beside this script)
 
 try:
     import torch

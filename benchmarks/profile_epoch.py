@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from arguments import positive_int  # noqa: E402  (benchmarks/arguments.py, beside this script)
+from numvae.cli.common import positive_int  # noqa: E402
 from numvae.data import DataUnavailableError, load_dataset  # noqa: E402
 from numvae.train import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
@@ -43,13 +43,12 @@ def main(argv=None):
     parser.add_argument("--top", type=positive_int, default=25,
                         help="rows of the default cProfile table (default: 25)")
     args = parser.parse_args(argv)
-    if args.top != parser.get_default("top") and (args.pyinstrument or args.lines):
-        parser.error("--top: only the default cProfile table has rows to count; drop it or drop "
-                     + ("--pyinstrument" if args.pyinstrument else "--lines"))
-    needed = "pyinstrument" if args.pyinstrument else "line_profiler" if args.lines else None
+    view = "--pyinstrument" if args.pyinstrument else "--lines" if args.lines else None
+    if view and args.top != parser.get_default("top"):
+        parser.error(f"--top: only the default cProfile table has rows to count; drop it or drop {view}")
+    needed = {"--pyinstrument": "pyinstrument", "--lines": "line_profiler"}.get(view)
     if needed and importlib.util.find_spec(needed) is None:
-        sys.exit(f"profile_epoch.py: --{'pyinstrument' if args.pyinstrument else 'lines'} needs {needed}, "
-                 f"which is not installed: pip install {needed}")
+        sys.exit(f"profile_epoch.py: {view} needs {needed}, which is not installed: pip install {needed}")
     try:
         data = load_dataset(args.data, dtype=np.float32)
     except DataUnavailableError as error:
