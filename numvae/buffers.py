@@ -14,9 +14,10 @@ to whole huge pages).
 arithmetic is the same and so are the results, bit for bit. An epoch of the
 benchmark model took 5 to 10 % less time with one thread and 3 to 8 % with two,
 measured side by side in one process (``benchmarks/bench_huge_pages.py``).
-NumPy asks for huge pages by itself only for arrays of 4 MiB or more. Where Linux gives no huge pages (other systems,
-transparent huge pages set to ``never``), and for buffers under half a huge
-page, :func:`zeros` is ``np.zeros``.
+NumPy asks for huge pages by itself only for arrays of 4 MiB or more. Where
+Linux gives no huge pages (other systems, transparent huge pages set to
+``never``), and for buffers under half a huge page, :func:`zeros` is
+``np.zeros``.
 
 The price is memory: a buffer is rounded up to whole huge pages, so it can take up
 to 2 MiB more than its size (9 MiB more resident memory in all for the default model

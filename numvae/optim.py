@@ -28,6 +28,10 @@ class Optimizer:
         self.lr = checks.real("lr", lr, minimum=0, strict=True)
         self.t = 0  # number of steps taken
 
+    def _zeros(self):
+        """One zeroed array per parameter, on huge pages when large (see ``numvae.buffers``)."""
+        return {name: buffers.zeros_like(p) for name, p in self.params.items()}
+
     def _check(self, grads):
         """Validate every gradient before any update: a failed step changes nothing, not even t."""
         if not isinstance(grads, Mapping):
@@ -87,9 +91,8 @@ class SGD(Optimizer):
         self.momentum = checks.real("momentum", momentum, minimum=0)
         if self.momentum >= 1:
             raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
-        # buffers.zeros_like: the same zeros, on huge pages when large (see numvae.buffers).
-        self.velocity = {name: buffers.zeros_like(p) for name, p in self.params.items()}
-        self._scratch = {name: buffers.zeros_like(p) for name, p in self.params.items()}
+        self.velocity = self._zeros()
+        self._scratch = self._zeros()
 
     def _slots(self):
         return {"velocity": self.velocity}
@@ -169,11 +172,9 @@ class Adam(Optimizer):
         if self.beta1 >= 1 or self.beta2 >= 1:
             raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
         self.epsilon = checks.real("epsilon", epsilon, minimum=0, strict=True)
-        # buffers.zeros_like: the same zeros, on huge pages when large (see numvae.buffers).
-        self.m = {name: buffers.zeros_like(p) for name, p in self.params.items()}
-        self.v = {name: buffers.zeros_like(p) for name, p in self.params.items()}
-        # One scratch array per parameter, so a step allocates nothing.
-        self._scratch = {name: buffers.zeros_like(p) for name, p in self.params.items()}
+        self.m = self._zeros()
+        self.v = self._zeros()
+        self._scratch = self._zeros()  # one scratch array per parameter, so a step allocates nothing
 
     def _slots(self):
         return {"m": self.m, "v": self.v}
