@@ -13,7 +13,8 @@ Shapes: ``batch`` examples in rows, features in columns, as in ``x @ W``.
 
 ``pack_parameters`` moves every parameter and gradient of a model into one flat,
 contiguous buffer and leaves views behind, so an optimizer can update the whole
-model with a handful of vectorised operations.
+model with a handful of vectorised operations; ``view_parameters`` points the
+layers at such buffers again after a copy.
 """
 
 import numpy as np
@@ -201,10 +202,51 @@ def pack_parameters(named_modules, dtype):
         ``"{module_name}.{key}" -> view``, in buffer order.
     """
     named_modules = list(named_modules)
-    total = sum(p.size for _, m in named_modules for p in m.params.values())
+    values = [value for _, module in named_modules for value in module.params.values()]
+    total = sum(value.size for value in values)
     # On huge pages when large: every step sweeps both buffers (see numvae.buffers).
     flat_params = buffers.zeros(total, dtype)
     flat_grads = buffers.zeros(total, dtype)
+    offset = 0
+    for value in values:
+        flat_params[offset : offset + value.size] = value.ravel()
+        offset += value.size
+    params, grads = view_parameters(named_modules, flat_params, flat_grads)
+    return flat_params, flat_grads, params, grads
+
+
+def view_parameters(named_modules, flat_params, flat_grads):
+    """Point every module's ``params`` and ``grads`` at views into two flat buffers.
+
+    The layout is :func:`pack_parameters`'s: modules in order, keys in order,
+    each array's shape kept. Nothing is copied; the views see the buffers'
+    values. ``VAE`` calls this again after a copy or an unpickling, which
+    gives every array its own memory and so would cut the views loose.
+
+    Parameters
+    ----------
+    named_modules : iterable of (str, module)
+        Modules with ``params``/``grads`` dicts, in the order the buffers use.
+    flat_params, flat_grads : ndarray, shape (n_parameters,)
+        Contiguous buffers holding exactly the modules' parameter count.
+
+    Returns
+    -------
+    params, grads : dict
+        ``"{module_name}.{key}" -> view``, in buffer order.
+
+    Raises
+    ------
+    ValueError
+        If a buffer's size differs from the modules' parameter count.
+    """
+    named_modules = list(named_modules)
+    total = sum(value.size for _, module in named_modules for value in module.params.values())
+    if flat_params.size != total or flat_grads.size != total:
+        raise ValueError(
+            f"flat_params, flat_grads: expected {total} values each for these modules, "
+            f"got {flat_params.size} and {flat_grads.size}"
+        )
     params, grads = {}, {}
     offset = 0
     for module_name, module in named_modules:
@@ -212,8 +254,7 @@ def pack_parameters(named_modules, dtype):
             size, shape = value.size, value.shape
             p = flat_params[offset : offset + size].reshape(shape)
             g = flat_grads[offset : offset + size].reshape(shape)
-            p[...] = value
             module.params[key], module.grads[key] = p, g
             params[f"{module_name}.{key}"], grads[f"{module_name}.{key}"] = p, g
             offset += size
-    return flat_params, flat_grads, params, grads
+    return params, grads

@@ -39,7 +39,7 @@ from .gaussian import (
     reparameterize,
     reparameterize_backward,
 )
-from .layers import MLP, pack_parameters
+from .layers import MLP, pack_parameters, view_parameters
 from .likelihoods import Bernoulli, Gaussian
 
 HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
@@ -135,13 +135,30 @@ class VAE:
             self.sigma = 0.1 if self.sigma is None else self.sigma
             self.likelihood = Gaussian(self.sigma, self.input_dim, self.learn_sigma, self.dtype)
 
+        self.flat_params, self.flat_grads, self._params, self._grads = pack_parameters(
+            self._named_modules(), self.dtype
+        )
+        self._cache = None
+
+    def _named_modules(self):
+        """The modules that hold parameters, named and in ``flat_params`` order."""
         modules = [*self.encoder.named_modules("encoder"), *self.decoder.named_modules("decoder")]
         if self.likelihood.params:
             modules.append(("decoder", self.likelihood))
-        self.flat_params, self.flat_grads, self._params, self._grads = pack_parameters(
-            modules, self.dtype
-        )
-        self._cache = None
+        return modules
+
+    def __setstate__(self, state):
+        """After ``copy.deepcopy`` or unpickling: make the layers views of ``flat_params`` again.
+
+        A copy gives every array its own memory, so each layer's ``W`` and
+        ``b`` would be cut loose from the copied ``flat_params``; an optimizer
+        updating the buffer would then leave the layers untouched and
+        training would silently do nothing. The copied buffers keep their
+        values (they are the ones an optimizer copied along with the model
+        holds) and the layers become views of them again.
+        """
+        self.__dict__.update(state)
+        self._params, self._grads = view_parameters(self._named_modules(), self.flat_params, self.flat_grads)
 
     def config(self):
         """The constructor arguments, as a dict (enough to rebuild the model)."""

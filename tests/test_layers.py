@@ -8,7 +8,7 @@ import pytest
 from numvae import activations
 from numvae.exercises import reference
 from numvae.gradcheck import check_gradients
-from numvae.layers import MLP, Activation, Dense, pack_parameters
+from numvae.layers import MLP, Activation, Dense, pack_parameters, view_parameters
 from numvae.properties import layers as PL
 from numvae.properties import verify
 
@@ -193,3 +193,23 @@ def test_pack_parameters_copies_values_and_leaves_views_in_order():
     mlp.backward(rng.standard_normal((2, 2)))
     assert np.any(flat_grads != 0)
     np.testing.assert_array_equal(flat_grads[12:16], mlp.dense[0].grads["b"])
+
+
+def test_view_parameters_points_the_layers_at_given_buffers_without_copying():
+    mlp = MLP((3, 4, 2), "relu", np.random.default_rng(9))
+    n = 3 * 4 + 4 + 4 * 2 + 2
+    flat_params, flat_grads = np.arange(n, dtype=float), np.zeros(n)
+    params, grads = view_parameters(mlp.named_modules("m"), flat_params, flat_grads)
+    assert list(params) == ["m.0.W", "m.0.b", "m.1.W", "m.1.b"] and list(grads) == list(params)
+    np.testing.assert_array_equal(mlp.dense[0].params["W"], np.arange(12).reshape(3, 4))  # the buffer's values
+    np.testing.assert_array_equal(mlp.dense[1].params["b"], [n - 2, n - 1])
+    mlp.forward(np.ones((2, 3)))
+    mlp.backward(np.ones((2, 2)))
+    np.testing.assert_array_equal(flat_grads[n - 2 :], [2.0, 2.0])  # d b = column sums of d_y
+
+
+@pytest.mark.parametrize("sizes", [(25, 26), (26, 25), (27, 26)])
+def test_view_parameters_refuses_buffers_of_the_wrong_size(sizes):
+    mlp = MLP((3, 4, 2), "relu", np.random.default_rng(9))  # 26 parameters
+    with pytest.raises(ValueError, match=rf"flat_params, flat_grads: expected 26 values each .* got {sizes[0]} and {sizes[1]}"):
+        view_parameters(mlp.named_modules("m"), np.zeros(sizes[0]), np.zeros(sizes[1]))

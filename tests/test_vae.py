@@ -1,6 +1,7 @@
 """Tests of ``numvae.vae.VAE``: gradients, the loss, the public contract and bad input."""
 
 import copy
+import pickle
 import re
 
 import numpy as np
@@ -237,6 +238,65 @@ def test_parameters_are_live_views_into_flat_params():
     np.testing.assert_array_equal(params["encoder.0.W"], np.arange(INPUT_DIM * 4).reshape(INPUT_DIM, 4))
     # ... and the layers compute with them.
     np.testing.assert_array_equal(model.encoder.dense[0].params["W"], params["encoder.0.W"])
+
+
+def _copies(model):
+    """The ways a user copies a model: ``copy.deepcopy`` and a pickle round trip."""
+    return {"deepcopy": copy.deepcopy(model), "pickle": pickle.loads(pickle.dumps(model))}
+
+
+@pytest.mark.parametrize("kind", ["bernoulli", "gaussian_learned"])
+def test_a_copied_or_unpickled_model_keeps_its_layers_as_views_of_its_own_flat_buffers(kind):
+    model = _make(kind, hidden_dims=(4, 3), latent_dim=2, seed=3)
+    model.loss(_data(np.random.default_rng(0), 5, _likelihood_name(kind)))
+    model.backward()  # non-zero gradients, so that their copy is checked too
+    for how, clone in _copies(model).items():
+        layer_arrays = {f"{name}.{k}": (module.params[k], module.grads[k])
+                        for name, module in clone._named_modules() for k in module.params}
+        assert layer_arrays.keys() == clone.parameters().keys(), how
+        for name, (p, g) in layer_arrays.items():
+            assert np.shares_memory(p, clone.flat_params), f"{how}: {name} is not a view of flat_params"
+            assert np.shares_memory(g, clone.flat_grads), f"{how}: {name} grad is not a view of flat_grads"
+            assert p is clone.parameters()[name], f"{how}: {name}: parameters() and the layer differ"
+            assert not np.shares_memory(p, model.flat_params), f"{how}: {name} still the original's memory"
+        np.testing.assert_array_equal(clone.flat_params, model.flat_params, err_msg=how)
+        np.testing.assert_array_equal(clone.flat_grads, model.flat_grads, err_msg=how)
+
+
+def test_training_a_deepcopied_model_follows_the_original_bit_for_bit():
+    """A copy used to train not at all: the optimizer moved flat_params, the layers kept the old W."""
+    from numvae.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, size=(40, INPUT_DIM))
+    model = VAE(INPUT_DIM, hidden_dims=(5,), latent_dim=2, seed=4)
+    for how, clone in _copies(model).items():
+        start = clone.flat_params.copy()
+        trained = []
+        for m in (copy.deepcopy(model), clone):
+            trainer = Trainer(m, x, config=TrainConfig(batch_size=8, lr=1e-2, seed=0))
+            trained.append(trainer.train_epoch())
+        assert not np.array_equal(clone.flat_params, start), f"{how}: training changed nothing"
+        np.testing.assert_array_equal(
+            clone.encoder.dense[0].params["W"], clone.flat_params[: INPUT_DIM * 5].reshape(INPUT_DIM, 5),
+            err_msg=how,
+        )
+        assert trained[0] == trained[1], how
+
+
+def test_a_deepcopied_trainer_updates_the_layers_of_its_copied_model():
+    """Model and optimizer copied together share the copied buffer, as the originals did."""
+    from numvae.train import TrainConfig, Trainer
+
+    x = np.random.default_rng(2).uniform(0, 1, size=(16, INPUT_DIM))
+    trainer = Trainer(VAE(INPUT_DIM, hidden_dims=(3,), latent_dim=2), x, config=TrainConfig(batch_size=8, seed=0))
+    clone = copy.deepcopy(trainer)
+    assert clone.optimizer.params["all"] is clone.model.flat_params
+    w_before = clone.model.encoder.dense[0].params["W"].copy()
+    original = trainer.model.flat_params.copy()
+    clone.train_epoch()
+    assert not np.array_equal(clone.model.encoder.dense[0].params["W"], w_before)
+    np.testing.assert_array_equal(trainer.model.flat_params, original)  # the original is untouched
 
 
 def test_config_rebuilds_the_same_model():
