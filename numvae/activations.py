@@ -107,6 +107,19 @@ def tanh_backward(d_y, x, y):
     return d_y * (1 - y * y)
 
 
+def floating(x):
+    """``x`` as an array, with unsigned integers and booleans made floating.
+
+    On them ``-|x|`` would wrap around to a huge positive number (or fail),
+    so sigmoid and softplus first give them the floating type NumPy's own
+    ``exp`` would (float16 for uint8 and bool, float64 for uint64).
+    """
+    x = np.asarray(x)
+    if x.dtype.kind in "ub":
+        return x.astype(np.result_type(x.dtype, np.float16))
+    return x
+
+
 # --------------------------------------------------------------------------
 # Sigmoid: y = 1 / (1 + exp(-x)),  dy/dx = y (1 - y)
 # --------------------------------------------------------------------------
@@ -134,6 +147,7 @@ def sigmoid(x, exp_neg_abs=None):
     -------
     y : ndarray, same shape and dtype as ``x``, in [0, 1].
     """
+    x = floating(x)  # -|x| below would wrap around on unsigned integers
     e = np.exp(-np.abs(x)) if exp_neg_abs is None else exp_neg_abs
     # The numerator is 1 where x >= 0 and e elsewhere. Since 0 < e <= 1 it is
     # max(e, [x >= 0]) (the comparison counts as 1 or 0): the same values as
@@ -176,6 +190,7 @@ def softplus(x, exp_neg_abs=None):
     -------
     y : ndarray, same shape and dtype as ``x``, non-negative.
     """
+    x = floating(x)  # -|x| below would wrap around on unsigned integers
     e = np.exp(-np.abs(x)) if exp_neg_abs is None else exp_neg_abs
     return np.maximum(x, 0) + np.log1p(e)
 

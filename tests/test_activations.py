@@ -66,3 +66,17 @@ def test_sigmoid_equals_its_two_branch_definition_bit_for_bit(dtype):
     differ = got.view(bits) != expected.view(bits)  # compares -0.0 with 0.0 and NaN payloads too
     assert not differ.any(), f"sigmoid differs from the two-branch form at x = {x[differ][:5]}"
     assert activations.sigmoid(dtype(-3)) == np.exp(dtype(-3)) / (1 + np.exp(dtype(-3)))  # a scalar too
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.int8, np.int64])
+def test_sigmoid_and_softplus_of_integers_and_booleans_equal_those_of_the_same_floats(name, dtype):
+    """-|x| wraps around on unsigned integers: sigmoid(uint8 1) used to be nan."""
+    x = np.array([0, 1, 3, 100] if dtype is not np.bool_ else [False, True], dtype=dtype)
+    forward = activations.ACTIVATIONS[name][0]
+    y = forward(x)
+    expected_dtype = np.tanh(x).dtype  # the floating type NumPy's functions give such an array
+    assert y.dtype == expected_dtype, f"{name}({np.dtype(dtype).name}) gave {y.dtype}, expected {expected_dtype}"
+    reference = forward(x.astype(np.float64))
+    np.testing.assert_allclose(y.astype(np.float64), reference, rtol=np.finfo(expected_dtype).eps * 4,
+                               err_msg=f"{name} of {np.dtype(dtype).name}")

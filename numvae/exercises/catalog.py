@@ -61,9 +61,10 @@ def _activation(name, *extra, header="import numpy as np\n"):
 EXERCISES = (
     _activation("relu", PA.RELU_SUBGRADIENT, PA.RELU_DEFINITION),
     _activation("tanh", PA.TANH_DEFINITION),
-    _activation("sigmoid", PA.extremes("sigmoid"), PA.SIGMOID_DEFINITION),
+    _activation("sigmoid", PA.extremes("sigmoid"), PA.SIGMOID_DEFINITION,
+                header="import numpy as np\n\nfrom numvae.activations import floating\n"),
     _activation("softplus", PA.extremes("softplus"), PA.SOFTPLUS_LOGADDEXP, PA.IDENTITIES,
-                header="import numpy as np\n\nfrom numvae.activations import sigmoid\n"),
+                header="import numpy as np\n\nfrom numvae.activations import floating, sigmoid\n"),
     Exercise("dense", "a Dense layer, forward and backward", (reference.dense_forward, reference.dense_backward),
              (PL.DENSE_DEFINITION, PL.DENSE_GRADIENTS)),
     Exercise("reparameterize", "the reparameterization z = mu + std * eps and its backward",
