@@ -95,9 +95,16 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
         def fetch(out):
             digest = hashlib.sha256()
             with urllib.request.urlopen(request, timeout=timeout) as response:
+                promised = response.length  # Content-Length; None if the server did not say
+                received = 0
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     digest.update(chunk)
                     out.write(chunk)
+                    received += len(chunk)
+            # read() returns b"" when the connection drops mid-body, without raising:
+            # a short body is a network failure (next mirror), not a wrong file.
+            if promised is not None and received < promised:
+                raise ConnectionError(f"connection closed after {received:,} of {promised:,} bytes")
             if digest.hexdigest() != expected:
                 raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
                                     f"expected {expected}, got {digest.hexdigest()}")

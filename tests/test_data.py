@@ -423,6 +423,64 @@ def test_server_down_is_a_clear_error(tmp_path):
     assert list((tmp_path / "dest").iterdir()) == []
 
 
+class _ScriptedHandler(http.server.BaseHTTPRequestHandler):
+    """Answers GET with ``self.script(handler)``, a function the test supplies."""
+
+    script = None
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).script(self)
+
+
+@pytest.fixture
+def scripted_server():
+    """Start a server on 127.0.0.1 whose answer is ``script(handler)``; yields start(script) -> base URL."""
+    servers = []
+
+    def start(script):
+        handler = type("Handler", (_ScriptedHandler,), {"script": staticmethod(script)})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_body_cut_short_is_a_network_failure_and_the_next_mirror_is_tried(
+        tmp_path, http_server, scripted_server):
+    base, served, _ = http_server
+    payload = bytes(range(256)) * 20
+    (served / "file.gz").write_bytes(payload)
+
+    def cut_short(handler):  # promises the whole file, sends a fifth, hangs up
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload[:1024])
+        handler.wfile.flush()
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
+    broken = scripted_server(cut_short)
+    files = {"file.gz": hashlib.sha256(payload).hexdigest()}
+    download_files(tmp_path / "dest", files, [broken, base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == payload, "the second mirror's file"
+
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", files, [broken], timeout=5)
+    assert not isinstance(info.value, ChecksumError), f"a dropped connection is not a wrong file: {info.value}"
+    assert f"{broken}file.gz: connection closed after 1,024 of 5,120 bytes" in str(info.value)
+    assert list((tmp_path / "only").iterdir()) == []
+
+
 def test_download_refuses_a_file_without_digest(tmp_path, http_server):
     base, served, requested = http_server
     (served / "file.gz").write_bytes(b"payload")
