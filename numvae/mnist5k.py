@@ -82,20 +82,34 @@ def read(path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]
         with np.load(path, allow_pickle=False) as npz:
             if sorted(npz.files) != sorted(_SHAPES):
                 raise damaged(f"expected the arrays {sorted(_SHAPES)}, found {sorted(npz.files)}")
+            # Shape and dtype from each header before any data: numpy allocates what a
+            # header promises, so a damaged one could ask for terabytes.
+            for name, shape in _SHAPES.items():
+                found_shape, found_dtype = _npy_header(npz.zip, name)
+                if found_dtype != np.uint8 or found_shape != shape:
+                    raise damaged(f"expected {name} uint8 of shape {shape}, "
+                                  f"found {found_dtype} {found_shape}")
             arrays = {name: npz[name] for name in _SHAPES}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         # BadZipFile also covers a failed CRC check; ValueError a bad .npy header.
         if isinstance(exc, DamagedDataError):
             raise
         raise damaged(f"cannot be read ({type(exc).__name__}: {exc})") from exc
-    for name, shape in _SHAPES.items():
-        array = arrays[name]
-        if array.dtype != np.uint8 or array.shape != shape:
-            raise damaged(f"expected {name} uint8 of shape {shape}, found {array.dtype} {array.shape}")
     found = digest(arrays["images"], arrays["labels"])
     if found != SHA256:
         raise damaged(f"SHA-256 of its arrays is {found}, expected {SHA256}")
     return arrays["images"], arrays["labels"]
+
+
+def _npy_header(zip_file: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of the array `name` in an .npz, read from its .npy header alone."""
+    member = f"{name}.npy" if f"{name}.npy" in zip_file.namelist() else name
+    with zip_file.open(member) as entry:
+        version = np.lib.format.read_magic(entry)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(entry)
+    return shape, dtype
 
 
 def write(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -> Path:

@@ -187,6 +187,25 @@ def test_a_valid_npz_with_other_arrays_is_refused(tmp_path, monkeypatch, change,
     assert str(copy) in str(info.value)
 
 
+def test_a_header_promising_a_huge_array_is_refused_before_allocating_it(tmp_path, monkeypatch):
+    def huge_images(path):  # a 100-byte images.npy whose header promises 1 TB
+        _, labels = mnist5k.read()
+        with zipfile.ZipFile(path, "w") as zf:
+            with zf.open("images.npy", "w") as entry:
+                header = {"descr": "|u1", "fortran_order": False, "shape": (10**12,)}
+                np.lib.format.write_array_header_1_0(entry, header)
+                entry.write(bytes(100))
+            with zf.open("labels.npy", "w") as entry:
+                np.lib.format.write_array(entry, labels)
+
+    copy = _damaged_copy(tmp_path, monkeypatch, huge_images)
+    with pytest.raises(DataUnavailableError) as info:  # not MemoryError: nothing is allocated
+        load_dataset("mnist5k")
+    message = str(info.value)
+    assert str(copy) in message and "make_mnist5k.py" in message
+    assert "expected images uint8 of shape (5000, 784), found uint8 (1000000000000,)" in message
+
+
 def test_an_npz_with_an_extra_array_is_refused(tmp_path, monkeypatch):
     images, labels = mnist5k.read()
     _damaged_copy(tmp_path, monkeypatch, lambda path: _rewrite(path, images, labels, extra=np.zeros(3)))
@@ -198,7 +217,7 @@ def test_a_pickled_array_is_refused_not_unpickled(tmp_path, monkeypatch):
     images, labels = mnist5k.read()
     objects = np.empty(5000, dtype=object)
     _damaged_copy(tmp_path, monkeypatch, lambda path: _rewrite(path, images, objects))
-    with pytest.raises(DataUnavailableError, match="cannot be read"):
+    with pytest.raises(DataUnavailableError, match=r"expected labels uint8 .*, found object"):
         load_dataset("mnist5k")
 
 
