@@ -56,6 +56,9 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
     DataUnavailableError
         No digest for a file, or every mirror failed (each URL and its error
         are listed).
+    OSError
+        A file cannot be written in `dest_dir` (read-only, full, something in
+        the way); raised at once, naming the file, since no mirror can help.
     """
     unverifiable = [file_name for file_name, digest in files.items() if not digest]
     if unverifiable:
@@ -84,6 +87,25 @@ def _sha256_of_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _MirrorFailure(Exception):
+    """A network or HTTP error from one mirror: the next mirror gets a turn.
+
+    Kept apart from OSError because writing the file raises OSError too, and a
+    disk that is full or read-only is not a mirror's fault: that error stops
+    the download at once, naming the file.
+    """
+
+
+def _from_network(call, *args, **kwargs):
+    """``call(*args, **kwargs)``, its network errors raised as :class:`_MirrorFailure`."""
+    try:
+        return call(*args, **kwargs)
+    except (OSError, http.client.HTTPException) as exc:
+        # URLError, HTTPError and timeouts are OSErrors; a dropped connection
+        # can surface as http.client.IncompleteRead.
+        raise _MirrorFailure(str(exc)) from exc
+
+
 def _fetch_verified(file_name: str, expected: str, target: Path,
                     mirrors: Sequence[str], timeout: float) -> None:
     failures = []
@@ -94,17 +116,17 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
 
         def fetch(out):
             digest = hashlib.sha256()
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with _from_network(urllib.request.urlopen, request, timeout=timeout) as response:
                 promised = response.length  # Content-Length; None if the server did not say
                 received = 0
-                for chunk in iter(lambda: response.read(1 << 20), b""):
+                for chunk in iter(lambda: _from_network(response.read, 1 << 20), b""):
                     digest.update(chunk)
                     out.write(chunk)
                     received += len(chunk)
             # read() returns b"" when the connection drops mid-body, without raising:
             # a short body is a network failure (next mirror), not a wrong file.
             if promised is not None and received < promised:
-                raise ConnectionError(f"connection closed after {received:,} of {promised:,} bytes")
+                raise _MirrorFailure(f"connection closed after {received:,} of {promised:,} bytes")
             if digest.hexdigest() != expected:
                 raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
                                     f"expected {expected}, got {digest.hexdigest()}")
@@ -112,9 +134,7 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
         try:
             atomic_write(target, fetch)
             return
-        except (OSError, http.client.HTTPException) as exc:
-            # URLError, HTTPError and timeouts are OSErrors; a dropped connection
-            # can surface as http.client.IncompleteRead.
+        except _MirrorFailure as exc:
             failures.append(f"{url}: {exc}")
     raise DataUnavailableError(f"could not download {file_name} from any mirror:\n  "
                                + "\n  ".join(failures))

@@ -481,6 +481,40 @@ def test_a_body_cut_short_is_a_network_failure_and_the_next_mirror_is_tried(
     assert list((tmp_path / "only").iterdir()) == []
 
 
+def test_a_connection_reset_mid_body_is_not_called_a_write_error(tmp_path, scripted_server):
+    payload = bytes(50_000)
+
+    def reset(handler):  # part of the body, then a TCP reset (SO_LINGER 0)
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload[:1000])
+        handler.wfile.flush()
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.connection.close()
+
+    url = scripted_server(reset)
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "dest", {"file.gz": hashlib.sha256(payload).hexdigest()}, [url], timeout=5)
+    message = str(info.value)
+    assert f"{url}file.gz: " in message and "reset" in message, message
+    assert "cannot write" not in message, f"the network failed, not the disk: {message}"
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_a_target_that_cannot_be_written_stops_at_once_naming_it(tmp_path, http_server):
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    (tmp_path / "dest" / "file.gz").mkdir(parents=True)  # in the way of the download
+    files = {"file.gz": hashlib.sha256(b"payload").hexdigest()}
+    with pytest.raises(OSError) as info:
+        download_files(tmp_path / "dest", files, [base, base], timeout=5)
+    assert not isinstance(info.value, DataUnavailableError), f"not a mirror's fault: {info.value}"
+    assert str(info.value) == f"[Errno 21] cannot write {tmp_path / 'dest' / 'file.gz'}: Is a directory"
+    assert requested == ["/file.gz"], "the same file is not fetched again from the next mirror"
+    assert [p.name for p in (tmp_path / "dest").iterdir()] == ["file.gz"]
+
+
 def test_download_refuses_a_file_without_digest(tmp_path, http_server):
     base, served, requested = http_server
     (served / "file.gz").write_bytes(b"payload")
