@@ -159,7 +159,8 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     Raises
     ------
     ValueError
-        Unknown `name` or non-floating `dtype`; inconsistent files.
+        Unknown `name` or non-floating `dtype`; `data_dir` (or ``NUMVAE_DATA``)
+        is a file; inconsistent files.
     DataUnavailableError
         The shipped ``mnist5k`` file is damaged, or files not found and
         ``download=False``, or download failed.
@@ -173,6 +174,10 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
         raise ValueError(f"dtype: expected a floating dtype such as float32, got {dtype}")
     if name == "mnist5k":
         return _load_mnist5k(dtype)
+    origin, root = (("data_dir", data_dir) if data_dir is not None
+                    else ("NUMVAE_DATA", os.environ.get("NUMVAE_DATA")))
+    if root and Path(root).exists() and not Path(root).is_dir():
+        raise ValueError(f"{origin}: expected a directory, got the file {root}")
 
     dirs = search_dirs(name, data_dir)
     for directory in dirs:

@@ -250,6 +250,15 @@ def test_missing_data_names_download_first_in_sentences(tmp_path, capsys):
     assert "download=True" not in err and "data_dir" not in err
 
 
+@pytest.mark.parametrize("download", [[], ["--download"]])
+def test_a_data_dir_that_is_a_file_is_named_as_such(tmp_path, capsys, download):
+    a_file = tmp_path / "mnist.zip"
+    a_file.write_bytes(b"")
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(a_file), "--out", str(tmp_path / "o"), *download]) == 1
+    err = _one_line_error(capsys, f"--data-dir: expected a directory, got the file {str(a_file)!r}").err
+    assert "not found" not in err and "Not a directory" not in err
+
+
 def _subparsers(parser=None):
     parser = parser or build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")

@@ -275,6 +275,20 @@ def test_not_found_lists_directories_and_remedies(tmp_path, isolated_env, monkey
     assert not (tmp_path / "d" / "fashion-mnist").exists()
 
 
+@pytest.mark.parametrize("download", [False, True])
+@pytest.mark.parametrize("through", ["data_dir", "NUMVAE_DATA"])
+def test_a_data_directory_that_is_a_file_is_named(tmp_path, isolated_env, monkeypatch, through, download):
+    a_file = tmp_path / "mnist.tar.gz"
+    a_file.write_bytes(b"not a directory")
+    kwargs = {"data_dir": a_file} if through == "data_dir" else {}
+    if through == "NUMVAE_DATA":
+        monkeypatch.setenv("NUMVAE_DATA", str(a_file))
+    with pytest.raises(ValueError) as info:
+        load_dataset("mnist", download=download, **kwargs)
+    assert str(info.value) == f"{through}: expected a directory, got the file {a_file}"
+    assert a_file.read_bytes() == b"not a directory"
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"name": "cifar10"}, ["name", "'mnist5k', 'mnist', 'fashion-mnist'", "'cifar10'"]),
     ({"name": "mnist", "dtype": np.int32}, ["dtype", "int32"]),

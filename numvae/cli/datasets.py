@@ -19,6 +19,8 @@ def load(name, data_dir, download, dtype):
     """Load dataset ``name``; returns ``(dataset, where)``, ``where`` a phrase naming its source."""
     from ..data import IDX_FILES, DataUnavailableError, load_dataset, search_dirs
 
+    if name != "mnist5k" and data_dir is not None and Path(data_dir).exists() and not Path(data_dir).is_dir():
+        raise CommandError(f"--data-dir: expected a directory, got the file {str(data_dir)!r}")
     try:
         dataset = load_dataset(name, data_dir=data_dir, download=download, dtype=dtype)
     except DataUnavailableError:
