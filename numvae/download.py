@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from numvae import checks
 from numvae.files import atomic_write
 from numvae.idx import ChecksumError, DataUnavailableError
 
@@ -42,7 +43,8 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
     mirrors : sequence of str
         Base URLs, tried in order.
     timeout : float
-        Seconds to wait for a connection or for data before giving up on a mirror.
+        Seconds to wait for a connection or for data before giving up on a
+        mirror; finite and > 0.
 
     Returns
     -------
@@ -68,6 +70,7 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
         )
     if not mirrors:
         raise ValueError("mirrors must list at least one base URL")
+    timeout = checks.real("timeout", timeout, minimum=0, strict=True)  # None would wait for ever
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     paths = {}

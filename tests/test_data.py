@@ -537,6 +537,17 @@ def test_download_refuses_a_file_without_digest(tmp_path, http_server):
     assert requested == []
 
 
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), None, "5"])
+def test_a_timeout_that_is_not_a_positive_number_is_refused_before_any_request(tmp_path, http_server, timeout):
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    files = {"file.gz": hashlib.sha256(b"payload").hexdigest()}
+    with pytest.raises(ValueError) as info:  # None or inf would wait for ever on a silent server
+        download_files(tmp_path / "dest", files, [base], timeout=timeout)
+    assert str(info.value) == f"timeout: expected a finite number > 0, got {timeout!r}"
+    assert requested == [] and not (tmp_path / "dest").exists()
+
+
 def test_digest_tables_are_complete():
     for name in ("mnist", "fashion-mnist"):
         assert sorted(data.SHA256[name]) == sorted(f"{stem}.gz" for stem in data.IDX_FILES.values())
