@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import re
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -58,6 +59,9 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
     DataUnavailableError
         No digest for a file, or every mirror failed (each URL and its error
         are listed).
+    ValueError
+        A digest that is not 64 hex digits, no mirrors, or a `timeout` that is
+        not a finite number > 0.
     OSError
         A file cannot be written in `dest_dir` (read-only, full, something in
         the way); raised at once, naming the file, since no mirror can help.
@@ -68,6 +72,10 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
             f"no known SHA-256 digest for {', '.join(unverifiable)}; "
             "refusing to download a file that cannot be verified"
         )
+    for file_name, digest in files.items():
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):  # else a typo would blame the download
+            raise ValueError(f"files: expected a SHA-256 digest (64 hex digits) for {file_name}, "
+                             f"got {digest!r}")
     if not mirrors:
         raise ValueError("mirrors must list at least one base URL")
     timeout = checks.real("timeout", timeout, minimum=0, strict=True)  # None would wait for ever

@@ -548,6 +548,16 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused_before_any_request(t
     assert requested == [] and not (tmp_path / "dest").exists()
 
 
+@pytest.mark.parametrize("digest", ["zz", "0" * 63, "g" * 64, " " + "0" * 64])
+def test_a_malformed_digest_is_refused_before_any_request(tmp_path, http_server, digest):
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    with pytest.raises(ValueError) as info:  # not a ChecksumError blaming the downloaded file
+        download_files(tmp_path / "dest", {"file.gz": digest}, [base], timeout=5)
+    assert str(info.value) == f"files: expected a SHA-256 digest (64 hex digits) for file.gz, got {digest!r}"
+    assert requested == []
+
+
 def test_digest_tables_are_complete():
     for name in ("mnist", "fashion-mnist"):
         assert sorted(data.SHA256[name]) == sorted(f"{stem}.gz" for stem in data.IDX_FILES.values())
