@@ -23,6 +23,8 @@ from . import buffers, checks
 class Optimizer:
     """Shared bookkeeping: the parameters, the step count and a state dict."""
 
+    _non_negative = ()  # state slots that can never be negative
+
     def __init__(self, params, lr):
         self.params = dict(params)
         self.lr = checks.real("lr", lr, minimum=0, strict=True)
@@ -58,14 +60,37 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state):
-        """Restore what ``state_dict`` returned (shapes must match)."""
-        self.t = int(state["t"])
-        for slot, arrays in self._slots().items():
-            for name, value in arrays.items():
-                saved = np.asarray(state[f"{slot}.{name}"])
-                if saved.shape != value.shape:
-                    raise ValueError(f"state: {slot}.{name} has shape {saved.shape}, expected {value.shape}")
-                value[...] = saved
+        """Restore what ``state_dict`` returned.
+
+        Everything is checked before anything is restored, so a refused state
+        leaves the optimizer as it was: exactly the keys of ``state_dict()``
+        (Adam's state does not fit SGD), ``t`` an integer >= 0, and buffers of
+        the right shapes holding finite real numbers (>= 0 for the slots in
+        ``_non_negative``, such as Adam's second moments, whose square root a
+        step takes).
+        """
+        if not isinstance(state, Mapping):
+            raise ValueError(f"state: expected a dict as returned by state_dict(), got {type(state).__name__}")
+        buffers = {f"{slot}.{name}": value for slot, arrays in self._slots().items() for name, value in arrays.items()}
+        if state.keys() != {"t", *buffers}:
+            raise ValueError(f"state: expected the keys {sorted(['t', *buffers])} of "
+                             f"{type(self).__name__}.state_dict(), got {sorted(state)}")
+        t = checks.non_negative_int("state['t']", state["t"])
+        saved = {key: np.asarray(state[key]) for key in buffers}
+        for key, value in buffers.items():
+            array = saved[key]
+            if array.shape != value.shape:
+                raise ValueError(f"state[{key!r}]: expected shape {value.shape}, got shape {array.shape}")
+            if array.dtype.kind not in "fiu" or not np.can_cast(array.dtype, value.dtype, "same_kind"):
+                raise ValueError(f"state[{key!r}]: expected finite real numbers storable as {value.dtype}, "
+                                 f"got dtype {array.dtype}")
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"state[{key!r}]: expected finite real numbers, got {array[~np.isfinite(array)][0]}")
+            if key.partition(".")[0] in self._non_negative and np.any(array < 0):
+                raise ValueError(f"state[{key!r}]: expected numbers >= 0 (squared gradients), got {array.min():g}")
+        self.t = t
+        for key, value in buffers.items():
+            value[...] = saved[key]
 
 
 class SGD(Optimizer):
@@ -175,6 +200,8 @@ class Adam(Optimizer):
         self.m = self._zeros()
         self.v = self._zeros()
         self._scratch = self._zeros()  # one scratch array per parameter, so a step allocates nothing
+
+    _non_negative = ("v",)
 
     def _slots(self):
         return {"m": self.m, "v": self.v}

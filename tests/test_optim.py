@@ -174,3 +174,47 @@ def test_adam_training_lowers_the_loss_of_a_small_vae():
     # An untrained decoder is near p = 1/2 (8 log 2 = 5.5 nats); trained, the
     # reconstruction of two clean patterns costs far less.
     assert after < 0.5 * before, f"loss {before:.3f} -> {after:.3f}"
+
+
+def _stepped(make_optimizer):
+    """An optimizer after one step, so its state is not all zeros."""
+    opt = make_optimizer({"a": np.ones(3), "b": np.ones((2, 2))}, lr=0.1)
+    opt.step({"a": np.full(3, 0.5), "b": np.full((2, 2), -0.5)})
+    return opt
+
+
+def _with(state, key, value):
+    return {**state, key: value}
+
+
+BAD_STATES = [
+    # (what is wrong, make the bad state from a good Adam state, expected message)
+    ("missing buffer", lambda s: {k: v for k, v in s.items() if k != "m.a"}, r"^state: expected the keys .*'m\.a'"),
+    ("extra key", lambda s: _with(s, "m.c", np.ones(3)), r"^state: expected the keys .*, got .*'m\.c'"),
+    ("wrong shape", lambda s: _with(s, "m.b", np.ones(4)), r"^state\['m\.b'\]: expected shape \(2, 2\), got shape \(4,\)"),
+    ("strings", lambda s: _with(s, "m.a", np.array(["1", "2", "3"])), r"^state\['m\.a'\]: expected finite real numbers .*<U1"),
+    ("complex", lambda s: _with(s, "m.a", np.ones(3, complex)), r"^state\['m\.a'\]: expected finite real numbers .*complex128"),
+    ("nan", lambda s: _with(s, "v.b", np.full((2, 2), np.nan)), r"^state\['v\.b'\]: expected finite real numbers, got nan"),
+    ("negative v", lambda s: _with(s, "v.a", -np.ones(3)), r"^state\['v\.a'\]: expected .* >= 0 .*got -1"),
+    ("negative t", lambda s: _with(s, "t", -5), r"^state\['t'\]: expected a non-negative integer, got -5"),
+    ("fractional t", lambda s: _with(s, "t", 2.7), r"^state\['t'\]: expected a non-negative integer, got 2\.7"),
+    ("not a dict", lambda s: list(s.values()), r"^state: expected a dict"),
+]
+
+
+@pytest.mark.parametrize("what, spoil, message", BAD_STATES, ids=[b[0] for b in BAD_STATES])
+def test_loading_a_bad_state_is_refused_by_name_and_changes_nothing(what, spoil, message):
+    good = _stepped(Adam).state_dict()
+    opt = _stepped(Adam)
+    opt.step({"a": np.full(3, 2.0), "b": np.full((2, 2), 3.0)})  # a state that differs from ``good``
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(spoil(good))
+    for key, value in opt.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=f"{what}: {key} changed by a refused load")
+
+
+def test_an_adam_state_does_not_load_into_sgd():
+    with pytest.raises(ValueError, match=r"^state: expected the keys \['t', 'velocity\.a', 'velocity\.b'\] "
+                                         r"of SGD\.state_dict\(\), got \['m\.a', "):
+        _stepped(SGD).load_state_dict(_stepped(Adam).state_dict())
