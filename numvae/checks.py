@@ -90,8 +90,11 @@ def generator(name, value):
     return value
 
 
-def floating_dtype(name, value):
-    """A NumPy floating dtype (float32, float64, ...), given as a dtype, type or name."""
+def floating_dtype(name, value, allowed=None):
+    """A NumPy floating dtype (float32, float64, ...), given as a dtype, type or name.
+
+    ``allowed``, if given, is the tuple of dtype names accepted.
+    """
     try:
         dtype = None if value is None else np.dtype(value)  # np.dtype(None) would be float64
     except (TypeError, ValueError):
@@ -99,6 +102,8 @@ def floating_dtype(name, value):
     if dtype is None or not np.issubdtype(dtype, np.floating):
         shown = repr(value) if dtype is None else str(dtype)  # int32, not <class 'numpy.int32'>
         raise ValueError(f"{name}: expected a floating dtype such as float32 or float64, got {shown}")
+    if allowed is not None and dtype.name not in allowed:
+        raise ValueError(f"{name}: expected {' or '.join(allowed)}, got {dtype.name}")
     return dtype
 
 

@@ -80,7 +80,7 @@ class VAE:
     learn_sigma : bool
         Gaussian likelihood only: learn a per-pixel log σ², the parameter
         ``"decoder.log_var"`` (last in ``parameters()``).
-    dtype : numpy floating dtype
+    dtype : float32 or float64
         float64 for gradient checks, float32 for fast training. Parameters,
         activations and gradients all use it; inputs are converted to it.
     seed : int
@@ -121,7 +121,9 @@ class VAE:
             )
         self.sigma = None if sigma is None else checks.real("sigma", sigma, minimum=0, strict=True)
         self.learn_sigma = bool(learn_sigma)
-        self.dtype = checks.floating_dtype("dtype", dtype)
+        # Not float16: Adam's squared gradients and its δ underflow to 0 there
+        # (0/0 on the first step); and a checkpoint holds float32 or float64.
+        self.dtype = checks.floating_dtype("dtype", dtype, allowed=("float32", "float64"))
         self.seed = checks.non_negative_int("seed", seed)
         self.rng = np.random.default_rng(self.seed)
 
