@@ -78,13 +78,14 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        checks.positive_int("epochs", self.epochs)
-        checks.positive_int("batch_size", self.batch_size)
-        checks.real("lr", self.lr, minimum=0, strict=True)
+        # Plain ints and floats, not NumPy scalars: the checkpoint stores them as JSON.
+        self.epochs = checks.positive_int("epochs", self.epochs)
+        self.batch_size = checks.positive_int("batch_size", self.batch_size)
+        self.lr = checks.real("lr", self.lr, minimum=0, strict=True)
         checks.choice("optimizer", self.optimizer, OPTIMIZERS)
-        checks.real("warmup_epochs", self.warmup_epochs, minimum=0)
+        self.warmup_epochs = checks.real("warmup_epochs", self.warmup_epochs, minimum=0)
         checks.choice("binarize", self.binarize, BINARIZE_METHODS)
-        self.seed = checks.non_negative_int("seed", self.seed)  # a plain int, for the JSON checkpoint
+        self.seed = checks.non_negative_int("seed", self.seed)
 
 
 def evaluation_targets(x_test, method, seed):

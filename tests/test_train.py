@@ -118,6 +118,22 @@ def test_bad_config_names_the_field(field, value, message):
         TrainConfig(**{field: value})
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [("epochs", np.int64(1)), ("batch_size", np.int32(16)), ("lr", np.float32(1e-3)), ("warmup_epochs", np.float64(1))],
+)
+def test_numpy_numbers_in_the_config_are_stored_as_python_numbers_and_checkpoint(tmp_path, field, value):
+    # They reach the checkpoint's JSON, which cannot hold NumPy scalars: before,
+    # fit trained a whole epoch and then failed to save it.
+    config = TrainConfig(**{"epochs": 1, field: value})
+    assert type(getattr(config, field)) is type(value.item()), f"{field} kept as {type(getattr(config, field))}"
+    assert getattr(config, field) == value
+    trainer = _trainer(config)
+    trainer.fit(checkpoint_path=tmp_path / "run.npz")
+    resumed, _ = Trainer.resume(tmp_path / "run.npz", *_data())
+    assert getattr(resumed.config, field) == getattr(config, field)
+
+
 def test_trainer_refuses_data_of_the_wrong_width():
     model = VAE(input_dim=16, hidden_dims=(4,), latent_dim=2)
     with pytest.raises(ValueError, match=r"x_train: expected an array of shape \(batch, 16\).*\(10, 15\)"):
