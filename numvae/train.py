@@ -113,7 +113,10 @@ class Trainer:
 
     def __init__(self, model, x_train, x_test=None, config=None):
         self.model = model
-        self.config = config or TrainConfig()
+        if config is not None and not isinstance(config, TrainConfig):
+            raise ValueError(f"config: expected a TrainConfig, got {type(config).__name__}")
+        # replace() runs TrainConfig's checks again: a field may have been set since it was built.
+        self.config = TrainConfig() if config is None else replace(config)
         self.x_train = checks.batch("x_train", x_train, model.input_dim, model.dtype)
         self.x_test = None if x_test is None else checks.batch("x_test", x_test, model.input_dim, model.dtype)
         self._x_evaluation_targets = None  # x_test binarized once, on first use

@@ -134,6 +134,28 @@ def test_numpy_numbers_in_the_config_are_stored_as_python_numbers_and_checkpoint
     assert getattr(resumed.config, field) == getattr(config, field)
 
 
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("optimizer", "rmsprop", "optimizer: expected one of 'adam', 'sgd', got 'rmsprop'"),
+        ("batch_size", 0, "batch_size: expected a positive integer, got 0"),
+        ("lr", float("nan"), "lr: expected a finite number > 0, got nan"),
+    ],
+)
+def test_a_config_changed_after_construction_is_checked_by_the_trainer(field, value, message):
+    # TrainConfig checks itself when built; a field set afterwards used to pass
+    # unchecked (an unknown optimizer silently became SGD; batch_size 0 divided by zero).
+    config = TrainConfig(epochs=1, batch_size=16)
+    setattr(config, field, value)
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        _trainer(config)
+
+
+def test_a_trainer_refuses_a_config_that_is_not_a_train_config():
+    with pytest.raises(ValueError, match=r"^config: expected a TrainConfig, got dict"):
+        _trainer({"epochs": 1})
+
+
 def test_trainer_refuses_data_of_the_wrong_width():
     model = VAE(input_dim=16, hidden_dims=(4,), latent_dim=2)
     with pytest.raises(ValueError, match=r"x_train: expected an array of shape \(batch, 16\).*\(10, 15\)"):
