@@ -17,7 +17,7 @@ and resumed from a checkpoint.
 
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -311,6 +311,7 @@ class Trainer:
         ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
         if set(ckpt.rng_states) != {"trainer", "model"} or not ckpt.train_config:
             raise CheckpointError(f"{ckpt.path}: holds a model but no training state to resume from")
+        _check_overrides(ckpt.train_config, overrides)
         try:
             config = TrainConfig(**{**ckpt.train_config, **overrides})
             trainer = cls(ckpt.model, x_train, x_test, config)
@@ -328,6 +329,24 @@ class Trainer:
                 raise  # the data does not fit the model: not the file's fault
             raise CheckpointError(f"{ckpt.path}: damaged training state ({exc})") from None
         return trainer, ckpt
+
+
+def _check_overrides(saved, overrides):
+    """Refuse an override of ``Trainer.resume`` as the caller's mistake (ValueError), not the file's.
+
+    An override must name a field of TrainConfig and hold a valid value; the
+    optimizer cannot change, since the checkpoint holds its state (Adam's m
+    and v are not SGD's velocity).
+    """
+    names = [f.name for f in fields(TrainConfig)]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ValueError(f"overrides: expected fields of TrainConfig ({', '.join(names)}), got {', '.join(unknown)}")
+    TrainConfig(**overrides)  # each value checked as in any config
+    optimizer = saved.get("optimizer", TrainConfig.optimizer)
+    if overrides.get("optimizer", optimizer) != optimizer:
+        raise ValueError(f"optimizer: the checkpoint holds the state of {optimizer!r}, so a run resumes "
+                         f"only with it, got {overrides['optimizer']!r}")
 
 
 def _progress_bar(total, description, enabled):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from numvae import VAE
+from numvae.checkpoint import CheckpointError
 from numvae.train import HISTORY_KEYS, TrainConfig, Trainer, TrainingDiverged
 
 
@@ -46,6 +47,22 @@ def test_resume_reaches_the_same_parameters_as_an_uninterrupted_run(tmp_path, op
     assert np.array_equal(resumed.model.flat_params, straight.model.flat_params)
     assert resumed.history == straight.history
     assert resumed.model.beta == straight.model.beta == 1.0
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"optimizer": "sgd"}, r"^optimizer: the checkpoint holds the state of 'adam', .*got 'sgd'$"),
+        ({"epoch": 5}, r"^overrides: expected fields of TrainConfig \(epochs, .*\), got epoch$"),
+        ({"batch_size": 0}, r"^batch_size: expected a positive integer, got 0$"),
+    ],
+)
+def test_a_bad_override_on_resume_is_named_and_not_blamed_on_the_file(tmp_path, overrides, message):
+    # The file is intact; before, each of these said "damaged training state".
+    _trainer(TrainConfig(epochs=1, batch_size=16)).fit(checkpoint_path=tmp_path / "model.npz")
+    with pytest.raises(ValueError, match=message) as info:
+        Trainer.resume(tmp_path / "model.npz", *_data(), **overrides)
+    assert not isinstance(info.value, CheckpointError), f"blamed on the file: {info.value}"
 
 
 def test_history_has_one_row_per_epoch_and_loss_is_rec_plus_beta_kl():
