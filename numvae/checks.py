@@ -58,7 +58,8 @@ def choice(name, value, allowed):
 def batch(name, x, width, dtype, *, unit_interval=False):
     """A finite 2-D array of shape (batch, width), converted to ``dtype``.
 
-    With ``unit_interval`` the values must also lie in [0, 1] (Bernoulli data).
+    With ``unit_interval`` the values must also lie in [0, 1] (Bernoulli data);
+    a string there says why, in the message (default "for a Bernoulli likelihood").
     """
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[1] != width or x.shape[0] == 0:
@@ -75,7 +76,8 @@ def batch(name, x, width, dtype, *, unit_interval=False):
         raise ValueError(f"{name}: expected finite values, got {x[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     if unit_interval and (low < 0 or high > 1):
         raise ValueError(
-            f"{name}: expected values in [0, 1] for a Bernoulli likelihood, "
+            f"{name}: expected values in [0, 1] "
+            f"{unit_interval if isinstance(unit_interval, str) else 'for a Bernoulli likelihood'}, "
             f"got values in [{low:g}, {high:g}]"
         )
     return x

@@ -117,8 +117,15 @@ class Trainer:
             raise ValueError(f"config: expected a TrainConfig, got {type(config).__name__}")
         # replace() runs TrainConfig's checks again: a field may have been set since it was built.
         self.config = TrainConfig() if config is None else replace(config)
-        self.x_train = checks.batch("x_train", x_train, model.input_dim, model.dtype)
-        self.x_test = None if x_test is None else checks.batch("x_test", x_test, model.input_dim, model.dtype)
+        # Values read as probabilities, by the Bernoulli likelihood or by a
+        # binarization, must be in [0, 1]: checked here, naming the array.
+        if model.likelihood_name == "bernoulli":
+            unit_interval = "for a Bernoulli likelihood"
+        else:
+            unit_interval = self.config.binarize != "none" and "to binarize them"
+        self.x_train = checks.batch("x_train", x_train, model.input_dim, model.dtype, unit_interval=unit_interval)
+        self.x_test = None if x_test is None else checks.batch(
+            "x_test", x_test, model.input_dim, model.dtype, unit_interval=unit_interval)
         self._x_evaluation_targets = None  # x_test binarized once, on first use
         self.beta = model.beta  # the target β; model.beta follows the warm-up
         self.rng = np.random.default_rng(self.config.seed)

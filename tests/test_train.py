@@ -179,6 +179,30 @@ def test_trainer_refuses_data_of_the_wrong_width():
         Trainer(model, np.zeros((10, 15)))
 
 
+@pytest.mark.parametrize(
+    "likelihood, binarize, why",
+    [("bernoulli", "none", "for a Bernoulli likelihood"), ("bernoulli", "dynamic", "for a Bernoulli likelihood"),
+     ("gaussian", "threshold", "to binarize them"), ("gaussian", "dynamic", "to binarize them")],
+)
+@pytest.mark.parametrize("which", ["x_train", "x_test"])
+def test_pixel_values_outside_0_1_are_refused_where_they_are_read_as_probabilities(likelihood, binarize, why, which):
+    # 0..255 grey levels: a dynamic binarization turned every non-zero pixel into 1
+    # and trained on that silently; without binarization the Bernoulli loss
+    # refused them only at the first step, naming ``x``.
+    x_train, x_test = _data()
+    data = {"x_train": x_train, "x_test": x_test}
+    data[which] = data[which] * 255
+    model = VAE(input_dim=16, hidden_dims=(4,), latent_dim=2, likelihood=likelihood)
+    with pytest.raises(ValueError, match=rf"^{which}: expected values in \[0, 1\] {why}, got values in \[[-0-9.e]+, [-0-9.e]+\]$"):
+        Trainer(model, data["x_train"], data["x_test"], TrainConfig(epochs=1, binarize=binarize))
+
+
+def test_a_gaussian_model_without_binarization_trains_on_any_values():
+    x_train, x_test = _data()
+    model = VAE(input_dim=16, hidden_dims=(4,), latent_dim=2, likelihood="gaussian", sigma=50.0)
+    Trainer(model, 255 * x_train, 255 * x_test, TrainConfig(epochs=1, batch_size=16)).fit()
+
+
 def test_a_short_real_training_run_lowers_the_test_loss():
     from numvae.data import load_dataset
 
