@@ -48,6 +48,13 @@ def real(name, value, *, minimum=None, strict=False):
     return float(value)
 
 
+def boolean(name, value):
+    """True or False (a NumPy bool too); not a string, where bool("False") would be True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
 def choice(name, value, allowed):
     """One of ``allowed`` (strings)."""
     if value not in allowed:

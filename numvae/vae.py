@@ -114,13 +114,14 @@ class VAE:
         self.likelihood_name = checks.choice("likelihood", likelihood, LIKELIHOODS)
         self.activation = checks.choice("activation", activation, HIDDEN_ACTIVATIONS)
         self.beta = beta  # checked by the property setter
+        learn_sigma = checks.boolean("learn_sigma", learn_sigma)
         if likelihood == "bernoulli" and (sigma is not None or learn_sigma):
             raise ValueError(
                 "sigma: only used with likelihood='gaussian', got "
                 f"sigma={sigma!r}, learn_sigma={learn_sigma!r} with likelihood='bernoulli'"
             )
         self.sigma = None if sigma is None else checks.real("sigma", sigma, minimum=0, strict=True)
-        self.learn_sigma = bool(learn_sigma)
+        self.learn_sigma = learn_sigma
         # Not float16: Adam's squared gradients and its δ underflow to 0 there
         # (0/0 on the first step); and a checkpoint holds float32 or float64.
         self.dtype = checks.floating_dtype("dtype", dtype, allowed=("float32", "float64"))

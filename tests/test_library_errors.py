@@ -70,6 +70,17 @@ def test_vae_refuses_a_floating_dtype_it_cannot_train_or_checkpoint(dtype):
         VAE(10, dtype=dtype)
 
 
+@pytest.mark.parametrize("learn_sigma", ["False", "no", 0.5, None])
+def test_vae_refuses_a_learn_sigma_that_is_not_a_bool(learn_sigma):
+    # bool("False") is True: a flag read from text used to learn σ silently.
+    with pytest.raises(ValueError, match=rf"^learn_sigma: expected True or False, got {re.escape(repr(learn_sigma))}$"):
+        VAE(10, likelihood="gaussian", learn_sigma=learn_sigma)
+
+
+def test_vae_takes_a_numpy_bool_for_learn_sigma():
+    assert VAE(10, likelihood="gaussian", learn_sigma=np.bool_(True)).learn_sigma is True
+
+
 @pytest.mark.parametrize("beta", [float("nan"), -3, float("inf"), "1", None])
 def test_setting_beta_to_a_bad_value_is_refused_and_changes_nothing(beta):
     model = small_model(beta=0.5)
