@@ -26,6 +26,19 @@ class Optimizer:
     _non_negative = ()  # state slots that can never be negative
 
     def __init__(self, params, lr):
+        if not isinstance(params, Mapping):
+            raise ValueError(f"params: expected a dict of name -> array, got {type(params).__name__}")
+        # Checked now: a step that failed on one of them would already have moved t and the state.
+        for name, p in params.items():
+            if not isinstance(p, np.ndarray):
+                got = type(p).__name__
+            elif p.dtype.kind != "f":
+                got = f"dtype {p.dtype}"
+            elif not p.flags.writeable:
+                got = f"a read-only {p.dtype} array"
+            else:
+                continue
+            raise ValueError(f"params[{name!r}]: expected a writable floating-point ndarray (updated in place), got {got}")
         self.params = dict(params)
         self.lr = checks.real("lr", lr, minimum=0, strict=True)
         self.t = 0  # number of steps taken

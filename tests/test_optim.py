@@ -218,3 +218,26 @@ def test_an_adam_state_does_not_load_into_sgd():
     with pytest.raises(ValueError, match=r"^state: expected the keys \['t', 'velocity\.a', 'velocity\.b'\] "
                                          r"of SGD\.state_dict\(\), got \['m\.a', "):
         _stepped(SGD).load_state_dict(_stepped(Adam).state_dict())
+
+
+def _read_only(values):
+    array = np.array(values)
+    array.flags.writeable = False
+    return array
+
+
+BAD_PARAMS = [
+    ("read-only", {"w": _read_only([1.0, 2.0])}, r"^params\['w'\]: expected a writable floating-point ndarray .*read-only"),
+    ("list", {"w": [1.0, 2.0]}, r"^params\['w'\]: expected a writable floating-point ndarray .*got list"),
+    ("int", {"w": np.arange(3)}, r"^params\['w'\]: expected a writable floating-point ndarray .*int64"),
+    ("not a dict", [np.ones(3)], r"^params: expected a dict of name -> array, got list"),
+]
+
+
+@pytest.mark.parametrize("make_optimizer", [Adam, SGD], ids=["adam", "sgd"])
+@pytest.mark.parametrize("what, params, message", BAD_PARAMS, ids=[b[0] for b in BAD_PARAMS])
+def test_an_optimizer_refuses_parameters_it_cannot_update_in_place(make_optimizer, what, params, message):
+    # Before, a read-only array failed inside step(), after t and the moments
+    # had changed; a list or an int array failed only there too.
+    with pytest.raises(ValueError, match=message):
+        make_optimizer(params)
