@@ -68,6 +68,15 @@ def _batches(n, batch_size):
         yield slice(start, min(start + batch_size, n))
 
 
+def _check_data(model, x, rng):
+    """``x`` as a checked (batch >= 1, input_dim) array of the model's dtype, and ``rng`` a Generator.
+
+    Checked once up front: with no examples the loops below would run zero
+    times and no per-batch check would see it.
+    """
+    return checks.batch("x", x, model.input_dim, model.dtype), checks.generator("rng", rng)
+
+
 def _require_finite(what, values, model):
     """Raise ValueError naming ``what`` if ``values`` (..., batch) holds NaN or ±inf."""
     finite = np.isfinite(values)
@@ -89,6 +98,7 @@ def elbo_terms(model, x, rng, batch_size=500):
     reports that as divergence, so it is returned, not raised.
     """
     batch_size = checks.positive_int("batch_size", batch_size)
+    x, rng = _check_data(model, x, rng)
     rec_sum = kl_sum = 0.0
     for part in _batches(len(x), batch_size):
         eps = rng.standard_normal((part.stop - part.start, model.latent_dim))
@@ -108,6 +118,7 @@ def log_importance_weights(model, x, k, rng):
     naming the term that is not finite.
     """
     k = checks.positive_int("k", k)
+    x, rng = _check_data(model, x, rng)
     mu, log_var = model.encode(x)  # (batch, latent_dim) each
     batch_size = mu.shape[0]
     eps = rng.standard_normal((k, batch_size, model.latent_dim)).astype(model.dtype, copy=False)
@@ -148,6 +159,7 @@ def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
     """
     k = checks.positive_int("k", k)
     max_rows = checks.positive_int("max_rows", max_rows)
+    x, rng = _check_data(model, x, rng)
     batch_size = max(1, max_rows // k)
     chunk = min(k, max_rows)  # samples of one example decoded at once
     out = np.empty(len(x), dtype=np.float64)

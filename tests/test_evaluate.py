@@ -135,3 +135,26 @@ def test_log_importance_weights_formula():
         log_pz = -0.5 * np.sum(np.log(2 * np.pi) + z[k] ** 2, axis=1)
         log_q = -0.5 * np.sum(np.log(2 * np.pi) + log_var + eps[k] ** 2, axis=1)
         np.testing.assert_allclose(log_w[k], log_px + log_pz - log_q, rtol=1e-10)
+
+
+ESTIMATORS = {
+    "elbo_terms": lambda model, x, rng: elbo_terms(model, x, rng),
+    "importance_weighted": lambda model, x, rng: importance_weighted_log_likelihood(model, x, 3, rng),
+    "log_importance_weights": lambda model, x, rng: log_importance_weights(model, x, 3, rng),
+}
+
+
+@pytest.mark.parametrize("estimate", list(ESTIMATORS.values()), ids=list(ESTIMATORS))
+def test_an_estimate_of_no_examples_is_refused_by_name(estimate):
+    # Before: elbo_terms divided by zero, the importance-weighted bound returned an empty array.
+    model = VAE(input_dim=6, hidden_dims=(4,), latent_dim=2)
+    with pytest.raises(ValueError, match=r"^x: expected an array of shape \(batch, 6\) with batch >= 1, got shape \(0, 6\)$"):
+        estimate(model, np.zeros((0, 6)), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("estimate", list(ESTIMATORS.values()), ids=list(ESTIMATORS))
+@pytest.mark.parametrize("rng", [None, 3], ids=["None", "int"])
+def test_an_estimate_refuses_an_rng_that_is_not_a_generator(estimate, rng):
+    model = VAE(input_dim=6, hidden_dims=(4,), latent_dim=2)
+    with pytest.raises(ValueError, match=rf"^rng: expected a numpy\.random\.Generator .*, got {rng!r}$"):
+        estimate(model, np.full((2, 6), 0.5), rng)
