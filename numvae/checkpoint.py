@@ -15,8 +15,11 @@ one-line message that names the file.
 """
 
 import json
+import lzma
 import math
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +159,12 @@ def _optimizer_shape(path, name, shapes, n_flat):
 _HEADER_BYTES = 4096  # bound on an .npy header, magic included
 _MAX_META_BYTES = 64 * 2**20  # the JSON meta, 4 bytes per character: ~80,000 epochs of history
 _TOP_LEVEL = ("format", "format_version", "meta")
+_UNREADABLE = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError,
+               zlib.error, lzma.LZMAError, tokenize.TokenError)
+"""What damaged bytes make zipfile and numpy's header parser raise: besides the obvious ones,
+NotImplementedError (a zip version, compression or flag it does not know), RuntimeError
+(an "encrypted" member), the decompressors' own errors (a member marked compressed that is not)
+and tokenize.TokenError (a header whose parenthesis never closes)."""
 
 
 class _Archive:
@@ -178,7 +187,7 @@ class _Archive:
             self.file.seek(0)
             try:
                 self.zip = zipfile.ZipFile(self.file)
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            except _UNREADABLE as exc:
                 raise CheckpointError(f"{path}: not a readable .npz checkpoint (truncated or foreign file: {exc})") from None
             self.members = {}
             if "format.npy" not in self.zip.namelist():
@@ -260,7 +269,7 @@ class _Archive:
                 data = f.read(n_bytes)
         except CheckpointError:
             raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        except _UNREADABLE as exc:
             raise CheckpointError(f"{path}: {name}: unreadable ({exc})") from None
         if len(data) != n_bytes:
             raise CheckpointError(f"{path}: {name}: truncated ({len(data):,} of {n_bytes:,} bytes)")

@@ -111,3 +111,59 @@ def test_failed_save_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, m
         save_checkpoint(path, VAE(input_dim=6, hidden_dims=(5,), latent_dim=2, seed=9))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def _damage_central_directory(offset, value):
+    """Set one byte of the first entry of the zip's central directory (at ``offset`` in it)."""
+
+    def damage(data):
+        entry = data.index(b"PK\x01\x02")
+        return data[: entry + offset] + bytes([value]) + data[entry + offset + 1 :]
+
+    return damage
+
+
+def _rewrite_format_member(new_bytes, compression=None):
+    """The checkpoint with its first member, ``format.npy``, replaced by ``new_bytes(old_bytes)``
+    (a valid zip entry), and then, if given, its compression method byte set to ``compression``."""
+    import io
+    import zipfile
+
+    def damage(data):
+        with zipfile.ZipFile(io.BytesIO(data)) as old:
+            members = {info.filename: old.read(info) for info in old.infolist()}
+        members["format.npy"] = new_bytes(members["format.npy"])
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as new:
+            for name, member in members.items():
+                new.writestr(name, member)
+        data = out.getvalue()
+        return data if compression is None else _damage_central_directory(10, compression)(data)
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # "version needed to extract" 25.5: zipfile raises NotImplementedError
+        _damage_central_directory(6, 0xFF),
+        # an unknown compression method: NotImplementedError
+        _damage_central_directory(10, 99),
+        # the "encrypted" flag: RuntimeError
+        _damage_central_directory(8, 0x01),
+        # a header whose parenthesis never closes: numpy's parser raises tokenize.TokenError
+        _rewrite_format_member(lambda member: member.replace(b"'shape': ()", b"'shape': ( ")),
+        # bytes that are not deflate data, marked deflated: zlib.error
+        _rewrite_format_member(lambda member: b"\xff" * 40, compression=8),
+        # bytes whose LZMA header is invalid, marked LZMA: lzma.LZMAError
+        _rewrite_format_member(lambda member: b"\x09\x14\x05\x00" + b"\xff" * 40, compression=14),
+    ],
+    ids=["zip-version", "compression", "encrypted", "npy-header", "deflate", "lzma"],
+)
+def test_a_damaged_zip_or_npy_header_is_a_checkpoint_error(tmp_path, damage):
+    path = save_checkpoint(tmp_path / "m.npz", _model())
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CheckpointError) as exc_info:
+        load_checkpoint(path)
+    _assert_one_line_naming(path, exc_info)
