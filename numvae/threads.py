@@ -28,6 +28,9 @@ import time
 
 from threadpoolctl import threadpool_limits
 
+MAX_THREADS = 2**31 - 1
+"""The most ``NUMVAE_NUM_THREADS`` may ask for: BLAS takes a C int (2**32 would wrap round to 0)."""
+
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 """Variables through which the user already told BLAS how many threads to use."""
 
@@ -84,13 +87,20 @@ def choose_blas_threads(environ=None):
     Raises
     ------
     ValueError
-        If ``NUMVAE_NUM_THREADS`` is set but is not a positive integer.
+        If ``NUMVAE_NUM_THREADS`` is set but is not a positive integer of at most :data:`MAX_THREADS`.
     """
     environ = os.environ if environ is None else environ
     requested = environ.get("NUMVAE_NUM_THREADS")
     if requested is not None:
-        if not requested.strip().isdigit() or int(requested) <= 0:
+        digits = requested.strip()
+        # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+        if not (digits.isascii() and digits.isdigit()) or int(digits) <= 0:
             raise ValueError(f"NUMVAE_NUM_THREADS: expected a positive integer, got {requested!r}")
+        if int(requested) > MAX_THREADS:
+            raise ValueError(
+                f"NUMVAE_NUM_THREADS: expected a positive integer at most {MAX_THREADS:,} "
+                f"(BLAS takes a C int), got {requested!r}"
+            )
         return int(requested), "NUMVAE_NUM_THREADS"
     for name in BLAS_VARIABLES:
         if environ.get(name):

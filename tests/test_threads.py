@@ -14,10 +14,19 @@ def _blas_threads():
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", "", "1.5"])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "", "1.5", "²"])
 def test_numvae_num_threads_must_be_a_positive_integer(value):
     with pytest.raises(ValueError, match=f"NUMVAE_NUM_THREADS: expected a positive integer, got {value!r}"):
         threads.choose_blas_threads({"NUMVAE_NUM_THREADS": value})
+
+
+def test_a_thread_count_beyond_what_blas_takes_is_refused_by_name():
+    # BLAS takes a C int: 2**64 made threadpoolctl raise ctypes.ArgumentError, 2**32 wrapped round to 0.
+    for value in [str(2**31), str(2**64)]:
+        with pytest.raises(ValueError, match=f"NUMVAE_NUM_THREADS: expected a positive integer at most "
+                                             f"{threads.MAX_THREADS:,} .*, got {value!r}"):
+            threads.choose_blas_threads({"NUMVAE_NUM_THREADS": value})
+    assert threads.choose_blas_threads({"NUMVAE_NUM_THREADS": str(threads.MAX_THREADS)})[0] == threads.MAX_THREADS
 
 
 def test_numvae_num_threads_wins_over_everything():
