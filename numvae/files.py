@@ -9,6 +9,7 @@ Windows — and the directory is synced so that the rename survives a crash too.
 file as it was.
 """
 
+import errno
 import os
 import secrets
 from pathlib import Path
@@ -31,7 +32,10 @@ def atomic_write(path, write):
         ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # exist_ok forgives a directory, not a file in the way
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot write {path}: Not a directory") from None
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     # Mode 0o666 lets the umask decide, as for any new file
     # (tempfile.mkstemp would force owner-only 0o600).

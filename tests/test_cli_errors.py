@@ -187,6 +187,14 @@ def test_errors_name_the_users_file_never_a_temporary(data_dir, tmp_path, capsys
     assert ".tmp" not in err
 
 
+def test_sample_out_under_a_regular_file_says_not_a_directory(tmp_path, capsys, model_file):
+    (tmp_path / "afile").write_text("mine")
+    assert main(["sample", str(model_file), "--out", str(tmp_path / "afile" / "grid.png")]) == 1
+    err = _one_line_error(capsys, f"cannot write {tmp_path / 'afile' / 'grid.png'}: Not a directory").err
+    assert "File exists" not in err, err  # what mkdir says of the file in the way: true, but no help
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
 def test_atomic_write_names_the_destination_when_the_rename_fails(tmp_path):
     from numvae.files import atomic_write
 
