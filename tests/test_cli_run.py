@@ -168,3 +168,22 @@ def test_the_default_binarization_follows_the_likelihood(data_dir, tmp_path, cap
     settings = capsys.readouterr().out.splitlines()[0]
     assert f"--binarize {binarize} " in settings, settings
     assert read_meta(out / "model.npz")["train_config"]["binarize"] == binarize
+
+
+def test_sigterm_mid_run_stops_like_ctrl_c(data_dir, tmp_path):
+    """``kill PID`` (what a batch scheduler or ``timeout`` sends) ends the run as Ctrl-C
+    does: one line, exit status 128 + 15, the lock released and removed, files in step."""
+    out = tmp_path / "run"
+    process = numvae_process(*train_argv(data_dir, out, epochs=100000), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        while not process.stdout.readline().startswith("epoch"):  # it is training, past its first save
+            assert process.poll() is None, process.stderr.read()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, (process.returncode, err)
+    assert err == "numvae train: terminated\n", err
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no .lock, no temporary
+    _assert_consistent(out)

@@ -7,7 +7,8 @@ Run ``numvae train`` with no arguments for the offline default: a VAE with a
 Every error (a bad argument, a missing or damaged file, unavailable data, a
 diverged run) is printed as one line on stderr, with exit status 1 (2 for a
 malformed command line), and no traceback. Ctrl-C exits with status 130 at
-any moment, imports included.
+any moment, imports included; SIGTERM (``kill``, ``timeout``, a batch
+scheduler) stops a running command the same careful way, with status 143.
 
 Each subcommand is a module with ``add_parser(subparsers)`` and ``run(args)``
 (which may return an exit status), and optionally ``MEMORY_HINT`` (see
@@ -49,6 +50,15 @@ def _interrupted_while_starting(signum, frame):
     os._exit(130)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that a run stops as carefully
+    (its files in step, its temporaries and its lock removed)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def _in_main_thread():
     import threading  # only signal handlers of the main thread can be set
 
@@ -83,6 +93,7 @@ def main(argv=None):
     # A SIGINT ignored by whoever started us (a background job) stays ignored.
     previous = signal.getsignal(signal.SIGINT)
     handle = previous is not signal.SIG_IGN and _in_main_thread()
+    previous_sigterm = signal.getsignal(signal.SIGTERM) if handle else None
     if handle:
         signal.signal(signal.SIGINT, _interrupted_while_starting)
     try:
@@ -90,6 +101,8 @@ def main(argv=None):
     finally:
         if handle:
             signal.signal(signal.SIGINT, previous)
+            if previous_sigterm is not None:  # None: a handler set outside Python, left as it was
+                signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _main(argv, handle_interrupt):
@@ -114,8 +127,13 @@ def _main(argv, handle_interrupt):
     )
     if handle_interrupt:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # one ignored by whoever started us stays so
+            signal.signal(signal.SIGTERM, _terminate)
     try:
         status = args.run(args)  # None, or an exit status of the command's own (e.g. a failed check)
+    except Terminated:
+        print(f"numvae {args.command}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"numvae {args.command}: interrupted", file=sys.stderr)
         return 130
