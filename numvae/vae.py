@@ -130,6 +130,7 @@ class VAE:
 
         enc_sizes = (self.input_dim, *self.hidden_dims, 2 * self.latent_dim)
         dec_sizes = (self.latent_dim, *reversed(self.hidden_dims), self.input_dim)
+        self._check_size(enc_sizes, dec_sizes)
         self.encoder = MLP(enc_sizes, self.activation, self.rng, self.dtype)
         self.decoder = MLP(dec_sizes, self.activation, self.rng, self.dtype)
         if self.likelihood_name == "bernoulli":
@@ -142,6 +143,17 @@ class VAE:
             self._named_modules(), self.dtype
         )
         self._cache = None
+
+    def _check_size(self, enc_sizes, dec_sizes):
+        """Refuse, naming the widest layer's argument, a model whose training state would not fit in memory."""
+        n = sum((fan_in + 1) * fan_out for sizes in (enc_sizes, dec_sizes)
+                for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        widths = [("input_dim", self.input_dim, self.input_dim), ("latent_dim", self.latent_dim, self.latent_dim)]
+        widths += [("hidden_dims", h, self.hidden_dims) for h in self.hidden_dims]
+        name, _, value = max(widths, key=lambda width: width[1])
+        # Parameters, gradients and an optimizer's state (Adam: m, v and a scratch buffer).
+        checks.fits_in_memory(name, value, 5 * n * self.dtype.itemsize,
+                              f"{n:,} parameters with their gradients and Adam's state")
 
     def _named_modules(self):
         """The modules that hold parameters, named and in ``flat_params`` order."""

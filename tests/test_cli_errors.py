@@ -228,6 +228,14 @@ def test_out_of_memory_names_this_commands_flags(data_dir, tmp_path, capsys, mon
     assert not any(f"{flag} " in err or err.rstrip().endswith(flag) for flag in others), err
 
 
+def test_a_model_too_large_for_memory_is_refused_naming_hidden_dims(data_dir, tmp_path, capsys):
+    """Before: 'error: Maximum allowed dimension exceeded', from numpy, naming nothing."""
+    argv = [*train_argv(data_dir, tmp_path / "o"), "--hidden", str(10**20)]
+    assert main(argv) == 1
+    _one_line_error(capsys, "numvae train: error: hidden_dims: (100000000000000000000,) is too large", "parameters")
+    assert not (tmp_path / "o" / "model.npz").exists()
+
+
 def test_evaluate_never_prints_nan(data_dir, capsys, monkeypatch, model_file):
     from numvae import evaluate
 

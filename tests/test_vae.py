@@ -488,6 +488,9 @@ BAD_CONSTRUCTOR_ARGUMENTS = [
     ({"latent_dim": 0}, r"latent_dim: expected a positive integer, got 0"),
     ({"hidden_dims": (4, 0)}, r"hidden_dims: expected a sequence of positive integers, got \(4, 0\)"),
     ({"hidden_dims": 4}, r"hidden_dims: .*got 4"),
+    # Refused before any allocation (numpy would say "Maximum allowed dimension exceeded", or run out of memory).
+    ({"hidden_dims": (4, 10**20)}, r"hidden_dims: \(4, 100000000000000000000\) is too large: .* parameters .* more than half"),
+    ({"latent_dim": 10**15}, r"latent_dim: 1000000000000000 is too large: .* more than half of this machine"),
     ({"activation": "gelu"}, r"activation: expected one of .*'relu'.*, got 'gelu'"),
     ({"likelihood": "poisson"}, r"likelihood: expected one of 'bernoulli', 'gaussian', got 'poisson'"),
     ({"beta": -0.5}, r"beta: expected a finite number >= 0, got -0\.5"),
