@@ -69,10 +69,17 @@ def save_checkpoint(
         "rng_states": rng_states or {},
         "extra": extra or {},
     }
+    meta_text = json.dumps(meta, allow_nan=True)
+    if 4 * len(meta_text) > _MAX_META_BYTES:  # stored as UTF-32: what load_checkpoint would refuse
+        raise CheckpointError(
+            f"{path}: not written: its metadata (the run's history, {int(epoch)} epochs, among it) would take "
+            f"{4 * len(meta_text):,} bytes, more than the {_MAX_META_BYTES:,} a checkpoint may hold; "
+            "the file there is unchanged"
+        )
     arrays = {
         "format": np.array(FORMAT),
         "format_version": np.array(FORMAT_VERSION),
-        "meta": np.array(json.dumps(meta, allow_nan=True)),
+        "meta": np.array(meta_text),
     }
     arrays.update({f"param/{name}": p for name, p in model.parameters().items()})
     arrays.update({f"optim/{key}": np.asarray(v) for key, v in optimizer_state.items()})
@@ -177,8 +184,10 @@ class _Archive:
         path = self.path
         if path.is_dir():
             raise CheckpointError(f"{path}: is a directory; expected a checkpoint file such as {path / 'model.npz'}")
-        if not path.is_file():
+        if not path.exists():
             raise CheckpointError(f"{path}: no such checkpoint file")
+        if not path.is_file():  # a FIFO would block the read, a device would stream for ever
+            raise CheckpointError(f"{path}: not a regular file, so not a checkpoint")
         self.size = path.stat().st_size
         self.file = open(path, "rb")
         try:

@@ -1,6 +1,7 @@
 """Tests of numvae.checkpoint: round trip, atomic writes, clear errors."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -53,6 +54,33 @@ def test_missing_file(tmp_path):
     with pytest.raises(CheckpointError, match="no such checkpoint file") as exc_info:
         load_checkpoint(tmp_path / "nope.npz")
     _assert_one_line_naming(tmp_path / "nope.npz", exc_info)
+
+
+def test_a_fifo_is_not_a_regular_file_and_is_not_read(tmp_path):
+    """A named pipe exists: 'no such checkpoint file' was wrong, and reading it would block."""
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(CheckpointError, match="not a regular file") as exc_info:
+        load_checkpoint(fifo)
+    _assert_one_line_naming(fifo, exc_info)
+
+
+def test_a_history_too_long_to_load_back_is_refused_at_save_and_the_old_file_kept(tmp_path, monkeypatch):
+    """Before, a checkpoint whose meta passed the loader's limit was written, then refused when read."""
+    path = save_checkpoint(tmp_path / "m.npz", _model())
+    before = path.read_bytes()
+    history = {"epoch": list(range(1, 2001)), "train_loss": [123.456789] * 2000}
+    meta_chars = len(json.dumps(history))
+    monkeypatch.setattr(ckpt_module, "_MAX_META_BYTES", 4 * meta_chars)  # the history alone fills it
+    with pytest.raises(CheckpointError, match=r"not written: its metadata .*2000 epochs.* bytes, more than the .* unchanged") as exc_info:
+        save_checkpoint(path, _model(), epoch=2000, history=history)
+    _assert_one_line_naming(path, exc_info)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+    # Below the limit the same history is written and read back.
+    monkeypatch.setattr(ckpt_module, "_MAX_META_BYTES", 8 * meta_chars + 4 * 4096)
+    save_checkpoint(path, _model(), epoch=2000, history=history)
+    assert load_checkpoint(path).history["epoch"][-1] == 2000
 
 
 def test_truncated_file(tmp_path):
