@@ -39,6 +39,14 @@ class Optimizer:
             else:
                 continue
             raise ValueError(f"params[{name!r}]: expected a writable floating-point ndarray (updated in place), got {got}")
+        # Two entries on the same memory (model.flat_params beside the views
+        # parameters() returns) would be updated twice per step, silently.
+        names = list(params)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if np.shares_memory(params[a], params[b]):
+                    raise ValueError(f"params: {a!r} and {b!r} share memory, so a step would update it twice; "
+                                     "pass either the flat buffer or the separate arrays")
         self.params = dict(params)
         self.lr = checks.real("lr", lr, minimum=0, strict=True)
         self.t = 0  # number of steps taken

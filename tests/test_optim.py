@@ -232,6 +232,12 @@ BAD_PARAMS = [
     ("int", {"w": np.arange(3)}, r"^params\['w'\]: expected a writable floating-point ndarray .*int64"),
     ("not a dict", [np.ones(3)], r"^params: expected a dict of name -> array, got list"),
 ]
+_FLAT = np.zeros(6)
+BAD_PARAMS += [
+    # Updated twice per step, silently, before.
+    ("same array twice", {"a": _FLAT, "b": _FLAT}, r"^params: 'a' and 'b' share memory"),
+    ("flat buffer and a view", {"all": _FLAT, "W": _FLAT[2:].reshape(2, 2)}, r"^params: 'all' and 'W' share memory"),
+]
 
 
 @pytest.mark.parametrize("make_optimizer", [Adam, SGD], ids=["adam", "sgd"])
@@ -241,3 +247,11 @@ def test_an_optimizer_refuses_parameters_it_cannot_update_in_place(make_optimize
     # had changed; a list or an int array failed only there too.
     with pytest.raises(ValueError, match=message):
         make_optimizer(params)
+
+
+def test_neighbouring_views_of_one_buffer_are_accepted_and_each_updated_once():
+    flat = np.zeros(6)
+    params = {"W": flat[:4].reshape(2, 2), "b": flat[4:]}
+    optimizer = SGD(params, lr=0.5)
+    optimizer.step({"W": np.ones((2, 2)), "b": np.ones(2)})
+    np.testing.assert_array_equal(flat, np.full(6, -0.5))  # one step of lr * gradient, not two
