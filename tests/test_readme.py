@@ -49,3 +49,16 @@ def test_usage_lines_show_the_real_defaults():
             for option in action.option_strings:
                 if option.startswith("--") and option != "--help":
                     assert option in block, (name, option)
+
+
+def test_train_starts_with_as_many_lines_as_the_readme_says(tmp_path, capsys):
+    from numvae.cli import main
+
+    claim = re.search(r"`train` starts with (\w+) lines", README.read_text())
+    assert claim, "the README no longer says how many lines train starts with"
+    words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+    argv = ["train", "--epochs", "1", "--hidden", "8", "--out", str(tmp_path / "run"), "--no-progress"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    before_first_epoch = lines[: next(i for i, line in enumerate(lines) if line.startswith("epoch "))]
+    assert words[claim.group(1)] == len(before_first_epoch), before_first_epoch
