@@ -62,3 +62,21 @@ def test_train_starts_with_as_many_lines_as_the_readme_says(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     before_first_epoch = lines[: next(i for i, line in enumerate(lines) if line.startswith("epoch "))]
     assert words[claim.group(1)] == len(before_first_epoch), before_first_epoch
+
+
+def test_dependencies_paragraph_names_every_package_setup_cfg_installs():
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(README.parent / "setup.cfg")
+
+    def names(spec):
+        return [re.split(r"[<>=!\[ ;]", line.strip())[0] for line in spec.strip().splitlines() if line.strip()]
+
+    text = README.read_text()
+    paragraph = text[text.index("Dependencies:") :].split("\n\n")[0].lower()
+    run_time = paragraph[: paragraph.index("at run time")]
+    missing = [n for n in names(cfg["options"]["install_requires"]) if n.lower() not in run_time]
+    for extra in ("test", "site"):
+        missing += [n for n in names(cfg["options.extras_require"][extra]) if n.lower() not in paragraph]
+    assert not missing, missing
