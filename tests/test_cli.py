@@ -227,3 +227,12 @@ def test_gaussian_with_learned_sigma_round_trips_through_evaluate(data_dir, tmp_
     capsys.readouterr()
     assert main(["evaluate", str(out / "model.npz"), "--data-dir", str(data_dir), "--iw-samples", "2", "--json"]) == 0
     assert np.isfinite(json.loads(capsys.readouterr().out)["iw_log_likelihood"])
+
+
+def test_the_cli_package_docstring_names_every_subcommand():
+    import numvae.cli
+    from numvae.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    summary = numvae.cli.__doc__.split("\n\n")[0]
+    assert [name for name in commands if f"``{name}``" not in summary] == [], summary

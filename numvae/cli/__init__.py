@@ -1,4 +1,4 @@
-"""The ``numvae`` command: ``train``, ``evaluate`` and ``sample``.
+"""The ``numvae`` command: ``train``, ``evaluate``, ``sample`` and ``exercises``.
 
 Run ``numvae train`` with no arguments for the offline default: a VAE with a
 2-D latent space on the 5,000-image MNIST subset, writing
