@@ -130,6 +130,7 @@ def _one_line_error(capsys, *needles):
         (["train", "--likelihood", "poisson"], ["--likelihood", "'poisson'"]),
         (["train", "--dataset", "cifar"], ["--dataset", "'cifar'"]),
         (["sample", ""], ["checkpoint", "expected a path"]),
+        (["exercises", "train", "workbook", "--seed", "-1"], ["--seed", "expected a non-negative integer", "'-1'"]),
         ([], ["the following arguments are required"]),
     ],
 )

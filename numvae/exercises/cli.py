@@ -33,6 +33,7 @@ def _positive(kind):
 
 def add_parser(subparsers):
     """Register ``exercises`` and its sub-subcommands on the ``numvae`` parser."""
+    from ..cli.common import non_negative_int
     from ..cli.train import TRAIN_DEFAULTS  # exercises train defaults to what numvae train does
 
     parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
@@ -66,7 +67,7 @@ def add_parser(subparsers):
                        help="as numvae train (default: dynamic with a Bernoulli likelihood, none with a Gaussian)")
     train.add_argument("--batch-size", type=_positive(int), default=100, help="default: %(default)s")
     train.add_argument("--lr", type=_positive(float), default=1e-3, help="default: %(default)s")
-    train.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     train.add_argument("--out", help="output directory (default: DIR/run)")
     return parser
 
