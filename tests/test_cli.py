@@ -237,3 +237,14 @@ def test_the_cli_package_docstring_names_every_subcommand():
     commands = next(a for a in build_parser()._actions if a.dest == "command").choices
     summary = numvae.cli.__doc__.split("\n\n")[0]
     assert [name for name in commands if f"``{name}``" not in summary] == [], summary
+
+
+def test_data_dir_help_names_every_place_searched_by_default():
+    from numvae.cli import build_parser
+    from numvae.data import SYSTEM_DIRS
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in ("train", "evaluate"):
+        text = next(a.help for a in commands[name]._actions if a.dest == "data_dir")
+        for dataset, dirs in SYSTEM_DIRS.items():
+            assert all(str(d) in text for d in dirs), (name, dataset, text)
