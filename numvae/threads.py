@@ -6,7 +6,7 @@ all cores and then waits for every part, its threads spinning while they
 wait. On an idle machine that is worth it: two threads nearly halve a
 product's time. But when another program holds a core, the part scheduled on
 that core waits for its time slice, and every product waits for it: on a
-loaded two-core machine ``numvae train`` took 2.6 times longer with two
+loaded two-core machine ``numvae train`` took 2.3 times longer with two
 threads than with one, and both numvae's and PyTorch's epochs several times longer
 (``benchmarks/bench_threads.py`` and ``bench_vs_torch.py``; the numbers are
 in ``benchmarks/README.md``).
