@@ -95,6 +95,9 @@ BROKEN = {
                   "kl_standard_normal_backward is not implemented yet"),
     "import error": ("kl", "import no_such_module_anywhere\n", "importing kl.py raised ModuleNotFoundError"),
     "infinite loop": ("relu", "def relu(x):\n    while True:\n        pass\n", "no answer within 2s"),
+    # exit() used to end the checker with status 0 and no output: a silent "pass"
+    "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
+    "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),
 }
 
 
@@ -197,6 +200,14 @@ def test_train_reports_a_students_exception_in_one_line(solutions, tmp_path, cap
     assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
     err = capsys.readouterr().err
     assert err.startswith("numvae exercises: error: training stopped: ") and err.count("\n") == 1, err
+
+
+def test_train_reports_a_students_sys_exit_in_one_line(solutions, tmp_path, capsys):
+    path = _solution_copy(solutions, tmp_path, "kl")
+    path.write_text(path.read_text() + "\n\ndef kl_standard_normal(mu, log_var):\n    raise SystemExit(0)\n")
+    assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("numvae exercises: error: training stopped: SystemExit") and err.count("\n") == 1, err
 
 
 def test_train_refuses_to_overwrite_a_run(solutions, capsys):

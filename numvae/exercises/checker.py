@@ -114,7 +114,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
             warnings.simplefilter("ignore")
             try:
                 impl = exercise.implementation(load(path, exercise.name))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # exit() would end the checker, silently, with status 0
                 return Result(exercise.name, FAIL, f"importing {path.name} raised {type(exc).__name__}: "
                                                    f"{_one_line(exc)}")
             for prop in exercise.properties:
@@ -125,7 +125,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
     except CheckTimeout:
         return Result(exercise.name, FAIL, f"{current}: no answer within {timeout:g}s (an infinite loop?)",
                       property=current)
-    except Exception as exc:  # a student's bug slipping past the properties' own guards
+    except (Exception, SystemExit) as exc:  # a student's bug slipping past the properties' own guards
         return Result(exercise.name, FAIL, f"{current}: {type(exc).__name__}: {_one_line(exc)}", property=current)
     return Result(exercise.name, PASS)
 

@@ -134,7 +134,7 @@ def student_implementation(directory):
             raise ValueError(f"{path}: {status.message}")
         try:
             module = load(path, exercise.name)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise ValueError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from None
         overrides.update({name: getattr(module, name) for name in exercise.function_names})
         used.append(exercise.name)
@@ -188,7 +188,7 @@ def _train_into(args, impl, out):
         trainer.fit(checkpoint_path=out / "model.npz", checkpoint_extra={"dataset": dataset.name}, on_epoch=on_epoch)
     except OSError:
         raise
-    except Exception as exc:  # a student's function failing mid-run: one line, no traceback
+    except (Exception, SystemExit) as exc:  # a student's function failing (or calling exit()) mid-run: one line
         raise ValueError(f"training stopped: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
     written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
     print(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "

@@ -81,7 +81,7 @@ def call(impl, name, *args, **kwargs):
         raise
     except NotImplementedError:
         raise PropertyFailure(f"{name} is not implemented yet (it raises NotImplementedError)") from None
-    except Exception as exc:  # a student's bug must be a failure, never a crash of the checker
+    except (Exception, SystemExit) as exc:  # a student's bug (even exit()) is a failure, never the checker's end
         message = " ".join(str(exc).split()) or "(no message)"
         raise PropertyFailure(f"{name} raised {type(exc).__name__}: {message}") from None
 
