@@ -111,6 +111,20 @@ def test_a_broken_exercise_fails_with_a_readable_message(case, solutions, tmp_pa
     assert line.split()[1] == FAIL and expected in line, line
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_file_saved_by_an_editor_with_a_bom_is_graded_as_python_reads_it(encoding, solutions, tmp_path, capsys):
+    # Python imports a UTF-8 file with a BOM (Notepad's "UTF-8 with BOM"), so the checker must grade it;
+    # UTF-16 (Notepad's "Unicode") is not Python source: say so, and what to do.
+    text = (solutions / "relu.py").read_text()
+    (tmp_path / "relu.py").write_text(text, encoding=encoding)
+    status = main(["exercises", "check", str(tmp_path), "relu", *FAST])
+    line = _lines(capsys)["relu"]
+    if encoding == "utf-8-sig":
+        assert status == 0 and line.split()[1] == PASS, line
+    else:
+        assert status == 1 and "relu.py is not UTF-8 text" in line and "save it as UTF-8" in line, line
+
+
 def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
     main(["exercises", "start", str(tmp_path), "--only", "kl"])
     capsys.readouterr()

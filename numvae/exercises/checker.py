@@ -81,11 +81,25 @@ def load(path, name):
     return module
 
 
-def static_status(exercise, source, path):
-    """A Result decided without running the student's code, or None."""
+def _not_utf8(source):
+    """Why the bytes ``source`` are not UTF-8 text (an editor's UTF-16, a Latin-1 é), or None."""
+    if b"\0" in source:
+        return "it holds NUL bytes: UTF-16?"
     try:
-        tree = ast.parse(source, filename=str(path))
+        source.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return f"byte {source[exc.start]:#04x} at offset {exc.start}"
+    return None
+
+
+def static_status(exercise, source, path):
+    """A Result decided without running the student's code (``source``: the file's bytes), or None."""
+    try:
+        tree = ast.parse(source, filename=str(path))  # bytes: a BOM or a coding line is read as import reads it
     except SyntaxError as exc:
+        why = _not_utf8(source)
+        if why:
+            return Result(exercise.name, FAIL, f"{path.name} is not UTF-8 text ({why}): save it as UTF-8")
         return Result(exercise.name, FAIL, f"syntax error in {path.name} line {exc.lineno}: {exc.msg}")
     defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     missing = [n for n in exercise.function_names if n not in defined]
@@ -104,7 +118,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
     path = Path(directory) / f"{exercise.name}.py"
     if not path.is_file():
         return Result(exercise.name, FAIL, f"{path} not found (numvae exercises start DIR --only {exercise.name})")
-    static = static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
+    static = static_status(exercise, path.read_bytes(), path)
     if static is not None:
         return static
     settings = hypothesis_settings(max_examples)

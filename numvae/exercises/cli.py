@@ -127,7 +127,7 @@ def student_implementation(directory):
         path = Path(directory) / f"{exercise.name}.py"
         if not path.is_file():
             continue
-        status = static_status(exercise, path.read_text(encoding="utf-8", errors="replace"), path)
+        status = static_status(exercise, path.read_bytes(), path)
         if status is not None and status.status == NOT_STARTED:
             continue
         if status is not None:
