@@ -95,6 +95,10 @@ BROKEN = {
                   "kl_standard_normal_backward is not implemented yet"),
     "import error": ("kl", "import no_such_module_anywhere\n", "importing kl.py raised ModuleNotFoundError"),
     "infinite loop": ("relu", "def relu(x):\n    while True:\n        pass\n", "no answer within 2s"),
+    # -|x| wraps around on unsigned integers: sigmoid(uint8 1) is nan; numvae's own makes x floating first
+    "sigmoid of uint8": ("sigmoid", "def sigmoid(x, exp_neg_abs=None):\n    e = np.exp(-np.abs(x))\n"
+                         "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n",
+                         "sigmoid of unsigned integers and booleans: sigmoid(uint8 [0, 1, 3, 100])"),
     # exit() used to end the checker with status 0 and no output: a silent "pass"
     "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
     "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),

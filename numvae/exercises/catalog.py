@@ -61,9 +61,9 @@ def _activation(name, *extra, header="import numpy as np\n"):
 EXERCISES = (
     _activation("relu", PA.RELU_SUBGRADIENT, PA.RELU_DEFINITION),
     _activation("tanh", PA.TANH_DEFINITION),
-    _activation("sigmoid", PA.extremes("sigmoid"), PA.SIGMOID_DEFINITION,
+    _activation("sigmoid", PA.extremes("sigmoid"), PA.SIGMOID_DEFINITION, PA.integer_inputs("sigmoid"),
                 header="import numpy as np\n\nfrom numvae.activations import floating\n"),
-    _activation("softplus", PA.extremes("softplus"), PA.SOFTPLUS_LOGADDEXP, PA.IDENTITIES,
+    _activation("softplus", PA.extremes("softplus"), PA.SOFTPLUS_LOGADDEXP, PA.IDENTITIES, PA.integer_inputs("softplus"),
                 header="import numpy as np\n\nfrom numvae.activations import floating, sigmoid\n"),
     Exercise("dense", "a Dense layer, forward and backward", (reference.dense_forward, reference.dense_backward),
              (PL.DENSE_DEFINITION, PL.DENSE_GRADIENTS)),

@@ -109,6 +109,19 @@ def exact_and_silent_at_plus_minus_1e4(impl, name, dtype):
         raise PropertyFailure(f"softplus'(±1e4) = {d_x}, expected 1, 0")
 
 
+def integers_give_the_values_of_the_same_floats(impl, name, dtype):
+    """sigmoid or softplus of unsigned integers or booleans equals that of the same numbers as floats."""
+    x = np.array([False, True] if dtype == "bool" else [0, 1, 3, 100], dtype=dtype)
+    with np.errstate(all="ignore"):
+        y = np.asarray(call(impl, name, x), dtype=np.float64)
+        # Written differently from numvae's: at x in [0, 100] neither formula can overflow.
+        x64 = x.astype(np.float64)
+        expected = 1 / (1 + np.exp(-x64)) if name == "sigmoid" else np.logaddexp(0, x64)
+    expect_close(f"{name}({dtype} {x.tolist()})", y, expected, 1e-3, 0,  # 1e-3: uint8 gives float16
+                 hint="-|x| wraps around on unsigned integers: make x floating first, with floating(x) "
+                      "(imported at the top of the file)")
+
+
 def finite_and_same_dtype_for_large_inputs(impl, name, dtype, data):
     """Forward and backward are finite, silent and keep shape and dtype for |x| <= 1e4."""
     from hypothesis import strategies as st
@@ -146,6 +159,11 @@ def gradient(name):
 def extremes(name):
     return Property(f"{name} exact and silent at ±1e4", exact_and_silent_at_plus_minus_1e4,
                     cases=tuple({"name": name, "dtype": d} for d in ("float32", "float64")))
+
+
+def integer_inputs(name):
+    return Property(f"{name} of unsigned integers and booleans", integers_give_the_values_of_the_same_floats,
+                    cases=tuple({"name": name, "dtype": d} for d in ("uint8", "uint64", "bool")))
 
 
 def large_inputs(name, dtype=None):
