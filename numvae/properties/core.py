@@ -7,6 +7,7 @@ backward scores ~1e-9, a wrong one ~1e-2 or worse; CS231n's thresholds).
 """
 
 import contextlib
+import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -70,13 +71,28 @@ class PropertyFailure(AssertionError):
         return text
 
 
+def _parameter(function, index):
+    try:
+        return list(inspect.signature(function).parameters)[index]
+    except (TypeError, ValueError, IndexError):
+        return f"number {index + 1}"
+
+
 def call(impl, name, *args, **kwargs):
-    """``impl.name(*args)``, turning a missing function or any exception into a failure."""
+    """``impl.name(*args)``, turning a missing function, any exception or a changed input into a failure."""
     function = getattr(impl, name, None)
     if function is None:
         raise PropertyFailure(f"{name} is missing")
+    inputs = {k: (a, a.copy()) for k, a in (*enumerate(args), *kwargs.items()) if isinstance(a, np.ndarray)}
     try:
-        return function(*args, **kwargs)
+        result = function(*args, **kwargs)
+        # The caller still needs its inputs (the VAE caches x for backward): a changed one is a bug.
+        for key, (array, before) in inputs.items():
+            if not np.array_equal(array, before, equal_nan=True):
+                key = _parameter(function, key) if isinstance(key, int) else key
+                raise PropertyFailure(f"{name} changed its argument {key} in place: compute a new array instead",
+                                      hint="x[...] = ..., x += ... and out=x write into the caller's array")
+        return result
     except PropertyFailure:
         raise
     except NotImplementedError:
