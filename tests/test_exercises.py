@@ -102,6 +102,12 @@ BROKEN = {
     # used to fail the gradient check with "analytic -0, numerical -0.965": nothing a student could act on
     "input changed in place": ("relu", "def relu(x):\n    x[x < 0] = 0\n    return x\n",
                                "relu changed its argument x in place"),
+    # used to say only "TypeError: cannot unpack non-iterable NoneType object" (or "can't multiply
+    # sequence by non-int"), errors of the property's own code, naming no function of the student's
+    "no return": ("kl", "def kl_standard_normal_backward(d_kl, mu, log_var):\n    d_mu = d_kl * mu\n",
+                  "kl_standard_normal_backward returned None"),
+    "a list": ("kl", "def kl_standard_normal(mu, log_var):\n    return [0.5 * np.sum(m * m + np.expm1(v) - v) for m, v in zip(mu, log_var)]\n",
+               "kl_standard_normal returned a list"),
     # exit() used to end the checker with status 0 and no output: a silent "pass"
     "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
     "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),

@@ -92,6 +92,11 @@ def call(impl, name, *args, **kwargs):
                 key = _parameter(function, key) if isinstance(key, int) else key
                 raise PropertyFailure(f"{name} changed its argument {key} in place: compute a new array instead",
                                       hint="x[...] = ..., x += ... and out=x write into the caller's array")
+        if result is None:
+            raise PropertyFailure(f"{name} returned None: is its return statement missing?")
+        if isinstance(result, list) and not any(isinstance(r, np.ndarray) for r in result):
+            raise PropertyFailure(f"{name} returned a list, expected a NumPy array: compute it with array "
+                                  "operations (np.sum(..., axis=...)) instead of a Python loop")
         return result
     except PropertyFailure:
         raise
