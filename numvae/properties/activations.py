@@ -151,9 +151,18 @@ def _large_inputs(name, dtype):
     return strategies
 
 
+# What each backward is, in terms of the arguments (d_y, x, y) it receives.
+DERIVATIVES = {
+    "relu": "relu'(x) = 1 where x > 0, else 0",
+    "tanh": "tanh'(x) = 1 − y², with y = tanh(x) the cached output, not the input x",
+    "sigmoid": "sigmoid'(x) = y (1 − y), with y = sigmoid(x) the cached output, not the input x",
+    "softplus": "softplus'(x) = sigmoid(x), of the input x",
+}
+
+
 def gradient(name):
     return Property(f"{name}_backward matches central differences", backward_matches_central_differences,
-                    cases=({"name": name},))
+                    cases=({"name": name},), hint=DERIVATIVES.get(name))
 
 
 def extremes(name):
