@@ -78,6 +78,15 @@ def test_start_into_a_non_empty_directory_keeps_the_students_files(tmp_path, cap
     assert "kept" in out and "kl.py" in out and (tmp_path / "adam.py").exists()
 
 
+def test_start_keeps_a_students_symlink_even_one_whose_target_is_gone(tmp_path, capsys):
+    (tmp_path / "wb").mkdir()
+    link = tmp_path / "wb" / "kl.py"
+    link.symlink_to(tmp_path / "moved_away.py")  # the student's file, in a folder they renamed
+    assert main(["exercises", "start", str(tmp_path / "wb"), "--only", "kl"]) == 0
+    assert link.is_symlink(), "start replaced the student's symlink with a fresh stub"
+    assert "kept" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------
 # Failures a student can cause: each a readable line, never a crash
 # --------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def write_workbook(directory, exercises, solutions=False):
     written, kept = [], []
     for filename, text in files.items():
         path = directory / filename
-        if path.exists():
+        if path.exists() or path.is_symlink():  # a dangling link is the student's too
             kept.append(path)
             continue
         atomic_write(path, lambda f, text=text: f.write(text.encode()))
