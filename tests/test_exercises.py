@@ -297,3 +297,25 @@ def test_the_functional_vae_with_numvaes_functions_is_the_vae_bit_for_bit():
         np.testing.assert_array_equal(models[0].flat_params, models[1].flat_params)
         x = rng.uniform(0, 1, (5, 7)).astype(np.float32)
         np.testing.assert_array_equal(models[0].reconstruct(x), models[1].reconstruct(x))
+
+
+@pytest.mark.parametrize("command", ["train", "check"])
+def test_a_reader_that_goes_away_does_not_stop_train_or_check(solutions, tmp_path, command):
+    """`numvae exercises train DIR | head -1` used to stop with 'error: Broken pipe', exit 1, without history.csv."""
+    import shlex
+    import subprocess
+
+    from cli_helpers import environment
+
+    out = tmp_path / "run"
+    extra = ["--out", str(out), "--epochs", "2", "--hidden", "16"] if command == "train" else FAST
+    argv = shlex.join([sys.executable, "-m", "numvae", "exercises", command, str(solutions), *extra])
+    # Many lines of output, the reader gone after the first: later prints meet a closed pipe.
+    result = subprocess.run(["bash", "-c", f'{argv} | head -1; exit "${{PIPESTATUS[0]}}"'],
+                            capture_output=True, text=True, env=environment(), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and "Broken pipe" not in result.stderr, (result.stdout, result.stderr)
+    if command == "train":
+        with open(out / "history.csv", newline="") as f:
+            assert [row["epoch"] for row in csv.DictReader(f)] == ["1", "2"]
+        assert (out / "model.npz").is_file()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli.common import say  # progress to stdout that outlives its reader (| head -1)
+
 
 def _names(text):
     return [n.strip() for n in text.split(",") if n.strip()]
@@ -87,10 +89,10 @@ def cmd_start(args):
     exercises = select(args.only, "--only")
     written, kept = write_workbook(args.dir, exercises, solutions=args.solutions)
     for path in written:
-        print(f"wrote {path}")
+        say(f"wrote {path}")
     for path in kept:
-        print(f"kept  {path} (exists; not overwritten)")
-    print(f"next: numvae exercises check {args.dir}")
+        say(f"kept  {path} (exists; not overwritten)")
+    say(f"next: numvae exercises check {args.dir}")
     return 0
 
 
@@ -107,9 +109,9 @@ def cmd_check(args):
     results = []
     for exercise in exercises:
         results.append(check_exercise(exercise, directory, args.max_examples, args.timeout))
-        print(results[-1].line(), flush=True)
+        say(results[-1].line())
     passed = sum(r.status == PASS for r in results)
-    print(f"{passed}/{len(results)} passed")
+    say(f"{passed}/{len(results)} passed")
     return 0 if passed == len(results) else 1
 
 
@@ -148,7 +150,7 @@ def cmd_train(args):
     set_blas_threads()  # as numvae train: the same thread count gives the same bits
     directory = _workbook(args.dir)
     impl, used = student_implementation(directory)
-    print("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
+    say("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
     out = Path(args.out) if args.out else directory / "run"
     # As numvae train: --out checked writable and locked for the whole run (a second run on it
     # refuses, naming the holder), and stale temporaries of a killed save removed.
@@ -179,8 +181,8 @@ def _train_into(args, impl, out):
     history_csv = out / "history.csv"
 
     def on_epoch(t, row):
-        print(f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:8.2f}  "
-              f"test loss {row['test_loss']:8.2f}  {row['seconds']:.1f}s", flush=True)
+        say(f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:8.2f}  "
+            f"test loss {row['test_loss']:8.2f}  {row['seconds']:.1f}s")
         write_history_csv(t.history, history_csv)
 
     start = time.perf_counter()
@@ -191,8 +193,8 @@ def _train_into(args, impl, out):
     except (Exception, SystemExit) as exc:  # a student's function failing (or calling exit()) mid-run: one line
         raise ValueError(f"training stopped: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
     written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
-    print(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "
-          + ", ".join(str(p) for p in written))
+    say(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "
+        + ", ".join(str(p) for p in written))
     return 0
 
 
