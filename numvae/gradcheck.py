@@ -75,11 +75,13 @@ def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):
         original = x[index]
-        x[index] = original + h
-        f_plus = f()
-        x[index] = original - h
-        f_minus = f()
-        x[index] = original
+        try:  # x is a live parameter: restore it even if f fails on the perturbed value
+            x[index] = original + h
+            f_plus = f()
+            x[index] = original - h
+            f_minus = f()
+        finally:
+            x[index] = original
         grad[index] = (f_plus - f_minus) / (2 * h)
     return grad
 

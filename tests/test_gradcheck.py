@@ -50,6 +50,25 @@ def test_numerical_gradient_perturbs_the_live_array_one_entry_at_a_time():
     np.testing.assert_array_equal(seen, expected)
 
 
+def test_numerical_gradient_restores_the_array_when_f_raises():
+    # f may fail on a perturbed value (a model refusing a non-finite output, Ctrl-C):
+    # the live parameter must not keep the perturbation.
+    x = np.array([0.25, 2.0, -1.5])
+    before = x.copy()
+    calls = []
+
+    def f():
+        calls.append(x.copy())
+        if len(calls) == 4:  # the step back of the second entry
+            raise KeyboardInterrupt
+        return float(np.sum(x**2))
+
+    with pytest.raises(KeyboardInterrupt):
+        numerical_gradient(f, x)
+    assert not np.array_equal(calls[-1], before), "f should have seen a perturbed array"
+    np.testing.assert_array_equal(x, before, err_msg="x kept the perturbation f failed on")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int64])
 def test_non_float64_arrays_are_refused(dtype):
     x = np.ones(3, dtype=dtype)
