@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
+
 
 def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):
     """Central-difference gradient of the scalar ``f()`` with respect to ``x``.
@@ -55,7 +57,7 @@ def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):
         Must read ``x`` (e.g. a loss that uses a model's live parameter).
     x : ndarray of float64
         Perturbed in place entry by entry and restored exactly afterwards.
-    h : float
+    h : float > 0
         Step size.
     name : str
         What ``x`` is, for the error message.
@@ -72,6 +74,7 @@ def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):
             f"{name}: expected a float64 array for a gradient check, got {x.dtype} "
             "(build the model with dtype=np.float64)"
         )
+    h = checks.real("h", h, minimum=0, strict=True)
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):
         original = x[index]

@@ -69,6 +69,15 @@ def test_numerical_gradient_restores_the_array_when_f_raises():
     np.testing.assert_array_equal(x, before, err_msg="x kept the perturbation f failed on")
 
 
+@pytest.mark.parametrize("h", [0, 0.0, -1e-5, float("nan"), float("inf"), "1e-5", True])
+def test_a_step_that_is_not_a_finite_positive_number_is_refused_by_name(h):
+    x = np.ones(2)
+    with pytest.raises(ValueError, match=r"^h: expected a finite number > 0, got "):
+        numerical_gradient(lambda: float(np.sum(x**2)), x, h=h)
+    with pytest.raises(ValueError, match=r"^h: expected a finite number > 0, got "):
+        check_gradients(lambda: float(np.sum(x**2)), {"x": x}, {"x": 2 * x}, h=h)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int64])
 def test_non_float64_arrays_are_refused(dtype):
     x = np.ones(3, dtype=dtype)
