@@ -74,6 +74,8 @@ def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):
             f"{name}: expected a float64 array for a gradient check, got {x.dtype} "
             "(build the model with dtype=np.float64)"
         )
+    if not np.issubdtype(x.dtype, np.floating):  # x[i] = 1 + h would be truncated back to 1
+        raise ValueError(f"{name}: expected a floating array, got {x.dtype}")
     h = checks.real("h", h, minimum=0, strict=True)
     grad = np.zeros(x.shape, dtype=np.float64)
     for index in np.ndindex(x.shape):

@@ -78,6 +78,13 @@ def test_a_step_that_is_not_a_finite_positive_number_is_refused_by_name(h):
         check_gradients(lambda: float(np.sum(x**2)), {"x": x}, {"x": 2 * x}, h=h)
 
 
+def test_an_integer_array_is_refused_even_when_float64_is_not_required():
+    # x[i] = 1 + h would be truncated back to 1: every derivative would come out 0.
+    x = np.array([1, 2])
+    with pytest.raises(ValueError, match=r"^x: expected a floating array, got int64"):
+        numerical_gradient(lambda: float(np.sum(x**2)), x, require_float64=False)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int64])
 def test_non_float64_arrays_are_refused(dtype):
     x = np.ones(3, dtype=dtype)
