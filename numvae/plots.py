@@ -174,6 +174,8 @@ def plot_loss_curves(history, path):
         for split, style in styles.items():
             values = series[f"{split}_{part}"]
             finite = np.isfinite(values)
+            if np.count_nonzero(finite) == 1:  # a line through one point draws nothing
+                style = {"marker": "o", **style}
             if finite.any():
                 ax.plot(epoch[finite], values[finite], label=split, lw=2, ms=4, **style)
         _label(ax, title, "epoch", "nats per example")

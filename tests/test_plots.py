@@ -222,3 +222,23 @@ def test_importing_and_plotting_never_loads_pyplot(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def _saved_figure(monkeypatch):
+    """Make plots keep the Figure it saves; returns the list it is appended to."""
+    figures = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or save(fig, path))
+    return figures
+
+
+@pytest.mark.parametrize("n_epochs", [1, 2])
+def test_loss_curves_show_the_train_values_of_a_single_epoch(n_epochs, tmp_path, monkeypatch):
+    # A line through one point draws nothing: after one epoch the train loss must still show.
+    figures = _saved_figure(monkeypatch)
+    plots.plot_loss_curves(history(n_epochs), tmp_path / "loss.png")
+    (fig,) = figures
+    for ax in fig.axes:
+        (train,) = [line for line in ax.get_lines() if line.get_label() == "train"]
+        visible = len(train.get_xdata()) >= 2 or train.get_marker() not in (None, "", " ", "None", "none")
+        assert visible, f"{ax.get_title()}: the train value of epoch 1 is drawn as a line of one point"
