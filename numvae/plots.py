@@ -302,8 +302,15 @@ def plot_latent_scatter(mu, labels, path, class_names=None):
     labels = np.asarray(labels)
     if labels.shape != (len(mu),):
         raise ValueError(f"labels: expected shape ({len(mu)},) to match mu, got {labels.shape}")
-    if not (np.issubdtype(labels.dtype, np.integer)
-            or np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels))):
+    if np.issubdtype(labels.dtype, np.floating):
+        # Whole numbers only; NaN, inf and values beyond int64 do not survive the round trip.
+        with np.errstate(invalid="ignore"):
+            whole = labels.astype(np.int64)
+        if not np.array_equal(whole, labels):
+            bad = labels[whole != labels][0]
+            raise ValueError(f"labels: expected integer class labels, got {bad} ({labels.dtype})")
+        labels = whole
+    if not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels: expected integer class labels, got {labels.dtype} values")
     classes = np.unique(labels).astype(int)
     if len(classes) > 20:

@@ -75,6 +75,8 @@ BAD_CALLS = [
     (lambda p: plots.plot_latent_scatter(np.zeros((200, 3)), LABELS, p), "latent_dim = 2"),
     (lambda p: plots.plot_latent_scatter(MU, LABELS[:-1], p), "labels"),
     (lambda p: plots.plot_latent_scatter(MU, LABELS + 0.5, p), "labels"),
+    (lambda p: plots.plot_latent_scatter(MU, np.where(LABELS == 3, np.inf, LABELS), p), "labels"),
+    (lambda p: plots.plot_latent_scatter(MU, np.where(LABELS == 3, 1e30, LABELS), p), "labels"),
     (lambda p: plots.plot_manifold(decode_blank, p, n=1), "n"),
     (lambda p: plots.plot_manifold(lambda z: np.zeros((len(z), 10)), p, n=3), "decode"),
     (lambda p: plots.plot_manifold(lambda z: np.full((len(z), 784), np.nan), p, n=3), "decode"),
