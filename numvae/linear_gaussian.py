@@ -29,7 +29,32 @@ and import nothing from the neural-network engine.
 
 import numpy as np
 
+from . import checks
 from .gaussian import LOG_2PI, kl_standard_normal, kl_standard_normal_backward
+
+
+def _check_model(x, W, b, sigma):
+    """Refuse, by name, arguments that would give a wrong number or a NumPy error naming none.
+
+    σ must be finite and > 0: the formulas use only σ², so a negative σ would pass unnoticed,
+    and σ = 0 makes C singular. Returns J.
+    """
+    checks.real("sigma", sigma, minimum=0, strict=True)
+    if np.ndim(x) != 1:
+        raise ValueError(f"x: expected one example of shape (D,), got shape {np.shape(x)}")
+    D = np.shape(x)[0]
+    if np.ndim(W) != 2 or np.shape(W)[0] != D:
+        raise ValueError(f"W: expected shape ({D}, J) for x of shape ({D},), got shape {np.shape(W)}")
+    if np.shape(b) != (D,):
+        raise ValueError(f"b: expected shape ({D},) like x, got shape {np.shape(b)}")
+    return np.shape(W)[1]
+
+
+def _check_q(J, m, s):
+    """``m`` and ``s`` of q: one mean and one log-variance per latent dimension."""
+    for name, value in (("m", m), ("s", s)):
+        if np.shape(value) != (J,):
+            raise ValueError(f"{name}: expected shape ({J},), one per column of W, got shape {np.shape(value)}")
 
 
 def log_evidence(x, W, b, sigma):
@@ -52,6 +77,7 @@ def log_evidence(x, W, b, sigma):
     -------
     float, in nats.
     """
+    _check_model(x, W, b, sigma)
     D = x.shape[0]
     L = np.linalg.cholesky(W @ W.T + sigma**2 * np.eye(D))  # (D, D)
     r = np.linalg.solve(L, x - b)  # (D,): L⁻¹(x − b), so rᵀr = (x − b)ᵀC⁻¹(x − b)
@@ -73,6 +99,9 @@ def log_joint(x, z, W, b, sigma):
     -------
     ndarray, shape (...), in nats.
     """
+    J = _check_model(x, W, b, sigma)
+    if np.shape(z)[-1:] != (J,):
+        raise ValueError(f"z: expected shape (..., {J}), one value per column of W, got shape {np.shape(z)}")
     D = x.shape[0]
     residual = x - b - z @ W.T  # (..., D)
     log_px_z = -0.5 * (D * (LOG_2PI + np.log(sigma**2)) + np.sum(residual**2, axis=-1) / sigma**2)
@@ -105,6 +134,7 @@ def posterior(x, W, b, sigma):
     precision : ndarray, shape (J, J)
         Λ; the covariance is its inverse.
     """
+    _check_model(x, W, b, sigma)
     precision = np.eye(W.shape[1]) + W.T @ W / sigma**2  # (J, J)
     mean = np.linalg.solve(precision, W.T @ (x - b) / sigma**2)  # (J,)
     return mean, precision
@@ -139,6 +169,7 @@ def elbo(x, W, b, sigma, m, s):
     -------
     float, in nats.
     """
+    _check_q(_check_model(x, W, b, sigma), m, s)
     D = x.shape[0]
     residual = x - b - W @ m  # (D,)
     spread = np.sum(np.sum(W * W, axis=0) * np.exp(s))  # Σ_j (WᵀW)_jj e^{s_j}
@@ -169,6 +200,7 @@ def elbo_backward(x, W, b, sigma, m, s):
         Gradients of the ELBO (to *ascend*; an optimizer that minimises takes
         their negatives).
     """
+    _check_q(_check_model(x, W, b, sigma), m, s)
     kl_d_m, kl_d_s = kl_standard_normal_backward(1.0, m, s)
     d_m = W.T @ (x - b - W @ m) / sigma**2 - kl_d_m
     d_s = -np.sum(W * W, axis=0) * np.exp(s) / (2 * sigma**2) - kl_d_s
@@ -192,6 +224,7 @@ def kl_to_posterior(x, W, b, sigma, m, s):
     -------
     float, in nats.
     """
+    _check_q(_check_model(x, W, b, sigma), m, s)
     mean, precision = posterior(x, W, b, sigma)
     diff = m - mean  # (J,)
     _, log_det = np.linalg.slogdet(precision)

@@ -95,3 +95,52 @@ def test_elbo_agrees_with_monte_carlo():
     values = lg.log_joint(x, z, W, b, sigma) - log_normal(z, m, s)
     standard_error = values.std() / np.sqrt(len(values))
     assert abs(values.mean() - lg.elbo(x, W, b, sigma, m, s)) < 5 * standard_error
+
+
+def _all_functions(x, W, b, sigma, m, s):
+    """Every public function of the module on one set of arguments."""
+    return {
+        "log_evidence": lambda: lg.log_evidence(x, W, b, sigma),
+        "log_joint": lambda: lg.log_joint(x, m, W, b, sigma),
+        "posterior": lambda: lg.posterior(x, W, b, sigma),
+        "elbo": lambda: lg.elbo(x, W, b, sigma, m, s),
+        "elbo_backward": lambda: lg.elbo_backward(x, W, b, sigma, m, s),
+        "kl_to_posterior": lambda: lg.kl_to_posterior(x, W, b, sigma, m, s),
+        "best_diagonal": lambda: lg.best_diagonal(x, W, b, sigma),
+    }
+
+
+@pytest.mark.parametrize("sigma", [0.0, -0.5, float("nan"), float("inf")])
+def test_a_sigma_that_is_not_finite_and_positive_is_refused_by_name(sigma):
+    # The formulas use only σ², so a negative σ would silently give the answer for |σ|.
+    x, W, b, _, m, s = random_problem(0, D=3, J=2)
+    for name, call in _all_functions(x, W, b, sigma, m, s).items():
+        with pytest.raises(ValueError, match=r"^sigma: expected a finite number > 0, got "):
+            call()
+            pytest.fail(f"{name} accepted sigma={sigma}")
+
+
+@pytest.mark.parametrize("argument, replace, shape_shown", [
+    ("x", lambda x, W, b, m, s: (np.stack([x, x]), W, b, m, s), "(2, 3)"),
+    ("W", lambda x, W, b, m, s: (x, W.T, b, m, s), "(2, 3)"),
+    ("b", lambda x, W, b, m, s: (x, W, b[:2], m, s), "(2,)"),
+    ("m", lambda x, W, b, m, s: (x, W, b, np.zeros(3), s), "(3,)"),
+    ("s", lambda x, W, b, m, s: (x, W, b, m, np.zeros((2, 1))), "(2, 1)"),
+])
+def test_mismatched_shapes_are_refused_naming_the_argument(argument, replace, shape_shown):
+    x, W, b, sigma, m, s = random_problem(1, D=3, J=2)
+    x, W, b, m, s = replace(x, W, b, m, s)
+    calls = _all_functions(x, W, b, sigma, m, s)
+    if argument in ("m", "s"):  # only the functions of q take them (log_joint's z is m here)
+        calls = {k: v for k, v in calls.items() if k in ("elbo", "elbo_backward", "kl_to_posterior")}
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"^{argument}: expected ") as excinfo:
+            call()
+            pytest.fail(f"{name} accepted {argument} of shape {shape_shown}")
+        assert f"got shape {shape_shown}" in str(excinfo.value), (name, str(excinfo.value))
+
+
+def test_log_joint_refuses_codes_of_the_wrong_width():
+    x, W, b, sigma, _, _ = random_problem(2, D=3, J=2)
+    with pytest.raises(ValueError, match=r"^z: expected shape \(\.\.\., 2\), .*got shape \(5, 3\)$"):
+        lg.log_joint(x, np.zeros((5, 3)), W, b, sigma)
