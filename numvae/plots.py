@@ -370,7 +370,11 @@ def plot_manifold(decode, path, n=20, image_shape=(28, 28)):
         raise ValueError(f"decode: expected a callable z -> images, got {type(decode).__name__}")
     height, width = _image_shape(image_shape)
     z = manifold_grid(n)  # (n * n, 2)
-    images = decode(z)
+    try:
+        images = decode(z)
+    except ValueError as exc:  # most often a model whose latent space is not 2-D
+        raise ValueError(f"decode: expected a decoder of 2-D codes (latent_dim = 2); on z of shape "
+                         f"{z.shape} it raised {type(exc).__name__}: {exc}") from exc
     if np.shape(images) != (n * n, height * width):
         raise ValueError(f"decode: expected it to return shape {(n * n, height * width)} for z "
                          f"of shape {z.shape}, got {np.shape(images)}")

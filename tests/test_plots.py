@@ -244,3 +244,15 @@ def test_loss_curves_show_the_train_values_of_a_single_epoch(n_epochs, tmp_path,
         (train,) = [line for line in ax.get_lines() if line.get_label() == "train"]
         visible = len(train.get_xdata()) >= 2 or train.get_marker() not in (None, "", " ", "None", "none")
         assert visible, f"{ax.get_title()}: the train value of epoch 1 is drawn as a line of one point"
+
+
+@pytest.mark.parametrize("latent_dim", [1, 3])
+def test_manifold_of_a_model_whose_latent_space_is_not_2d_says_so(latent_dim, tmp_path):
+    from numvae import VAE
+
+    model = VAE(784, hidden_dims=(4,), latent_dim=latent_dim)
+    path = tmp_path / "manifold.png"
+    with pytest.raises(ValueError, match=r"^decode: .*latent_dim = 2") as excinfo:
+        plots.plot_manifold(model.decode, path, n=3)
+    assert "(9, 2)" in str(excinfo.value), "the message should show the grid's shape"
+    assert not path.exists()
