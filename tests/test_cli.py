@@ -115,6 +115,17 @@ def test_sample_writes_png(trained, tmp_path, capsys):
     assert str(target) in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("n, title", [(1, "1 sample from the prior (seed 3)"), (2, "2 samples from the prior (seed 3)")])
+def test_sample_title_counts_in_english(n, title, trained, tmp_path, monkeypatch):
+    from numvae import plots
+
+    titles = []
+    grid = plots.plot_image_grid
+    monkeypatch.setattr(plots, "plot_image_grid", lambda *a, **k: titles.append(k.get("title")) or grid(*a, **k))
+    assert main(["sample", str(trained / "model.npz"), "--n", str(n), "--seed", "3", "--out", str(tmp_path / "g.png")]) == 0
+    assert titles == [title]
+
+
 def _one_line_error(capsys, *needles):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err

@@ -43,4 +43,5 @@ def run(args):
         raise CommandError(f"--out: {str(out)!r} is a directory; expected a PNG file name")
     ckpt = load_checkpoint(args.checkpoint)
     images = ckpt.model.sample(args.n, rng=np.random.default_rng(args.seed))
-    say(str(plot_image_grid(images, out, title=f"{args.n} samples from the prior (seed {args.seed})")))
+    noun = "sample" if args.n == 1 else "samples"
+    say(str(plot_image_grid(images, out, title=f"{args.n} {noun} from the prior (seed {args.seed})")))
