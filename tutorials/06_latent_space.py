@@ -104,7 +104,8 @@ print("posterior standard deviations, median per dimension:", np.round(np.median
 
 # %%
 print("mean of the test codes:", np.round(mu.mean(axis=0), 2), " standard deviation:", np.round(mu.std(axis=0), 2))
-#
+
+# %% [markdown]
 # ## 3. The decoder as a map
 #
 # The other direction: pick a grid of points $z$ and decode each.
