@@ -144,7 +144,7 @@ print(report.assert_close(1e-6))
 # The analytic gradient agrees with the numerical one to about $10^{-10}$.
 # Now the training loop. The loss is convex in $(W, b)$, so any reasonable
 # optimizer finds the same minimum; we reuse ``numvae.Adam``, which works on
-# any dict of arrays, for a few hundred full-batch steps from $W = 0$.
+# any dict of arrays, for ``classifier_steps`` = 100 full-batch steps from $W = 0$.
 
 # %%
 def fit_classifier(x, y, penalty, steps=classifier_steps, lr=0.1):
