@@ -440,9 +440,10 @@ for held_out in (0, HELD_OUT, 7, 1):
 
 # %% [markdown]
 # Compare the rows of the printed table. A held-out 0, bold and round, is
-# the easiest class to flag by every score; the ink line takes away part of
-# its credit (a 0 has much ink, and the line charges for it), subtracting the
-# floor much less. A held-out 1 is flagged far *less* often than chance would
+# the easiest class to flag by the −ELBO, with or without the floor; the ink
+# line takes away part of its credit (a 0 has much ink, and the line charges
+# for it), enough that by the ink-corrected score the held-out 4 comes out
+# ahead of it, while subtracting the floor takes away much less. A held-out 1 is flagged far *less* often than chance would
 # (an AUC far below 0.5): it is the simplest image there is, and a model that
 # never saw a 1 still finds it more likely than most digits it was trained
 # on. Both corrections raise its AUC, but neither brings it to 0.5. This is
