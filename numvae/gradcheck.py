@@ -165,7 +165,19 @@ def check_gradients(f, params, analytic, h=1e-5):
     Returns
     -------
     GradCheckReport
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is empty (a report of nothing would pass) or the keys
+        of ``analytic`` differ from those of ``params`` (an extra gradient
+        would go unchecked without a word).
     """
+    if not params:
+        raise ValueError("params: expected at least one array to check, got none")
+    if set(analytic) != set(params):
+        raise ValueError(f"analytic: expected gradients for exactly the keys of params {sorted(params)}, "
+                         f"got {sorted(analytic)}")
     return GradCheckReport(
         compare(name, analytic[name], numerical_gradient(f, p, h, name)) for name, p in params.items()
     )

@@ -254,3 +254,18 @@ def test_float32_can_be_checked_on_request_and_is_far_less_accurate():
     # float32 round-off is ~1e-7 * |f| / h ~ 1e-2 here: orders of magnitude worse.
     assert np.max(np.abs(g32 - exact)) > 1e-4
     assert np.array_equal(x32, np.linspace(-1.0, 1.0, 5, dtype=np.float32)), "x was not restored"
+
+
+@pytest.mark.parametrize(
+    "params, analytic, message",
+    [
+        ({}, {}, r"^params: expected at least one array to check, got none$"),
+        # A gradient with no parameter used to go unchecked without a word, a missing one was a bare KeyError.
+        ({"w": np.ones(2)}, {"w": np.zeros(2), "b": np.zeros(1)}, r"^analytic: expected gradients for exactly .*\['w'\], got \['b', 'w'\]"),
+        ({"w": np.ones(2), "b": np.ones(1)}, {"w": np.zeros(2)}, r"^analytic: expected .*\['b', 'w'\], got \['w'\]"),
+    ],
+    ids=["nothing to check", "extra gradient", "missing gradient"],
+)
+def test_check_gradients_refuses_an_empty_check_or_mismatched_keys(params, analytic, message):
+    with pytest.raises(ValueError, match=message):
+        check_gradients(lambda: 0.0, params, analytic)
