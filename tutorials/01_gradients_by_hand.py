@@ -306,6 +306,15 @@ for dtype, err in errors.items():
     print(f"{dtype.__name__}: best relative error {err[best]:.1e} at h = {steps[best]:.0e}; "
           f"at h = {H:.0e}: {np.interp(np.log10(H), np.log10(steps), err):.1e}")
 
+theta_spacing = float(np.spacing(np.float32(theta)))  # float32's gap between θ and its neighbours
+f_spacing = float(np.spacing(np.float32(f_size)))  # ... and between f(θ) and its neighbours
+exactly_one = steps[errors[np.float32] == 1.0]  # the difference was exactly 0
+print(f"float32: spacing at θ = {theta}: {theta_spacing:.2e}, so θ ± h rounds to θ for h < {theta_spacing / 2:.2e}; "
+      f"moved one spacing each way, f(θ+h) − f(θ−h) ≈ 2·{theta_spacing:.1e}·|f'| = {2 * theta_spacing * exact:.1e}, "
+      f"against float32's spacing {f_spacing:.1e} at |f| = {f_size:.0f}")
+print(f"float32: relative error exactly 1 at {len(exactly_one)} of {len(steps)} steps, "
+      f"the largest h = {exactly_one.max():.1e}; the next step up gives {errors[np.float32][len(exactly_one)]:.2f}")
+
 # %% [markdown]
 # The plot below shows the measured relative error against $h$, with the two
 # predicted error terms as thin lines.
@@ -347,8 +356,15 @@ save(fig, "01_step_size.png")
 #   the third derivative, which nobody knows for a network's loss. At
 #   $h = 10^{-5}$ the error is already a few $10^{-3}$, a thousand times
 #   the tolerance of the tests. Below $h \approx 10^{-7}$ it is exactly 1:
-#   $\theta \pm h$ rounds to $\theta$ itself, the difference is 0, and so is
-#   the "gradient".
+#   the difference is 0, and so is the "gradient". The printout gives two
+#   reasons. Below half of float32's spacing at $\theta = 0.8$
+#   ($2^{-25} \approx 3 \times 10^{-8}$), $\theta \pm h$ rounds to $\theta$
+#   itself. Above it, $\theta \pm h$ moves by one spacing ($2^{-24}$) each
+#   way, but that changes $f(\theta + h) - f(\theta - h)$ by about
+#   $5 \times 10^{-6}$, less than the spacing of float32 numbers near
+#   $|f| \approx 65$ ($2^{-17} \approx 7.6 \times 10^{-6}$), and here the
+#   two round to the same number. From the next step, $h = 10^{-7}$, they
+#   differ, and the error drops below 1.
 #
 # ### The same VAE, checked in float32
 #
