@@ -132,8 +132,11 @@ save(fig, "11_bug_zoo.png")
 #   tanh' at the input, the KL's path into mu forgotten) gets past them, and
 #   the gradient check catches it, naming the parameter, the index and both
 #   values. The two kinds of check are complements: run both.
-# * **A training run is the weakest check.** A mutant can train as well as
-#   numvae for reasons the table makes concrete: a dropped constant never
+# * **A training run catches nothing the other two miss.** In full mode it
+#   catches more mutants than the gradient check (the totals row), but each
+#   of them is caught by a gradient check or a property too (the list "caught
+#   only by training" below), and it passes mutants that are wrong. A mutant
+#   can train as well as numvae for reasons the table makes concrete: a dropped constant never
 #   changes the optimizer's path; Adam divides every gradient by its own
 #   running scale, so a gradient off by a constant factor (d_b as a mean)
 #   trains almost alike, and Adam without bias correction merely takes larger
@@ -149,4 +152,5 @@ missed_by_training = [n for n, row in table.items() if not row[2]]
 print("passed the gradient check:", ", ".join(through_gradient))
 print("  ... of which caught by a property:", ", ".join(n for n in through_gradient if table[n][1]))
 print("passed the training run:", ", ".join(missed_by_training))
+print("caught only by training:", ", ".join(n for n, row in table.items() if row[2] and not any(row[:2])) or "none")
 print("caught by no check:", ", ".join(n for n, row in table.items() if not any(row)) or "none")
