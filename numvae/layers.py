@@ -105,14 +105,14 @@ class Dense:
 class Activation:
     """Element-wise activation layer wrapping a function pair from ``activations``.
 
+    The cache holds the input ``x`` and the output ``y``; each backward uses
+    whichever of the two its derivative is cheapest in (``y`` for sigmoid and
+    tanh, ``x`` for the others).
+
     Parameters
     ----------
     name : str
         A key of ``activations.ACTIVATIONS``.
-
-    The cache holds the input ``x`` and the output ``y``; each backward uses
-    whichever of the two its derivative is cheapest in (``y`` for sigmoid and
-    tanh, ``x`` for the others).
     """
 
     params = {}

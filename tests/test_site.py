@@ -131,6 +131,16 @@ def test_api_reference_documents_every_module(site):
         assert all(word in text for word in words), f"{page.name} does not show the docstring of {name}"
 
 
+def test_api_parameter_lists_hold_only_names(site):
+    """Prose placed under a numpydoc section (after ``Parameters``, say) is read as entries: bold junk."""
+    problems = []
+    for page in sorted((site / "api").glob("*.html")):
+        for name in re.findall(r"<dt><strong>(.*?)</strong>", page.read_text(encoding="utf-8"), re.S):
+            if not re.fullmatch(r"[\w*]+(, [\w*]+)*", name):
+                problems.append(f"{page.name}: an entry of a Parameters/Returns list is not a name: {name[:80]!r}")
+    assert not problems, "\n".join(problems)
+
+
 def test_every_page_loads_cleanly_in_chromium(browsed):
     reports, _, problems = browsed
     assert {"index.html", "exercises.html", "api/index.html"} <= set(reports)
@@ -154,6 +164,7 @@ def test_internal_links_resolve(browsed, site):
     assert sum(len(report["links"]) for report in reports.values()) > len(reports)
     problems = browser.link_problems(reports, site, base_url)
     assert not problems, "\n".join(problems)
+
 
 
 BROKEN_PAGE = """<!DOCTYPE html><html><head><title>broken</title>
