@@ -39,6 +39,7 @@ html_theme = "furo"
 html_title = "numvae: a VAE by hand"
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
+html_js_files = ["file-url.js"]  # search from file://: no snippets, which the browser would refuse to fetch
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_copy_source = False

@@ -167,6 +167,34 @@ def test_internal_links_resolve(browsed, site):
 
 
 
+def test_the_site_works_from_file_urls(site):
+    """README says to open site/index.html: pages and search must work from file://, not only over http."""
+    import time
+
+    try:
+        browser.find_binaries()
+    except browser.BrowserUnavailable as error:
+        unavailable(str(error))
+    base_url = site.resolve().as_uri() + "/"
+    problems = []
+    with browser.chromium() as driver:
+        for page in ["index.html", f"lectures/{LECTURES[0].stem}.html", "api/numvae.gaussian.html"]:
+            page_problems, _ = browser.check_page(driver, base_url + page, base_url)
+            problems += [f"{page}: {problem}" for problem in page_problems]
+        driver.get_log("browser")
+        driver.get(base_url + "search.html?q=reparameterize")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "finished" not in driver.execute_script(
+                "return (window.Search && Search.status && Search.status.innerText) || ''"):
+            time.sleep(0.2)
+        time.sleep(1)  # the result list is shown; let any summary fetch fail, if it is going to
+        results = driver.execute_script("return document.querySelectorAll('#search-results li').length")
+        problems += [f"search.html: console {entry['level']}: {entry['message']}" for entry in driver.get_log("browser")
+                     if entry["level"] == "SEVERE"]
+    assert results > 0, "searching for 'reparameterize' from file:// found nothing"
+    assert not problems, "\n".join(problems)
+
+
 BROKEN_PAGE = """<!DOCTYPE html><html><head><title>broken</title>
 <script src="http://example.invalid/remote.js"></script></head><body>
 <p>Some $x^2$ left raw, and \\(y\\) too.</p>
