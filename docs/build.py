@@ -165,25 +165,31 @@ def build(args):
     os.environ.clear()  # the kernels are started by this process (and its workers): they inherit os.environ
     os.environ.update(env)
     start = time.perf_counter()
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="numvae-site-") as staging_name:
-        staging = Path(staging_name)
-        print(f"executing {len(lectures)} lectures ({'fast' if args.fast else 'full'} mode, {args.jobs} at a time)",
-              flush=True)
-        figures_dir = execute_all(lectures, staging, args)
-        try:
-            write_pages(lectures, figures_dir, staging, args.fast)
-        except ValueError as error:  # a README that names a missing image, say
-            raise BuildError(str(error)) from error
-        print("rendering with Sphinx", flush=True)
+    # The folder Sphinx renders into, next to OUTDIR: made now, so that an OUTDIR that cannot be
+    # written is reported before the lectures run, not after.
+    try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
-        try:
+    except OSError as error:
+        raise BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
+                         f"({error.strerror}: {error.filename})") from error
+    try:
+        with tempfile.TemporaryDirectory(prefix="numvae-site-") as staging_name:
+            staging = Path(staging_name)
+            print(f"executing {len(lectures)} lectures ({'fast' if args.fast else 'full'} mode, {args.jobs} at a time)",
+                  flush=True)
+            figures_dir = execute_all(lectures, staging, args)
+            try:
+                write_pages(lectures, figures_dir, staging, args.fast)
+            except ValueError as error:  # a README that names a missing image, say
+                raise BuildError(str(error)) from error
+            print("rendering with Sphinx", flush=True)
             run_sphinx(staging, partial, env)
-            if outdir.exists():
-                shutil.rmtree(outdir)
-            partial.rename(outdir)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+        if outdir.exists():
+            shutil.rmtree(outdir)
+        partial.rename(outdir)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
 
 

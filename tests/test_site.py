@@ -266,6 +266,19 @@ def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
     assert (outdir / "mine.txt").read_text(encoding="utf-8") == "keep me"
 
 
+def test_an_outdir_that_cannot_be_written_is_refused_before_the_lectures_run(tmp_path):
+    require_site_extra()
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    outdir = tmp_path / "notes.txt" / "site"
+    result = run_build(DOCS_DIR, outdir, "--fast")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "executing" not in result.stdout, f"the lectures ran before OUTDIR was found unwritable:\n{result.stdout}"
+    assert result.stderr.strip().splitlines() == [
+        f"docs/build.py: OUTDIR: expected a folder that can be written, got {outdir} "
+        f"(File exists: {tmp_path / 'notes.txt'})"], result.stderr
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
 def test_bad_jobs_is_one_line():
     result = run_build(DOCS_DIR, "unused", "--jobs", "0")
     assert result.returncode == 1
