@@ -105,11 +105,16 @@ def execute_all(lectures, staging, args):
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = {path: pool.submit(notebooks.execute_lecture, path, staging / "lectures" / f"{path.stem}.ipynb",
                                      work_dir, args.timeout, preamble(path, args.fast)) for path in lectures}
-        for path, future in futures.items():
-            seconds, error = future.result()
-            print(f"  {path.name}: {'FAILED' if error else 'ok'} in {seconds:.1f} s", flush=True)
-            if error:
-                failures.append((path.name, error))
+        try:
+            for path, future in futures.items():
+                seconds, error = future.result()
+                print(f"  {path.name}: {'FAILED' if error else 'ok'} in {seconds:.1f} s", flush=True)
+                if error:
+                    failures.append((path.name, error))
+        except KeyboardInterrupt:
+            for future in futures.values():
+                future.cancel()  # Ctrl-C: start no more lectures (the pool would otherwise run them all first)
+            raise
     for name, error in failures:
         print(f"\n--- {name} ---\n{error}", file=sys.stderr)
     if failures:
@@ -199,6 +204,9 @@ def main(argv=None):
     except BuildError as error:
         print(f"docs/build.py: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("docs/build.py: interrupted; OUTDIR is as it was before the build", file=sys.stderr)
+        return 130
     return 0
 
 

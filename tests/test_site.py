@@ -254,6 +254,47 @@ def test_a_failing_or_untitled_lecture_fails_the_build(tmp_path):
     assert not outdir.exists(), "a failed build must not leave a site behind"
 
 
+def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
+    """Ctrl-C while a lecture runs: the lectures not yet handed to a worker never start, the old site stays."""
+    import signal
+    import time
+
+    require_site_extra()
+    started_file = tmp_path / "started.txt"
+    lectures = {f"0{n}_slow.py": ("# %% [markdown]\n# # Slow\n\n# %%\nimport time\n"
+                                  f"open({str(started_file)!r}, 'a').write('{n}\\n')\ntime.sleep(4)\n")
+                for n in range(6)}
+    docs_dir = fake_repository(tmp_path / "repo", lectures)
+    outdir = tmp_path / "site"
+    outdir.mkdir()
+    (outdir / ".buildinfo").write_text("a previous build", encoding="utf-8")
+    (outdir / "index.html").write_text("the previous site", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast", "--jobs", "1"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True,  # a process group of its own, which Ctrl-C reaches whole
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not started_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started_file.exists(), "the first lecture never started"
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    started = started_file.read_text().split()
+    # --jobs 1: the lecture running and the one queued behind it in the worker may still run; no more.
+    assert len(started) <= 2, f"lectures {started} ran after Ctrl-C during the first"
+    assert process.returncode == 130, stderr
+    assert "docs/build.py: interrupted; OUTDIR is as it was before the build" in stderr.splitlines(), stderr
+    assert "Traceback" not in stderr, stderr
+    assert (outdir / "index.html").read_text(encoding="utf-8") == "the previous site"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["repo", "site", "started.txt"], "a partial site was left"
+
+
 def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
     require_site_extra()
     outdir = tmp_path / "notes"
