@@ -286,8 +286,8 @@ def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     started = started_file.read_text().split()
-    # --jobs 1: the lecture running and the one queued behind it in the worker may still run; no more.
-    assert len(started) <= 2, f"lectures {started} ran after Ctrl-C during the first"
+    # --jobs 1: the lecture running and the two the pool had already queued for its worker may still run.
+    assert len(started) <= 3, f"lectures {started} ran after Ctrl-C during the first"
     assert process.returncode == 130, stderr
     assert "docs/build.py: interrupted; OUTDIR is as it was before the build" in stderr.splitlines(), stderr
     assert "Traceback" not in stderr, stderr
