@@ -30,6 +30,7 @@ mathjax_path = "mathjax/tex-chtml.js"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # the numpydoc Parameters sections say the types and shapes
+autodoc_preserve_defaults = True  # signatures show defaults as written (np.float64), not their repr (<class ...>)
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False

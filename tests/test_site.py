@@ -131,6 +131,18 @@ def test_api_reference_documents_every_module(site):
         assert all(word in text for word in words), f"{page.name} does not show the docstring of {name}"
 
 
+def test_api_signatures_show_defaults_as_written(site):
+    """A default such as dtype=np.float64 used to show as dtype=<class 'numpy.float64'>."""
+    import html
+
+    def text(page):  # the page as read: tags dropped (a signature is split over spans), entities decoded
+        return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+    shown = [f"{page.name}: {m}" for page in sorted((site / "api").glob("*.html"))
+             for m in re.findall(r"<class '[^']*'>", text(page))]
+    assert not shown, "signatures show a repr instead of the source text:\n" + "\n".join(shown)
+
+
 def test_api_parameter_lists_hold_only_names(site):
     """Prose placed under a numpydoc section (after ``Parameters``, say) is read as entries: bold junk."""
     problems = []
