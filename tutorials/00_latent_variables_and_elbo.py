@@ -82,9 +82,11 @@ rng = np.random.default_rng(1312)
 # Put it in the definition of $\mathcal L$:
 #
 # $$\mathcal L(q) = \mathbb E_q\!\left[\log \frac{p(z \mid x)\, p(x)}{q(z)}\right]
-#   = \log p(x) - \mathbb E_q\!\left[\log \frac{q(z)}{p(z \mid x)}\right],
-#   \qquad\text{so}\qquad
-#   \log p(x) = \mathcal L(q) + D_{KL}\big(q(z) \,\|\, p(z \mid x)\big).$$
+#   = \log p(x) - \mathbb E_q\!\left[\log \frac{q(z)}{p(z \mid x)}\right],$$
+#
+# so
+#
+# $$\log p(x) = \mathcal L(q) + D_{KL}\big(q(z) \,\|\, p(z \mid x)\big).$$
 #
 # This is an equality, for every $q$. Since a KL divergence is never
 # negative, it gives the bound again, and it also names the gap: the ELBO
@@ -108,9 +110,11 @@ rng = np.random.default_rng(1312)
 #
 # The posterior follows by completing the square. Up to terms free of $z$,
 #
-# $$\log p(x \mid z) + \log p(z) = -\frac{\|x - b - Wz\|^2}{2\sigma^2} - \frac{\|z\|^2}{2}
-#   = -\tfrac12 z^\top \Lambda z + z^\top \frac{W^\top (x - b)}{\sigma^2} + \text{const},
-#   \qquad \Lambda = I_J + \frac{W^\top W}{\sigma^2},$$
+# $$\begin{aligned}
+#   \log p(x \mid z) + \log p(z) &= -\frac{\|x - b - Wz\|^2}{2\sigma^2} - \frac{\|z\|^2}{2} \\
+#   &= -\tfrac12 z^\top \Lambda z + z^\top \frac{W^\top (x - b)}{\sigma^2} + \text{const},
+#   \qquad \Lambda = I_J + \frac{W^\top W}{\sigma^2},
+# \end{aligned}$$
 #
 # so $p(z \mid x) = \mathcal N(\mu_{\text{post}}, \Lambda^{-1})$ with
 # $\mu_{\text{post}} = \Lambda^{-1} W^\top (x - b)/\sigma^2$. The posterior is
