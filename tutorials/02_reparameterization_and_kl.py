@@ -147,10 +147,12 @@ print(report.assert_close(1e-6))
 # Why the average of gradients is the gradient of the average, written out:
 # with $z = \mu + \sigma\varepsilon$,
 #
-# $$\nabla_\theta\, \mathbb E_{q_\theta}[f(z)]
-#   = \nabla_\theta \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
-#   = \int \nabla_\theta f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
-#   = \mathbb E_\varepsilon\!\Big[f'(z)\, \frac{\partial z}{\partial \theta}\Big],$$
+# $$\begin{aligned}
+#   \nabla_\theta\, \mathbb E_{q_\theta}[f(z)]
+#   &= \nabla_\theta \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
+#   = \int \nabla_\theta f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon \\
+#   &= \mathbb E_\varepsilon\!\Big[f'(z)\, \frac{\partial z}{\partial \theta}\Big],
+# \end{aligned}$$
 #
 # because after the substitution the density no longer depends on $\theta$
 # (lecture 03 does the change of variables step by step, and sets this
