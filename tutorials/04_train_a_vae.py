@@ -99,9 +99,11 @@ print("after one step:", model.loss(x_batch))
 # PyTorch; the paper calls them $\beta_1, \beta_2$, but in this course $\beta$
 # is the KL weight):
 #
-# $$m \leftarrow \rho_1 m + (1 - \rho_1)\, g, \qquad v \leftarrow \rho_2 v + (1 - \rho_2)\, g^2,
-#   \qquad \theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{\hat v} + \delta},
-#   \qquad \hat m = \frac{m}{1 - \rho_1^t}, \quad \hat v = \frac{v}{1 - \rho_2^t}.$$
+# $$\begin{aligned}
+#   &m \leftarrow \rho_1 m + (1 - \rho_1)\, g, \qquad v \leftarrow \rho_2 v + (1 - \rho_2)\, g^2,
+#   \qquad \theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{\hat v} + \delta}, \\
+#   &\hat m = \frac{m}{1 - \rho_1^t}, \quad \hat v = \frac{v}{1 - \rho_2^t}.
+# \end{aligned}$$
 #
 # Both averages start at 0. Unrolled, $m_t = (1 - \rho_1)\sum_{i=1}^t \rho_1^{t-i} g_i$,
 # and if the gradients share a mean $\bar g$,
