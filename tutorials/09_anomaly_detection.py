@@ -272,8 +272,11 @@ for k in (10, 50, 100):
 # levels in $[0, 1]$, not bits, and the Bernoulli "log-likelihood" of a grey
 # level is a cross-entropy,
 #
-# $$-\log p(x \mid z) = \sum_d -\big[x_d \log p_d + (1 - x_d)\log(1 - p_d)\big]
-#   \;\ge\; \sum_d H(x_d), \qquad H(x) = -x\log x - (1-x)\log(1-x),$$
+# $$\begin{aligned}
+#   -\log p(x \mid z) &= \sum_d -\big[x_d \log p_d + (1 - x_d)\log(1 - p_d)\big]
+#   \;\ge\; \sum_d H(x_d), \\
+#   H(x) &= -x\log x - (1-x)\log(1-x),
+# \end{aligned}$$
 #
 # with equality only when the decoder outputs $p_d = x_d$ exactly (Gibbs'
 # inequality, pixel by pixel). So an image with many grey pixels (every
