@@ -97,9 +97,9 @@ def kl_standard_normal(mu, log_var):
     :math:`\log \mathcal N(z; \mu, \sigma^2) = -\tfrac12(\log 2\pi + \log\sigma^2 + (z - \mu)^2/\sigma^2)`,
 
     .. math::
-        D_{KL} = \mathbb E_q[\log q(z) - \log p(z)]
-        = \mathbb E_q\Big[-\tfrac12 \log\sigma^2 - \frac{(z - \mu)^2}{2\sigma^2} + \frac{z^2}{2}\Big]
-        = -\tfrac12 \log\sigma^2 - \tfrac12 + \tfrac12(\mu^2 + \sigma^2),
+        D_{KL} &= \mathbb E_q[\log q(z) - \log p(z)] \\
+        &= \mathbb E_q\Big[-\tfrac12 \log\sigma^2 - \frac{(z - \mu)^2}{2\sigma^2} + \frac{z^2}{2}\Big] \\
+        &= -\tfrac12 \log\sigma^2 - \tfrac12 + \tfrac12(\mu^2 + \sigma^2),
 
     using :math:`\mathbb E_q[(z - \mu)^2] = \sigma^2` and
     :math:`\mathbb E_q[z^2] = \operatorname{Var} z + (\mathbb E z)^2 = \mu^2 + \sigma^2`;
