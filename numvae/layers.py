@@ -67,9 +67,9 @@ class Dense:
     feeds every output, so its sum runs over k.) Each sum is a matrix product:
 
     .. math::
-        \frac{\partial L}{\partial W} = x^\top \bar y \ (\mathrm{fan\_in}, \mathrm{fan\_out}), \quad
-        \frac{\partial L}{\partial b} = \textstyle\sum_{\mathrm{batch}} \bar y \ (\mathrm{fan\_out},), \quad
-        \frac{\partial L}{\partial x} = \bar y W^\top \ (\mathrm{batch}, \mathrm{fan\_in}).
+        \frac{\partial L}{\partial W} &= x^\top \bar y \ (\mathrm{fan\_in}, \mathrm{fan\_out}), \\
+        \frac{\partial L}{\partial b} &= \textstyle\sum_{\mathrm{batch}} \bar y \ (\mathrm{fan\_out},), \\
+        \frac{\partial L}{\partial x} &= \bar y W^\top \ (\mathrm{batch}, \mathrm{fan\_in}).
     """
 
     def __init__(self, fan_in, fan_out, rng, gain=1.0, dtype=np.float64):
