@@ -13,6 +13,11 @@ so any request that leaves the machine fails and is reported;
 * math left untypeset: a ``.math`` element MathJax did not replace, or raw
   ``$...$``, ``\\(`` or ``\\[`` in the visible text outside code;
 * and it returns the page's links, for the caller to resolve.
+
+:func:`display_math` measures the display equations of a page against
+their column, after :func:`set_viewport` (a projector's 1280x720, say);
+:func:`too_wide` says which a reader would have to scroll sideways to see
+whole (``scrollsDown`` says which sit in a box with a vertical scrollbar).
 """
 
 import contextlib
@@ -62,6 +67,31 @@ const done = arguments[arguments.length - 1];
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     title: document.title,
   });
+})();
+"""
+
+# Runs in the page: every display equation MathJax 3 typeset, with its TeX source, the width
+# of its typeset math, the width of the column it sits in (its container, or the container's
+# parent if that is narrower), and whether the box that scrolls it (Furo's .math-wrapper)
+# scrolls vertically.
+DISPLAY_MATH_SCRIPT = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) { done([]); return; }
+  await MathJax.startup.promise;
+  const found = [];
+  for (const item of MathJax.startup.document.math) {
+    if (!item.display || !item.typesetRoot) continue;
+    const root = item.typesetRoot;
+    const math = root.querySelector('mjx-math') || root;
+    const column = Math.min(root.clientWidth, root.parentElement ? root.parentElement.clientWidth : Infinity);
+    let box = root.parentElement;
+    while (box && box !== document.body && getComputedStyle(box).overflowY === 'visible') box = box.parentElement;
+    const scrollsDown = Boolean(box && box !== document.body && box.scrollHeight > box.clientHeight + 1);
+    found.push({tex: item.math, width: Math.max(math.getBoundingClientRect().width, root.scrollWidth),
+                column: column, scrollsDown: scrollsDown});
+  }
+  done(found);
 })();
 """
 
@@ -159,6 +189,23 @@ def check_page(driver, url, base_url):
     problems += [f"raw math in the text: {match.group(0)!r} in ...{report['text'][max(0, match.start() - 40):match.end() + 40]!r}..."
                  for match in RAW_MATH.finditer(report["text"])]
     return problems, report
+
+
+def set_viewport(driver, width, height):
+    """Lay pages out as in a ``width`` x ``height`` CSS-pixel viewport (a projector: 1280, 720)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
+def display_math(driver, url):
+    """Open ``url``; its display equations as ``{"tex", "width", "column", "scrollsDown"}`` (CSS pixels)."""
+    driver.get(url)
+    return driver.execute_async_script(DISPLAY_MATH_SCRIPT)
+
+
+def too_wide(equation):
+    """Whether an equation from :func:`display_math` overflows its column (by more than rounding)."""
+    return equation["width"] > equation["column"] + 1
 
 
 def site_pages(site_dir):

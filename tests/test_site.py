@@ -3,8 +3,9 @@
 ``python docs/build.py OUT --fast`` runs as the README documents it; the
 built folder is served on 127.0.0.1 and every page is opened in Debian's
 Chromium: no console error, no failed request, no request leaving the
-machine, every image decoded, math typeset, every internal link resolving.
-A hand-made broken page shows that each of these checks can fail, and a
+machine, every image decoded, math typeset, every internal link resolving;
+and, at a projector's 1280x720, no display equation wider than its column.
+Hand-made broken pages show that each of these checks can fail, and a
 fake repository with a broken lecture shows that a failing lecture fails
 the build.
 
@@ -177,6 +178,66 @@ def test_internal_links_resolve(browsed, site):
     problems = browser.link_problems(reports, site, base_url)
     assert not problems, "\n".join(problems)
 
+
+
+PROJECTOR = (1280, 720)  # the viewport a lecture is shown at
+
+
+def require_browser():
+    try:
+        browser.find_binaries()
+    except browser.BrowserUnavailable as error:
+        unavailable(str(error))
+
+
+def describe_wide(page, item):
+    tex = " ".join(item["tex"].split())
+    return (f"{page}: a display equation is {item['width']:.0f} px wide in a {item['column']:.0f} px column, "
+            f"so it scrolls: {tex[:90]}{'...' if len(tex) > 90 else ''}")
+
+
+def describe_scrolling_down(page, item):
+    tex = " ".join(item["tex"].split())
+    return f"{page}: a display equation has a vertical scrollbar: {tex[:90]}{'...' if len(tex) > 90 else ''}"
+
+
+def test_display_equations_fit_the_column_on_a_projector(site):
+    """At 1280x720 every display equation of a lecture or an API page is seen whole, without a scrollbar."""
+    require_browser()
+    pages_with_math = [page for page in browser.site_pages(site) if page.startswith(("lectures/", "api/"))]
+    problems, measured = [], 0
+    with browser.serve(site) as base_url, browser.chromium() as driver:
+        browser.set_viewport(driver, *PROJECTOR)
+        for page in pages_with_math:
+            equations = browser.display_math(driver, base_url + page)
+            measured += len(equations)
+            problems += [describe_wide(page, item) for item in equations if browser.too_wide(item)]
+            problems += [describe_scrolling_down(page, item) for item in equations if item["scrollsDown"]]
+    assert measured > len(LECTURES), f"only {measured} display equations found on {len(pages_with_math)} pages"
+    assert not problems, "\n".join(problems)
+
+
+WIDE_MATH_PAGE = r"""<!DOCTYPE html><html><head><title>wide</title>
+<script defer src="_static/mathjax/tex-chtml.js"></script></head><body>
+<div style="width: 736px"><div class="math">\[a = 1\]</div>
+<div class="math">\[b = x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9 + x_{10} + x_{11} + x_{12}
+ + x_{13} + x_{14} + x_{15} + x_{16} + x_{17} + x_{18} + x_{19} + x_{20} + x_{21} + x_{22} + x_{23}
+ + x_{24} + x_{25} + x_{26} + x_{27} + x_{28} + x_{29} + x_{30}\]</div>
+<div style="overflow: auto; height: 1em"><div class="math">\[c = \frac{1}{2}\]</div></div></div>
+</body></html>"""
+
+
+def test_the_math_checks_find_an_equation_too_wide_and_one_that_scrolls_down(site, tmp_path):
+    require_browser()
+    (tmp_path / "_static").symlink_to(site / "_static", target_is_directory=True)  # the site's own MathJax
+    (tmp_path / "index.html").write_text(WIDE_MATH_PAGE, encoding="utf-8")
+    with browser.serve(tmp_path) as base_url, browser.chromium() as driver:
+        browser.set_viewport(driver, *PROJECTOR)
+        equations = browser.display_math(driver, base_url + "index.html")
+    assert [item["tex"].strip()[:5] for item in equations] == ["a = 1", "b = x", "c = \\"], equations
+    wide = [describe_wide("index.html", item) for item in equations if browser.too_wide(item)]
+    assert len(wide) == 1 and "b = x_1 + x_2" in wide[0] and "736 px column" in wide[0], wide
+    assert [item["scrollsDown"] for item in equations] == [False, False, True], equations
 
 
 def test_the_site_works_from_file_urls(site):
