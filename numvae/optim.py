@@ -92,13 +92,13 @@ class Optimizer:
         """
         if not isinstance(state, Mapping):
             raise ValueError(f"state: expected a dict as returned by state_dict(), got {type(state).__name__}")
-        buffers = {f"{slot}.{name}": value for slot, arrays in self._slots().items() for name, value in arrays.items()}
-        if state.keys() != {"t", *buffers}:
-            raise ValueError(f"state: expected the keys {sorted(['t', *buffers])} of "
+        current = {f"{slot}.{name}": value for slot, arrays in self._slots().items() for name, value in arrays.items()}
+        if state.keys() != {"t", *current}:
+            raise ValueError(f"state: expected the keys {sorted(['t', *current])} of "
                              f"{type(self).__name__}.state_dict(), got {sorted(state)}")
         t = checks.non_negative_int("state['t']", state["t"])
-        saved = {key: np.asarray(state[key]) for key in buffers}
-        for key, value in buffers.items():
+        saved = {key: np.asarray(state[key]) for key in current}
+        for key, value in current.items():
             array = saved[key]
             if array.shape != value.shape:
                 raise ValueError(f"state[{key!r}]: expected shape {value.shape}, got shape {array.shape}")
@@ -110,7 +110,7 @@ class Optimizer:
             if key.partition(".")[0] in self._non_negative and np.any(array < 0):
                 raise ValueError(f"state[{key!r}]: expected numbers >= 0 (squared gradients), got {array.min():g}")
         self.t = t
-        for key, value in buffers.items():
+        for key, value in current.items():
             value[...] = saved[key]
 
 
