@@ -24,6 +24,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from numvae import checks
 from numvae.files import atomic_write
@@ -179,6 +180,7 @@ def plot_loss_curves(history, path):
             if finite.any():
                 ax.plot(epoch[finite], values[finite], label=split, lw=2, ms=4, **style)
         _label(ax, title, "epoch", "nats per example")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))  # whole epochs, no 0.96
         ax.grid(alpha=0.3)
         if ax.has_data():
             ax.legend(fontsize=TICK_SIZE)

@@ -246,6 +246,18 @@ def test_loss_curves_show_the_train_values_of_a_single_epoch(n_epochs, tmp_path,
         assert visible, f"{ax.get_title()}: the train value of epoch 1 is drawn as a line of one point"
 
 
+@pytest.mark.parametrize("n_epochs", [1, 2, 6])
+def test_loss_curves_tick_only_whole_epochs(n_epochs, tmp_path, monkeypatch):
+    # After one epoch matplotlib used to tick 0.96, 0.98, ..., 1.04: fractions of an epoch that never ran.
+    figures = _saved_figure(monkeypatch)
+    plots.plot_loss_curves(history(n_epochs), tmp_path / "loss.png")
+    (fig,) = figures
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        shown = [t for t in ax.get_xticks() if lo <= t <= hi]
+        assert shown and all(float(t).is_integer() for t in shown), f"{ax.get_title()}: epoch ticks {shown}"
+
+
 @pytest.mark.parametrize("latent_dim", [1, 3])
 def test_manifold_of_a_model_whose_latent_space_is_not_2d_says_so(latent_dim, tmp_path):
     from numvae import VAE
