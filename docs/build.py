@@ -181,8 +181,9 @@ def build(args):
     try:
         with tempfile.TemporaryDirectory(prefix="numvae-site-") as staging_name:
             staging = Path(staging_name)
-            print(f"executing {len(lectures)} lectures ({'fast' if args.fast else 'full'} mode, {args.jobs} at a time)",
-                  flush=True)
+            count = len(lectures)
+            print(f"executing {count} lecture{'' if count == 1 else 's'} ({'fast' if args.fast else 'full'} mode, "
+                  f"{min(args.jobs, count)} at a time)", flush=True)
             figures_dir = execute_all(lectures, staging, args)
             try:
                 write_pages(lectures, figures_dir, staging, args.fast)

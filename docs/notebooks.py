@@ -110,29 +110,50 @@ def lecture_figures(path):
     return list(dict.fromkeys(names))
 
 
+def kernel_log_tail(log_path, lines=20):
+    """The last ``lines`` lines of a kernel's log, introduced by a header line."""
+    try:
+        text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        return f"(the kernel's log could not be read: {error})"
+    tail = text.splitlines()[-lines:]
+    return "\n".join(["the kernel's last words:"] + tail) if tail else "the kernel printed nothing"
+
+
 def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     """Execute the lecture at ``path`` and write the notebook to ``out_path``.
 
     The kernel runs in ``work_dir``. ``preamble``, a markdown string, is
     inserted as the second cell (after the title) when given. Returns
-    ``(seconds, None)`` on success, ``(seconds, message)`` when a cell fails
-    or the lecture cannot be read; the message holds the failing cell's
-    traceback.
+    ``(seconds, None)`` on success, ``(seconds, message)`` when a cell fails,
+    the lecture cannot be read or the kernel dies (or does not start); the
+    message holds the failing cell's traceback, or the last lines the kernel
+    process printed. The kernel process's own output goes to
+    ``work_dir/.kernel-NAME.log``, not to the terminal.
     """
     import nbformat
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     start = time.perf_counter()
     # IPC (Unix sockets in work_dir) rather than TCP: the kernel is local, and
     # ipykernel warns about unencrypted TCP. cleanup_kc: stop the kernel we made.
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(work_dir) / f".kernel-{Path(path).stem}"))
+    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(work_dir) / f".kernel-{Path(path).stem}"))
+    # The kernel process's own stdout and stderr (not the cells' output, which
+    # comes back as messages) go to a log: ipykernel can print a traceback of
+    # its own while it shuts down after Ctrl-C, and that must not reach the
+    # user's terminal. The log is shown only when the kernel dies.
+    log_path = Path(work_dir) / f".kernel-{Path(path).stem}.log"
     try:
-        notebook = read_lecture(path)
-        NotebookClient(notebook, km=kernel, timeout=timeout,
-                       resources={"metadata": {"path": str(work_dir)}}).execute(cleanup_kc=True)
-    except (ValueError, CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        with open(log_path, "wb") as log:
+            notebook = read_lecture(path)
+            NotebookClient(notebook, km=kernel, timeout=timeout,
+                           resources={"metadata": {"path": str(work_dir)}}).execute(cleanup_kc=True,
+                                                                                    stdout=log, stderr=log)
+    except (DeadKernelError, RuntimeError) as error:  # died mid-cell, or before it answered (did not start)
+        return time.perf_counter() - start, ANSI.sub("", f"{error}\n{kernel_log_tail(log_path)}")
+    except (ValueError, CellExecutionError, CellTimeoutError) as error:
         return time.perf_counter() - start, ANSI.sub("", str(error))
     if preamble:
         notebook.cells.insert(1, nbformat.v4.new_markdown_cell(preamble))

@@ -327,6 +327,42 @@ def test_a_failing_or_untitled_lecture_fails_the_build(tmp_path):
     assert not outdir.exists(), "a failed build must not leave a site behind"
 
 
+def test_a_lecture_whose_kernel_dies_fails_the_build_with_the_kernels_last_words(tmp_path):
+    """A kernel killed mid-cell (a crash, the OOM killer) fails the build at once; it used to hang it."""
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {
+        "01_dies.py": ("# %% [markdown]\n# # Dies\n\n# %%\nimport os, sys\n"
+                       "sys.__stderr__.write('last words before the crash\\n'); sys.__stderr__.flush()\n"
+                       "os._exit(3)\n"),
+    })
+    outdir = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    try:
+        result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast", "--timeout", "600"],
+                                env=env, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("docs/build.py still waited for a dead kernel after 120 s")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Kernel died" in result.stderr, result.stderr
+    assert "last words before the crash" in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "docs/build.py: 1 lecture(s) failed: 01_dies.py", result.stderr
+
+
+def test_a_kernel_that_does_not_start_fails_the_build_in_one_message(tmp_path):
+    """The kernel exits before it answers (here: a broken ipykernel_launcher on the path): its words, no traceback."""
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {"01_fine.py": "# %% [markdown]\n# # Fine\n\n# %%\nprint(1)\n"})
+    # tutorials/ is on the kernels' PYTHONPATH, so this module shadows the real one
+    (tmp_path / "repo" / "tutorials" / "ipykernel_launcher.py").write_text(
+        "import sys\nsys.stderr.write('this kernel is broken on purpose\\n')\nsys.exit(1)\n", encoding="utf-8")
+    result = run_build(docs_dir, tmp_path / "out", "--fast")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "this kernel is broken on purpose" in result.stderr, result.stderr
+    assert "executing 1 lecture (fast mode, 1 at a time)" in result.stdout.splitlines(), result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "docs/build.py: 1 lecture(s) failed: 01_fine.py", result.stderr
+
+
 def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
     """Ctrl-C while a lecture runs: the lectures not yet handed to a worker never start, the old site stays."""
     import signal
@@ -334,7 +370,10 @@ def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
 
     require_site_extra()
     started_file = tmp_path / "started.txt"
-    lectures = {f"0{n}_slow.py": ("# %% [markdown]\n# # Slow\n\n# %%\nimport time\n"
+    # Each kernel writes to its own stderr as it exits, as ipykernel itself sometimes does (a zmq
+    # traceback) while it shuts down after Ctrl-C: that must not reach the terminal.
+    lectures = {f"0{n}_slow.py": ("# %% [markdown]\n# # Slow\n\n# %%\nimport atexit, os, time\n"
+                                  "atexit.register(os.write, 2, b'Traceback: the kernel shutting down\\n')\n"
                                   f"open({str(started_file)!r}, 'a').write('{n}\\n')\ntime.sleep(4)\n")
                 for n in range(6)}
     docs_dir = fake_repository(tmp_path / "repo", lectures)
