@@ -6,6 +6,7 @@ import pytest
 from numvae import VAE, plots
 from numvae.cli.figures import write_figures
 from numvae.data import CLASS_NAMES, Dataset
+from numvae.plots import common
 
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
@@ -14,7 +15,7 @@ FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 def figures(monkeypatch):
     """Keep each figure's texts (legend entries, x tick labels) by file name before it is closed."""
     seen = {}
-    real_save = plots._save
+    real_save = common.save
 
     def keep(fig, path):
         ax = fig.axes[0]
@@ -25,7 +26,7 @@ def figures(monkeypatch):
         }
         return real_save(fig, path)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(common, "save", keep)
     return seen
 
 

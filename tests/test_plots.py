@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from numvae import plots
+from numvae.plots import common
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 OLD_BYTES = b"an older figure that must survive a failed call"
@@ -126,12 +127,12 @@ def test_bad_input_names_the_argument_and_keeps_the_old_file(call, argument, tmp
 
 def test_a_failure_while_writing_keeps_the_old_file_and_removes_the_temporary(
         tmp_path, monkeypatch):
-    class FailingCanvas(plots.FigureCanvasAgg):
+    class FailingCanvas(common.FigureCanvasAgg):
         def print_png(self, file, *args, **kwargs):
             file.write(PNG_SIGNATURE)  # a half-written file, as a full disk would leave
             raise OSError("disk full")
 
-    monkeypatch.setattr(plots, "FigureCanvasAgg", FailingCanvas)
+    monkeypatch.setattr(common, "FigureCanvasAgg", FailingCanvas)
     path = tmp_path / "figure.png"
     path.write_bytes(OLD_BYTES)
     with pytest.raises(OSError, match="disk full"):
@@ -229,8 +230,8 @@ def test_importing_and_plotting_never_loads_pyplot(tmp_path):
 def _saved_figure(monkeypatch):
     """Make plots keep the Figure it saves; returns the list it is appended to."""
     figures = []
-    save = plots._save
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or save(fig, path))
+    save = common.save
+    monkeypatch.setattr(common, "save", lambda fig, path: figures.append(fig) or save(fig, path))
     return figures
 
 
