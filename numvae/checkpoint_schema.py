@@ -104,7 +104,7 @@ def check_meta(meta):
 
 
 def _check_train_config(config, epoch):
-    from .train import TrainConfig  # train imports this module's caller: import when used
+    from .train_config import TrainConfig  # imports numvae.data, which reading a model alone does not need
 
     _dict("train_config", config)
     if not config:

@@ -13,21 +13,28 @@ a stop with a clear message when the loss stops being finite, checkpoints
 after every epoch, and resuming from one. The same seed, data and settings
 give bit-identical parameters and history; so does a run that was stopped
 and resumed from a checkpoint.
+
+Its settings, ``TrainConfig``, are in :mod:`numvae.train_config` (and
+importable from here too).
 """
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from . import checks
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from .data import BINARIZE_METHODS, binarize
+from .data import binarize
 from .evaluate import elbo_terms
 from .optim import SGD, Adam
+from .train_config import OPTIMIZERS, TrainConfig, check_overrides
 
-OPTIMIZERS = ("adam", "sgd")
+__all__ = ["HISTORY_KEYS", "Trainer", "TrainingDiverged", "evaluation_targets",
+           # moved to train_config; still importable from here
+           "OPTIMIZERS", "TrainConfig"]
+
 HISTORY_KEYS = (
     "epoch",
     "beta",
@@ -44,48 +51,6 @@ history of a run is reproducible bit for bit, and timings are not."""
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message says where and what to try."""
-
-
-@dataclass
-class TrainConfig:
-    """Settings of a training run.
-
-    Attributes
-    ----------
-    epochs : int
-        Passes over the training set.
-    batch_size : int
-        Examples per step (the last batch of an epoch may be smaller).
-    lr : float
-        Learning rate.
-    optimizer : {"adam", "sgd"}
-        Adam (decay rates ρ₁=0.9, ρ₂=0.999), or SGD with momentum γ=0.9.
-    warmup_epochs : float
-        The KL weight grows linearly from 0 to the model's β over this many
-        epochs (0: no warm-up). Helps avoid posterior collapse.
-    binarize : {"none", "threshold", "dynamic"}
-        Grey levels as they are, x > 0.5, or a fresh Bernoulli draw each epoch.
-    seed : int
-        Seeds the trainer's Generator (shuffling, dynamic binarization).
-    """
-
-    epochs: int = 10
-    batch_size: int = 100
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    warmup_epochs: float = 0.0
-    binarize: str = "none"
-    seed: int = 0
-
-    def __post_init__(self):
-        # Plain ints and floats, not NumPy scalars: the checkpoint stores them as JSON.
-        self.epochs = checks.positive_int("epochs", self.epochs)
-        self.batch_size = checks.positive_int("batch_size", self.batch_size)
-        self.lr = checks.real("lr", self.lr, minimum=0, strict=True)
-        checks.choice("optimizer", self.optimizer, OPTIMIZERS)
-        self.warmup_epochs = checks.real("warmup_epochs", self.warmup_epochs, minimum=0)
-        checks.choice("binarize", self.binarize, BINARIZE_METHODS)
-        self.seed = checks.non_negative_int("seed", self.seed)
 
 
 def evaluation_targets(x_test, method, seed):
@@ -318,7 +283,7 @@ class Trainer:
         ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
         if set(ckpt.rng_states) != {"trainer", "model"} or not ckpt.train_config:
             raise CheckpointError(f"{ckpt.path}: holds a model but no training state to resume from")
-        _check_overrides(ckpt.train_config, overrides)
+        check_overrides(ckpt.train_config, overrides)
         try:
             config = TrainConfig(**{**ckpt.train_config, **overrides})
             trainer = cls(ckpt.model, x_train, x_test, config)
@@ -336,24 +301,6 @@ class Trainer:
                 raise  # the data does not fit the model: not the file's fault
             raise CheckpointError(f"{ckpt.path}: damaged training state ({exc})") from None
         return trainer, ckpt
-
-
-def _check_overrides(saved, overrides):
-    """Refuse an override of ``Trainer.resume`` as the caller's mistake (ValueError), not the file's.
-
-    An override must name a field of TrainConfig and hold a valid value; the
-    optimizer cannot change, since the checkpoint holds its state (Adam's m
-    and v are not SGD's velocity).
-    """
-    names = [f.name for f in fields(TrainConfig)]
-    unknown = sorted(set(overrides) - set(names))
-    if unknown:
-        raise ValueError(f"overrides: expected fields of TrainConfig ({', '.join(names)}), got {', '.join(unknown)}")
-    TrainConfig(**overrides)  # each value checked as in any config
-    optimizer = saved.get("optimizer", TrainConfig.optimizer)
-    if overrides.get("optimizer", optimizer) != optimizer:
-        raise ValueError(f"optimizer: the checkpoint holds the state of {optimizer!r}, so a run resumes "
-                         f"only with it, got {overrides['optimizer']!r}")
 
 
 def _progress_bar(total, description, enabled):
