@@ -14,8 +14,9 @@ after every epoch, and resuming from one. The same seed, data and settings
 give bit-identical parameters and history; so does a run that was stopped
 and resumed from a checkpoint.
 
-Its settings, ``TrainConfig``, are in :mod:`numvae.train_config` (and
-importable from here too).
+Its settings, ``TrainConfig``, are in :mod:`numvae.train_config`; the error a
+diverging run raises, ``TrainingDiverged``, and the cause its message names are
+in :mod:`numvae.train_diverged`. Both names are importable from here too.
 """
 
 import math
@@ -30,10 +31,11 @@ from .data import binarize
 from .evaluate import elbo_terms
 from .optim import SGD, Adam
 from .train_config import OPTIMIZERS, TrainConfig, check_overrides
+from .train_diverged import TrainingDiverged, likely_cause
 
-__all__ = ["HISTORY_KEYS", "Trainer", "TrainingDiverged", "evaluation_targets",
-           # moved to train_config; still importable from here
-           "OPTIMIZERS", "TrainConfig"]
+__all__ = ["HISTORY_KEYS", "Trainer", "evaluation_targets",
+           # moved to train_config and train_diverged; still importable from here
+           "OPTIMIZERS", "TrainConfig", "TrainingDiverged"]
 
 HISTORY_KEYS = (
     "epoch",
@@ -47,10 +49,6 @@ HISTORY_KEYS = (
 )
 """Columns of ``Trainer.history``. Wall-clock time is left out on purpose: the
 history of a run is reproducible bit for bit, and timings are not."""
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message says where and what to try."""
 
 
 def evaluation_targets(x_test, method, seed):
@@ -151,36 +149,8 @@ class Trainer:
             saved = "no checkpoint was written"
         else:
             saved = f"the checkpoint of epoch {self.saved_epoch} in {self.checkpoint_path} is intact"
-        cause = self._tiny_variance() or self._huge_beta()
-        if cause is None:
-            cause = (f"lr={self.config.lr:g}: try a smaller learning rate, "
-                     "a KL warm-up, or check the data")
+        cause = likely_cause(self.model, self.beta, self.config.lr)
         return TrainingDiverged(f"{what} at {where} ({cause}); {saved}")
-
-    def _huge_beta(self):
-        """Why no learning rate helps: β times a KL of one nat is already beyond the model's float type."""
-        if self.beta <= np.finfo(self.model.dtype).max:
-            return None
-        return (f"the KL weight β = {self.beta:g} overflows {self.model.dtype} (largest {np.finfo(self.model.dtype).max:.3g}) "
-                "as soon as it multiplies a KL of one nat: choose a smaller beta")
-
-    def _tiny_variance(self):
-        """Why a Gaussian decoder cannot train if its σ² is tiny: 1/σ², or the squared
-        gradients Adam keeps (of order 1/σ⁴), overflow the model's float type."""
-        if self.model.likelihood_name != "gaussian":
-            return None
-        log_vars = [2.0 * math.log(self.model.sigma)]  # the fixed σ, or where a learned one began
-        learned = self.model.parameters().get("decoder.log_var")
-        if learned is not None and np.any(np.isfinite(learned)):
-            log_vars.append(float(np.min(learned[np.isfinite(learned)])))
-        smallest, log_max = min(log_vars), math.log(np.finfo(self.model.dtype).max)
-        if -smallest >= log_max:
-            what = "underflows, so 1/σ² is infinite"
-        elif -2 * smallest >= log_max:
-            what = "is so small that the squared gradients, of order 1/σ⁴, overflow"
-        else:
-            return None
-        return f"the Gaussian decoder's σ² = exp({smallest:.4g}) {what} in {self.model.dtype}: choose a larger sigma, or float64"
 
     def evaluate_test(self):
         """Mean test loss terms (with the target β), or NaNs without test data."""
