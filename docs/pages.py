@@ -13,6 +13,7 @@ replaced by the generated block ``NAME``.
 """
 
 import importlib
+import inspect
 import pkgutil
 import re
 import shutil
@@ -194,14 +195,48 @@ def module_names(package="numvae"):
     return sorted(names, key=order)
 
 
+def split_members(name):
+    """``(own, reexported)``: the functions and classes a module's ``__all__`` defines there, and those it re-exports.
+
+    ``(None, [])`` for a module without ``__all__`` (autodoc then documents what
+    the module defines). A re-exported function or class (``numvae.plots``
+    re-exports ``plot_loss_curves`` from ``numvae.plots.curves``) is documented
+    once, in its own module; the re-exporting page links to it.
+    """
+    module = importlib.import_module(name)
+    public = getattr(module, "__all__", None)
+    if public is None:
+        return None, []
+    own, reexported = [], []
+    for member in public:
+        obj = getattr(module, member)
+        foreign = (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ != name
+        (reexported if foreign else own).append(member)
+    return own, reexported
+
+
+def api_page(name):
+    """The reStructuredText of module ``name``'s API page."""
+    own, reexported = split_members(name)
+    members = "   :members:\n" if own is None else f"   :members: {', '.join(own)}\n" if own else ""
+    text = f"{name}\n{'=' * len(name)}\n\n.. automodule:: {name}\n{members}   :show-inheritance:\n"
+    if reexported:
+        module = importlib.import_module(name)
+        links = []
+        for member in reexported:
+            obj = getattr(module, member)
+            role = "class" if inspect.isclass(obj) else "func"
+            links.append(f":{role}:`{obj.__module__}.{obj.__qualname__}`")
+        text += (f"\nAlso importable from ``{name}``, and documented in their own modules: "
+                 + ", ".join(links) + ".\n")
+    return text
+
+
 def write_api(api_dir, names):
     """One reStructuredText page per module (autodoc + numpydoc) and an index of them."""
     api_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
-        underline = "=" * len(name)
-        (api_dir / f"{name}.rst").write_text(
-            f"{name}\n{underline}\n\n.. automodule:: {name}\n   :members:\n   :show-inheritance:\n",
-            encoding="utf-8")
+        (api_dir / f"{name}.rst").write_text(api_page(name), encoding="utf-8")
     toctree = "\n".join(f"   {name}" for name in names)
     (api_dir / "index.rst").write_text(
         "API reference\n=============\n\n"

@@ -132,6 +132,27 @@ def test_api_reference_documents_every_module(site):
         assert all(word in text for word in words), f"{page.name} does not show the docstring of {name}"
 
 
+def test_a_reexported_function_is_documented_once_and_linked_from_the_reexporting_page(site):
+    """numvae.plots re-exports plot_loss_curves from numvae.plots.curves: one entry, at home, and a link to it."""
+    import inspect
+
+    checked = 0
+    for name in pages.module_names():
+        module = importlib.import_module(name)
+        text = (site / "api" / f"{name}.html").read_text(encoding="utf-8")
+        for member in getattr(module, "__all__", []):
+            obj = getattr(module, member)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)) or obj.__module__ == name:
+                continue
+            home = f"{obj.__module__}.{obj.__qualname__}"
+            assert f'id="{name}.{member}"' not in text, f"{name}.html documents {home} a second time"
+            assert f'href="{obj.__module__}.html#{home}"' in text, f"{name}.html does not link {home}"
+            home_page = (site / "api" / f"{obj.__module__}.html").read_text(encoding="utf-8")
+            assert f'id="{home}"' in home_page, f"{home} is not documented in {obj.__module__}.html"
+            checked += 1
+    assert checked >= 7, f"expected numvae.plots's seven re-exported functions among others, checked {checked}"
+
+
 def test_api_signatures_show_defaults_as_written(site):
     """A default such as dtype=np.float64 used to show as dtype=<class 'numpy.float64'>."""
     import html
