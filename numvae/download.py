@@ -3,6 +3,12 @@
 Nothing is downloaded unless asked (``load_dataset(..., download=True)``,
 CLI ``--download``). Files are written through :func:`numvae.files.atomic_write`,
 so no partial or unverified file ever has its final name.
+
+A timeout on each read does not bound a download: a server that sends a
+byte every few seconds never lets a read time out. So a watchdog also
+checks the speed, as ``curl --speed-limit --speed-time`` does: a mirror that
+delivers fewer than :data:`MIN_RATE` bytes per second, on average over a
+stretch of `timeout` seconds, is given up on.
 """
 
 from __future__ import annotations
@@ -18,8 +24,16 @@ from pathlib import Path
 from numvae import checks
 from numvae.files import atomic_write
 from numvae.idx import ChecksumError, DataUnavailableError
+from numvae.watchdog import Watchdog, open_watched
 
-__all__ = ["download_files"]
+__all__ = ["MIN_RATE", "download_files"]
+
+MIN_RATE = 1_000
+"""Bytes per second a mirror must keep up over each stretch of `timeout` seconds.
+
+Low enough for any link still worth the name (11 MB of MNIST take three
+hours at this rate), high enough that a trickling server is given up on.
+"""
 
 
 def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
@@ -45,7 +59,14 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
         Base URLs, tried in order.
     timeout : float
         Seconds to wait for a connection or for data before giving up on a
-        mirror; finite and > 0.
+        mirror; finite and > 0. It is also the length of the stretches over
+        which the speed is checked: a mirror that delivers fewer than
+        ``MIN_RATE * timeout`` bytes in `timeout` seconds (connecting and
+        the response's headers included) is too slow and the next one is
+        tried. So a server that trickles is given up on within about twice
+        `timeout` of slowing down, while a steady download above
+        :data:`MIN_RATE` bytes per second is never cut off, however long it
+        takes.
 
     Returns
     -------
@@ -107,14 +128,18 @@ class _MirrorFailure(Exception):
     """
 
 
-def _from_network(call, *args, **kwargs):
-    """``call(*args, **kwargs)``, its network errors raised as :class:`_MirrorFailure`."""
+def _from_network(watchdog: Watchdog, call, *args):
+    """``call(*args)``, its network errors raised as :class:`_MirrorFailure`.
+
+    If the watchdog cut the connection, its reason ("too slow: ...") is
+    the failure, not the error the cut caused.
+    """
     try:
-        return call(*args, **kwargs)
+        return call(*args)
     except (OSError, http.client.HTTPException) as exc:
         # URLError, HTTPError and timeouts are OSErrors; a dropped connection
         # can surface as http.client.IncompleteRead.
-        raise _MirrorFailure(str(exc)) from exc
+        raise _MirrorFailure(watchdog.reason or str(exc)) from exc
 
 
 def _fetch_verified(file_name: str, expected: str, target: Path,
@@ -124,26 +149,33 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
         url = mirror.rstrip("/") + "/" + file_name
         # Some servers turn away urllib's default User-Agent.
         request = urllib.request.Request(url, headers={"User-Agent": "numvae"})
+        watchdog = Watchdog(window=timeout, min_bytes=MIN_RATE * timeout)
 
         def fetch(out):
             digest = hashlib.sha256()
-            with _from_network(urllib.request.urlopen, request, timeout=timeout) as response:
+            with _from_network(watchdog, open_watched, request, timeout, watchdog) as response:
                 promised = response.length  # Content-Length; None if the server did not say
                 received = 0
-                for chunk in iter(lambda: _from_network(response.read, 1 << 20), b""):
+                # read1 returns what has arrived; read(n) would wait for all n bytes.
+                for chunk in iter(lambda: _from_network(watchdog, response.read1, 1 << 20), b""):
+                    watchdog.received += len(chunk)
                     digest.update(chunk)
                     out.write(chunk)
                     received += len(chunk)
-            # read() returns b"" when the connection drops mid-body, without raising:
+            # read1() returns b"" when the connection drops mid-body, without raising:
             # a short body is a network failure (next mirror), not a wrong file.
             if promised is not None and received < promised:
-                raise _MirrorFailure(f"connection closed after {received:,} of {promised:,} bytes")
+                raise _MirrorFailure(watchdog.reason
+                                     or f"connection closed after {received:,} of {promised:,} bytes")
             if digest.hexdigest() != expected:
+                if watchdog.reason is not None:  # a body without Content-Length, cut short
+                    raise _MirrorFailure(watchdog.reason)
                 raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
                                     f"expected {expected}, got {digest.hexdigest()}")
 
         try:
-            atomic_write(target, fetch)
+            with watchdog:
+                atomic_write(target, fetch)
             return
         except _MirrorFailure as exc:
             failures.append(f"{url}: {exc}")

@@ -13,6 +13,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -514,6 +515,124 @@ def test_a_connection_reset_mid_body_is_not_called_a_write_error(tmp_path, scrip
     assert f"{url}file.gz: " in message and "reset" in message, message
     assert "cannot write" not in message, f"the network failed, not the disk: {message}"
     assert list((tmp_path / "dest").iterdir()) == []
+
+
+def _trickle(handler, head, body, *, every=0.2, give_up_after=8.0):
+    """Send ``head`` at once, then ``body`` one byte every ``every`` seconds.
+
+    Stops after ``give_up_after`` seconds (so a client that waits for ever
+    fails the test instead of hanging it) or when the client has gone.
+    """
+    handler.wfile.write(head)
+    handler.wfile.flush()
+    stop = time.monotonic() + give_up_after
+    try:
+        for i in range(len(body)):
+            if time.monotonic() > stop:
+                break
+            handler.wfile.write(body[i:i + 1])
+            handler.wfile.flush()
+            time.sleep(every)
+    except OSError:
+        pass  # the client hung up: what a client that gives up does
+    handler.close_connection = True
+
+
+_TRICKLED = bytes(range(256)) * 40  # 10,240 bytes
+
+
+def _headers(length):
+    return f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n".encode()
+
+
+@pytest.mark.parametrize("how", ["body", "headers", "after a fast start", "body without length"])
+def test_a_server_that_trickles_is_given_up_on_and_the_next_mirror_is_tried(
+        tmp_path, http_server, scripted_server, how):
+    # Each read brings a byte well within the timeout, so a timeout on reads alone never fires.
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(_TRICKLED)
+    files = {"file.gz": hashlib.sha256(_TRICKLED).hexdigest()}
+    head, body = _headers(len(_TRICKLED)), _TRICKLED
+    if how == "headers":
+        head, body = b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"z" * 1000 + b"\r\n"
+    if how == "after a fast start":
+        head, body = head + _TRICKLED[:5000], _TRICKLED[5000:]
+    if how == "body without length":  # its end is the connection's: cut, it would look complete
+        head = b"HTTP/1.0 200 OK\r\n\r\n"
+    trickler = scripted_server(lambda handler: _trickle(handler, head, body))
+
+    start = time.monotonic()
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", files, [trickler], timeout=1)
+    elapsed = time.monotonic() - start
+    message = str(info.value)
+    assert f"{trickler}file.gz: too slow: " in message, message
+    assert "bytes/s" in message, message
+    assert elapsed < 6, f"gave up after {elapsed:.1f} s; the rule allows about 2 s"
+    assert list((tmp_path / "only").iterdir()) == []
+
+    download_files(tmp_path / "dest", files, [trickler, base], timeout=1)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == _TRICKLED, "the second mirror's file"
+    assert "numvae-watchdog" not in [thread.name for thread in threading.enumerate()]
+
+
+@pytest.fixture
+def tls_trickler():
+    """https:// URL of a 127.0.0.1 server that answers a TLS hello one byte at a time.
+
+    It announces a 16,000-byte handshake record, then sends a byte every
+    0.2 s, for 8 s at most: the handshake never ends, yet no read times out.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                conn.sendall(b"\x16\x03\x03\x3e\x80")  # TLS record header: handshake, 16,000 bytes
+                for _ in range(40):
+                    if done.wait(0.2):
+                        break
+                    conn.sendall(b"\x00")
+            except OSError:
+                pass  # the client hung up
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    done.set()
+    listener.close()
+    thread.join(timeout=10)
+
+
+def test_a_tls_handshake_that_trickles_is_given_up_on(tmp_path, tls_trickler):
+    start = time.monotonic()
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "dest", {"file.gz": "0" * 64}, [tls_trickler], timeout=1)
+    elapsed = time.monotonic() - start
+    assert f"{tls_trickler}file.gz: too slow: " in str(info.value), str(info.value)
+    assert elapsed < 6, f"gave up after {elapsed:.1f} s; the rule allows about 2 s"
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_a_slow_but_steady_download_is_not_cut_off(tmp_path, scripted_server):
+    # 5 windows of timeout=0.5 s, each bringing about 40 times the minimum.
+    payload = bytes(range(256)) * 400  # 102,400 bytes
+    piece = 2048
+
+    def steady(handler):
+        handler.wfile.write(_headers(len(payload)))
+        for i in range(0, len(payload), piece):
+            handler.wfile.write(payload[i:i + piece])
+            handler.wfile.flush()
+            time.sleep(0.05)
+
+    url = scripted_server(steady)
+    start = time.monotonic()
+    download_files(tmp_path / "dest", {"file.gz": hashlib.sha256(payload).hexdigest()}, [url], timeout=0.5)
+    assert time.monotonic() - start > 4 * 0.5, "the download lasted several windows"
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == payload
 
 
 def test_a_target_that_cannot_be_written_stops_at_once_naming_it(tmp_path, http_server):
