@@ -140,7 +140,11 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     ``mnist`` and ``fashion-mnist`` are read from the first directory in
     :func:`search_dirs` that holds all four :data:`IDX_FILES`. With
     ``download=True`` missing files are downloaded into the first of those
-    directories, checked against :data:`SHA256`.
+    directories, checked against :data:`SHA256`; so are files that cannot
+    be read (cut short, damaged, mixed up): there, a file whose digest is
+    not the published one is replaced, and only by a verified download, so
+    a failed download leaves it as it was. Files that can be read are used
+    as they are, wherever they are, and nothing is downloaded.
 
     Parameters
     ----------
@@ -148,7 +152,8 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     data_dir : str or os.PathLike, optional
         Directory holding the IDX files, directly or in a subfolder `name`.
     download : bool
-        Fetch missing files from :data:`MIRRORS`; never done otherwise.
+        Fetch missing or unreadable files from :data:`MIRRORS`; never done
+        otherwise.
     dtype : floating dtype
         dtype of the images, float32 by default.
 
@@ -160,12 +165,14 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     ------
     ValueError
         Unknown `name` or non-floating `dtype`; `data_dir` (or ``NUMVAE_DATA``)
-        is a file; inconsistent files.
+        is a file; inconsistent files and ``download=False``.
     DataUnavailableError
         The shipped ``mnist5k`` file is damaged, or files not found and
-        ``download=False``, or download failed.
+        ``download=False``, or download failed (the message then also says
+        what was wrong with the file found, if one was).
     IDXFormatError
-        A file is malformed.
+        A file is malformed and ``download=False``; the message says how to
+        fix it.
     """
     if name not in DATASETS:
         checks.choice("name", name, DATASETS)
@@ -180,11 +187,16 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
         raise ValueError(f"{origin}: expected a directory, got the file {root}")
 
     dirs = search_dirs(name, data_dir)
-    for directory in dirs:
-        paths = _find_idx_files(directory)
-        if paths is not None:
-            return _load_idx_dataset(name, paths, dtype)
-    if not download:
+    found = next((paths for paths in map(_find_idx_files, dirs) if paths is not None), None)
+    if found is not None:
+        try:
+            return _load_idx_dataset(name, found, dtype)
+        except ValueError as exc:  # IDXFormatError too: a file cut short, damaged or mixed up
+            if not download:
+                raise type(exc)(f"{exc}.\nPass download=True (CLI: --download) to fetch verified "
+                                f"copies into {dirs[0]}, or delete or replace the file.") from None
+            damage = exc
+    elif not download:
         listing = "\n  ".join(str(d) for d in dirs)
         raise DataUnavailableError(
             f"{name}: the four IDX files ({', '.join(IDX_FILES.values())}, "
@@ -192,7 +204,12 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
             "Pass download=True (CLI: --download) to fetch them, or point "
             "data_dir (CLI: --data-dir) or NUMVAE_DATA at a directory holding them."
         )
-    download_files(dirs[0], SHA256[name], MIRRORS[name])
+    try:  # replaces a file in dirs[0] whose digest is wrong, but only by a verified one
+        download_files(dirs[0], SHA256[name], MIRRORS[name])
+    except DataUnavailableError as exc:
+        if found is None:
+            raise
+        raise type(exc)(f"{damage}.\nFetching a verified copy failed: {exc}") from exc
     return _load_idx_dataset(name, _find_idx_files(dirs[0]), dtype)
 
 

@@ -275,6 +275,66 @@ def test_a_data_dir_that_is_a_file_is_named_as_such(tmp_path, capsys, download):
     assert "not found" not in err and "Not a directory" not in err
 
 
+@pytest.fixture
+def mnist_mirror(tmp_path, monkeypatch):
+    """Serve tiny_mnist's four files, gzipped, on 127.0.0.1 as the only mnist mirror.
+
+    Yields the data directory (its files raw, under ``mnist/``) and the paths requested.
+    """
+    import functools
+    import gzip
+    import hashlib
+    import http.server
+    import threading
+
+    from numvae import data
+
+    data_dir = tiny_mnist(tmp_path / "data")
+    served = tmp_path / "served"
+    served.mkdir()
+    for raw in (data_dir / "mnist").iterdir():
+        (served / f"{raw.name}.gz").write_bytes(gzip.compress(raw.read_bytes()))
+    requested = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            requested.append(self.path)
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    monkeypatch.setitem(data.MIRRORS, "mnist", [f"http://127.0.0.1:{server.server_address[1]}/"])
+    monkeypatch.setitem(data.SHA256, "mnist", {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                                               for p in served.iterdir()})
+    yield data_dir, requested
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_a_damaged_data_file_is_named_with_the_fix(mnist_mirror, tmp_path, capsys):
+    data_dir, requested = mnist_mirror
+    damaged = data_dir / "mnist" / "t10k-labels-idx1-ubyte"
+    damaged.write_bytes(damaged.read_bytes()[:-3])  # a download cut short
+    assert main(train_argv(data_dir, tmp_path / "o", epochs=1)) == 1
+    _one_line_error(capsys, f"{damaged}: truncated", "--download", "delete or replace")
+    assert requested == []
+
+
+def test_download_fetches_a_damaged_data_file_again_and_trains(mnist_mirror, tmp_path, capsys):
+    data_dir, requested = mnist_mirror
+    damaged = data_dir / "mnist" / "t10k-labels-idx1-ubyte"
+    damaged.write_bytes(b"garbage")
+    assert main(train_argv(data_dir, tmp_path / "o", "--download", epochs=1)) == 0
+    assert f"data: mnist from {data_dir / 'mnist'}" in capsys.readouterr().out
+    assert len(requested) == 4, "the .gz files, found before the raw ones from now on"
+    assert main(train_argv(data_dir, tmp_path / "again", epochs=1)) == 0
+
+
 def _subparsers(parser=None):
     parser = parser or build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")

@@ -397,6 +397,89 @@ def test_load_dataset_downloads_only_when_asked(tmp_path, http_server, isolated_
     assert sorted(p.name for p in cache.iterdir()) == sorted(digests_of(served))
 
 
+def _damage(path, how):
+    """Damage the file at `path` the way a cut download, a bad disk or a mix-up would."""
+    content = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(content[: len(content) // 2])
+    elif how == "garbage":
+        path.write_bytes(b"<html>502 Bad Gateway</html>")
+    elif how == "one byte changed":  # inside the deflate stream: a wrong digest, a bad CRC
+        middle = len(content) // 2
+        path.write_bytes(content[:middle] + bytes([content[middle] ^ 0xFF]) + content[middle + 1:])
+    elif how == "empty":
+        path.write_bytes(b"")
+
+
+DAMAGED = "t10k-labels-idx1-ubyte.gz"
+
+
+@pytest.fixture
+def damaged_cache(http_server, isolated_env, monkeypatch):
+    """A cache holding all four files, one of them to be damaged; the mirror serves the good ones.
+
+    Yields (cache_dir, served_dir, requested_paths, arrays).
+    """
+    base, served, requested = http_server
+    arrays = write_fake_mnist(served)
+    monkeypatch.setitem(data.MIRRORS, "mnist", [base])
+    monkeypatch.setitem(data.SHA256, "mnist", digests_of(served))
+    cache = isolated_env / ".cache" / "numvae" / "mnist"
+    write_fake_mnist(cache)  # the same seed: the same bytes as the served files
+    yield cache, served, requested, arrays
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "one byte changed", "empty"])
+def test_download_fetches_a_damaged_cached_file_again(damaged_cache, how):
+    cache, served, requested, arrays = damaged_cache
+    _damage(cache / DAMAGED, how)
+    ds = load_dataset("mnist", download=True)
+    np.testing.assert_array_equal(ds.y_test, arrays["test_labels"])
+    assert (cache / DAMAGED).read_bytes() == (served / DAMAGED).read_bytes()
+    assert requested == [f"/{DAMAGED}"], "only the damaged file is fetched; the others check out"
+    assert sorted(p.name for p in cache.iterdir()) == sorted(digests_of(served)), "no temporary left"
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "one byte changed", "empty"])
+def test_without_download_a_damaged_file_is_named_with_the_remedy(damaged_cache, how):
+    cache, _, requested, _ = damaged_cache
+    _damage(cache / DAMAGED, how)
+    before = (cache / DAMAGED).read_bytes()
+    with pytest.raises(IDXFormatError) as info:
+        load_dataset("mnist")
+    message = str(info.value)
+    assert message.startswith(f"{cache / DAMAGED}: "), message
+    for remedy in ["download=True", "--download", str(cache), "delete"]:
+        assert remedy in message, message
+    assert requested == [] and (cache / DAMAGED).read_bytes() == before
+
+
+def test_a_damaged_file_stays_until_a_verified_copy_replaces_it(damaged_cache, monkeypatch):
+    cache, served, requested, _ = damaged_cache
+    _damage(cache / DAMAGED, "truncated")
+    before = (cache / DAMAGED).read_bytes()
+    (served / DAMAGED).write_bytes(b"not the published file")  # the mirror serves a wrong file
+    with pytest.raises(ChecksumError) as info:
+        load_dataset("mnist", download=True)
+    message = str(info.value)
+    assert f"{cache / DAMAGED}: corrupt or truncated" in message, "says why it was fetched again"
+    assert "SHA-256 mismatch" in message, "and why that failed"
+    assert (cache / DAMAGED).read_bytes() == before
+    assert sorted(p.name for p in cache.iterdir()) == sorted(digests_of(served)), "no temporary left"
+
+
+def test_download_leaves_a_damaged_file_outside_the_download_directory_alone(
+        tmp_path, damaged_cache, isolated_env):
+    _, served, requested, arrays = damaged_cache
+    flat = tmp_path / "mine"  # data_dir itself, searched after data_dir/mnist, where downloads go
+    write_fake_mnist(flat)
+    _damage(flat / DAMAGED, "garbage")
+    ds = load_dataset("mnist", data_dir=flat, download=True)
+    np.testing.assert_array_equal(ds.y_train, arrays["train_labels"])
+    assert sorted(p.name for p in (flat / "mnist").iterdir()) == sorted(digests_of(served))
+    assert (flat / DAMAGED).read_bytes() == b"<html>502 Bad Gateway</html>", "not the download's to touch"
+
+
 def test_wrong_digest_keeps_nothing(tmp_path, http_server):
     base, served, _ = http_server
     (served / "file.gz").write_bytes(b"payload")

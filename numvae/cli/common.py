@@ -14,7 +14,8 @@ import sys
 DATA_DIR_HELP = ("directory holding the IDX files of mnist or fashion-mnist "
                  "(default: $NUMVAE_DATA, else ${XDG_CACHE_HOME:-~/.cache}/numvae/DATASET; fashion-mnist is also "
                  "looked for in /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist)")
-DOWNLOAD_HELP = "download mnist or fashion-mnist from public mirrors if not found, checking their SHA-256"
+DOWNLOAD_HELP = ("download mnist or fashion-mnist from public mirrors if not found or unreadable, "
+                 "checking their SHA-256")
 
 
 class CommandError(Exception):
