@@ -176,6 +176,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     """
     if name not in DATASETS:
         checks.choice("name", name, DATASETS)
+    download = checks.boolean("download", download)  # the string "False" is true
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise ValueError(f"dtype: expected a floating dtype such as float32, got {dtype}")

@@ -13,10 +13,12 @@ stretch of `timeout` seconds, is given up on.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import os
 import re
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +29,8 @@ from numvae.idx import ChecksumError, DataUnavailableError
 from numvae.watchdog import Watchdog, open_watched
 
 __all__ = ["MIN_RATE", "download_files"]
+
+_MAX_TIMEOUT = 86_400.0  # seconds
 
 MIN_RATE = 1_000
 """Bytes per second a mirror must keep up over each stretch of `timeout` seconds.
@@ -56,15 +60,15 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
         File name -> expected SHA-256 hex digest. A missing digest (None or
         "") is refused rather than downloading unverified data.
     mirrors : sequence of str
-        Base URLs, tried in order.
+        Base URLs (http:// or https://), tried in order.
     timeout : float
         Seconds to wait for a connection or for data before giving up on a
-        mirror; finite and > 0. It is also the length of the stretches over
-        which the speed is checked: a mirror that delivers fewer than
-        ``MIN_RATE * timeout`` bytes in `timeout` seconds (connecting and
-        the response's headers included) is too slow and the next one is
-        tried. So a server that trickles is given up on within about twice
-        `timeout` of slowing down, while a steady download above
+        mirror; > 0 and at most a day (86,400). It is also the length of the
+        stretches over which the speed is checked: a mirror that delivers
+        fewer than ``MIN_RATE * timeout`` bytes in `timeout` seconds
+        (connecting and the response's headers included) is too slow and the
+        next one is tried. So a server that trickles is given up on within
+        about twice `timeout` of slowing down, while a steady download above
         :data:`MIN_RATE` bytes per second is never cut off, however long it
         takes.
 
@@ -81,34 +85,64 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
         No digest for a file, or every mirror failed (each URL and its error
         are listed).
     ValueError
-        A digest that is not 64 hex digits, no mirrors, or a `timeout` that is
-        not a finite number > 0.
+        `files` not a mapping of plain file names (no directory) to digests of
+        64 hex digits; `mirrors` not a non-empty list of http(s) URLs; a
+        `timeout` that is not a number > 0 and at most a day.
     OSError
-        A file cannot be written in `dest_dir` (read-only, full, something in
-        the way); raised at once, naming the file, since no mirror can help.
+        `dest_dir` is a file (NotADirectoryError), or a file cannot be written
+        in it (read-only, full, something in the way); raised at once, naming
+        the file, since no mirror can help.
     """
+    files, mirrors, timeout = _checked(files, mirrors, timeout)
+    dest_dir = Path(dest_dir)
+    if dest_dir.exists() and not dest_dir.is_dir():  # mkdir would say "File exists"
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot download into {dest_dir}: it is a file")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for file_name, expected in files.items():
+        target = dest_dir / file_name
+        if not (target.is_file() and _sha256_of_file(target) == expected):
+            _fetch_verified(file_name, expected, target, mirrors, timeout)
+        paths[file_name] = target
+    return paths
+
+
+def _checked(files, mirrors, timeout):
+    """The arguments of :func:`download_files`, checked before any request."""
+    if not isinstance(files, Mapping):
+        raise ValueError(f"files: expected a mapping of file name to SHA-256 digest, got {files!r}")
+    for file_name in files:  # a name with a directory in it would be written outside dest_dir
+        if not isinstance(file_name, str) or file_name in ("", ".", "..") or re.search(r"[/\\]", file_name):
+            raise ValueError(f"files: expected a plain file name, got {file_name!r}")
     unverifiable = [file_name for file_name, digest in files.items() if not digest]
     if unverifiable:
         raise DataUnavailableError(
             f"no known SHA-256 digest for {', '.join(unverifiable)}; "
             "refusing to download a file that cannot be verified"
         )
-    for file_name, digest in files.items():
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):  # else a typo would blame the download
+    for file_name, digest in files.items():  # else a typo would blame the download
+        if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{64}", digest)):
             raise ValueError(f"files: expected a SHA-256 digest (64 hex digits) for {file_name}, "
                              f"got {digest!r}")
+    if isinstance(mirrors, (str, bytes)):  # would be tried letter by letter
+        raise ValueError(f"mirrors: expected a list of base URLs, got the string {mirrors!r}")
+    try:
+        mirrors = list(mirrors)  # an iterator would be used up by the first file
+    except TypeError:
+        raise ValueError(f"mirrors: expected a list of base URLs, got {mirrors!r}") from None
     if not mirrors:
-        raise ValueError("mirrors must list at least one base URL")
+        raise ValueError("mirrors: expected at least one base URL, got []")
+    for mirror in mirrors:  # the watchdog sees only HTTP(S) connections
+        try:
+            url = urllib.parse.urlsplit(mirror) if isinstance(mirror, str) else None
+        except ValueError:  # "http://[": Invalid IPv6 URL
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"mirrors: expected http:// or https:// URLs, got {mirror!r}")
     timeout = checks.real("timeout", timeout, minimum=0, strict=True)  # None would wait for ever
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for file_name, expected in files.items():
-        target = dest_dir / file_name
-        if not (target.is_file() and _sha256_of_file(target) == expected.lower()):
-            _fetch_verified(file_name, expected.lower(), target, mirrors, timeout)
-        paths[file_name] = target
-    return paths
+    if timeout > _MAX_TIMEOUT:  # the OS's clocks overflow long before an infinite one
+        raise ValueError(f"timeout: expected at most {_MAX_TIMEOUT:,.0f} seconds (a day), got {timeout!r}")
+    return {name: digest.lower() for name, digest in files.items()}, mirrors, timeout
 
 
 def _sha256_of_file(path: Path) -> str:
@@ -146,7 +180,7 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
                     mirrors: Sequence[str], timeout: float) -> None:
     failures = []
     for mirror in mirrors:
-        url = mirror.rstrip("/") + "/" + file_name
+        url = mirror.rstrip("/") + "/" + urllib.parse.quote(file_name)
         # Some servers turn away urllib's default User-Agent.
         request = urllib.request.Request(url, headers={"User-Agent": "numvae"})
         watchdog = Watchdog(window=timeout, min_bytes=MIN_RATE * timeout)

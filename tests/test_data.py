@@ -760,6 +760,70 @@ def test_a_malformed_digest_is_refused_before_any_request(tmp_path, http_server,
     assert requested == []
 
 
+PAYLOAD_DIGEST = hashlib.sha256(b"payload").hexdigest()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"files": ["file.gz"]}, "files: expected a mapping of file name to SHA-256 digest, got ['file.gz']"),
+    ({"files": {"file.gz": 123}}, "files: expected a SHA-256 digest (64 hex digits) for file.gz, got 123"),
+    ({"files": {"../file.gz": PAYLOAD_DIGEST}}, "files: expected a plain file name, got '../file.gz'"),
+    ({"files": {"served/file.gz": PAYLOAD_DIGEST}}, "files: expected a plain file name, got 'served/file.gz'"),
+    ({"files": {"": PAYLOAD_DIGEST}}, "files: expected a plain file name, got ''"),
+    ({"files": {b"file.gz": PAYLOAD_DIGEST}}, "files: expected a plain file name, got b'file.gz'"),
+    ({"mirrors": "BASE"}, "mirrors: expected a list of base URLs, got the string 'BASE'"),
+    ({"mirrors": iter(["BASE"])}, None),  # an iterator is read once, for every file
+    ({"mirrors": ["127.0.0.1/"]}, "mirrors: expected http:// or https:// URLs, got '127.0.0.1/'"),
+    ({"mirrors": ["ftp://127.0.0.1/"]}, "mirrors: expected http:// or https:// URLs, got 'ftp://127.0.0.1/'"),
+    ({"mirrors": [None]}, "mirrors: expected http:// or https:// URLs, got None"),
+    ({"mirrors": ["http://[::1/"]}, "mirrors: expected http:// or https:// URLs, got 'http://[::1/'"),
+    ({"mirrors": []}, "mirrors: expected at least one base URL, got []"),
+    ({"mirrors": 5}, "mirrors: expected a list of base URLs, got 5"),
+    ({"timeout": 1e10}, "timeout: expected at most 86,400 seconds (a day), got 10000000000.0"),
+])
+def test_bad_download_arguments_are_named_before_any_request(tmp_path, http_server, change, message):
+    # A string of mirrors was tried letter by letter, a file name with '..' written outside
+    # dest_dir, a huge timeout raised OverflowError; others raised TypeError or AttributeError.
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    (served / "other.gz").write_bytes(b"payload")
+    kwargs = {"files": {"file.gz": PAYLOAD_DIGEST}, "mirrors": [base], "timeout": 5, **change}
+    if kwargs["mirrors"] == "BASE":
+        kwargs["mirrors"] = base
+    if message is None:
+        kwargs["mirrors"] = iter([base])
+        kwargs["files"] = {"file.gz": PAYLOAD_DIGEST, "other.gz": PAYLOAD_DIGEST}
+        download_files(tmp_path / "dest", **kwargs)
+        assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == ["file.gz", "other.gz"]
+        return
+    with pytest.raises(ValueError) as info:
+        download_files(tmp_path / "dest", **kwargs)
+    assert str(info.value) == message.replace("BASE", base)
+    assert requested == [] and not (tmp_path / "dest").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["served"]
+
+
+def test_a_download_directory_that_is_a_file_is_named_as_such(tmp_path, http_server):
+    base, served, requested = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    (tmp_path / "mnist").write_bytes(b"mine")
+    with pytest.raises(NotADirectoryError) as info:  # was FileExistsError: 'File exists: .../mnist'
+        download_files(tmp_path / "mnist", {"file.gz": PAYLOAD_DIGEST}, [base], timeout=5)
+    assert info.value.strerror == f"cannot download into {tmp_path / 'mnist'}: it is a file"
+    assert requested == [] and (tmp_path / "mnist").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("download", ["False", "no", 1, None])
+def test_download_must_be_true_or_false(tmp_path, isolated_env, http_server, monkeypatch, download):
+    base, served, requested = http_server
+    write_fake_mnist(served)
+    monkeypatch.setitem(data.MIRRORS, "mnist", [base])
+    monkeypatch.setitem(data.SHA256, "mnist", digests_of(served))
+    with pytest.raises(ValueError) as info:  # "False" is a true string: it downloaded
+        load_dataset("mnist", download=download)
+    assert str(info.value) == f"download: expected True or False, got {download!r}"
+    assert requested == []
+
+
 def test_digest_tables_are_complete():
     for name in ("mnist", "fashion-mnist"):
         assert sorted(data.SHA256[name]) == sorted(f"{stem}.gz" for stem in data.IDX_FILES.values())
