@@ -25,10 +25,10 @@ from pathlib import Path
 
 from numvae import checks
 from numvae.files import atomic_write
-from numvae.idx import ChecksumError, DataUnavailableError
+from numvae.idx import MAX_DATA_BYTES, ChecksumError, DataUnavailableError
 from numvae.watchdog import Watchdog, open_watched
 
-__all__ = ["MIN_RATE", "download_files"]
+__all__ = ["MIN_RATE", "MAX_BYTES", "download_files"]
 
 _MAX_TIMEOUT = 86_400.0  # seconds
 
@@ -37,6 +37,14 @@ MIN_RATE = 1_000
 
 Low enough for any link still worth the name (11 MB of MNIST take three
 hours at this rate), high enough that a trickling server is given up on.
+"""
+
+MAX_BYTES = MAX_DATA_BYTES + (1 << 20)
+"""The most bytes a download may bring: more is a mirror's fault, not a file to keep.
+
+The largest IDX file numvae reads, plus room for its header and for gzip,
+which adds some 0.01 % to data that does not compress. Without a bound, a
+mirror that sends bytes for ever would fill the disk.
 """
 
 
@@ -50,7 +58,8 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
     hiccup. Data is written to a temporary file in `dest_dir` and renamed
     into place only once its digest matches, so no partial or unverified
     file ever has the final name. A file already present with the right
-    digest is not fetched again.
+    digest is not fetched again. A mirror that promises or sends more than
+    :data:`MAX_BYTES` is given up on before it can fill the disk.
 
     Parameters
     ----------
@@ -189,13 +198,18 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
             digest = hashlib.sha256()
             with _from_network(watchdog, open_watched, request, timeout, watchdog) as response:
                 promised = response.length  # Content-Length; None if the server did not say
+                too_much = f"more than numvae downloads ({MAX_BYTES:,} bytes, numvae.download.MAX_BYTES)"
+                if promised is not None and promised > MAX_BYTES:
+                    raise _MirrorFailure(f"promises {promised:,} bytes, {too_much}")
                 received = 0
                 # read1 returns what has arrived; read(n) would wait for all n bytes.
                 for chunk in iter(lambda: _from_network(watchdog, response.read1, 1 << 20), b""):
                     watchdog.received += len(chunk)
+                    received += len(chunk)
+                    if received > MAX_BYTES:
+                        raise _MirrorFailure(f"sent more than {MAX_BYTES:,} bytes, {too_much}")
                     digest.update(chunk)
                     out.write(chunk)
-                    received += len(chunk)
             # read1() returns b"" when the connection drops mid-body, without raising:
             # a short body is a network failure (next mirror), not a wrong file.
             if promised is not None and received < promised:

@@ -361,6 +361,9 @@ def http_server(tmp_path):
     thread.join(timeout=5)
 
 
+PAYLOAD_DIGEST = hashlib.sha256(b"payload").hexdigest()
+
+
 def digests_of(directory):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(directory).iterdir()}
 
@@ -718,6 +721,38 @@ def test_a_slow_but_steady_download_is_not_cut_off(tmp_path, scripted_server):
     assert (tmp_path / "dest" / "file.gz").read_bytes() == payload
 
 
+@pytest.mark.parametrize("promise", [True, False])
+def test_a_mirror_that_sends_too_much_is_given_up_on_before_the_disk_fills(
+        tmp_path, http_server, scripted_server, monkeypatch, promise):
+    # Endless bytes were written until the disk was full, then blamed on the disk:
+    # "cannot write ...: No space left on device".
+    monkeypatch.setattr("numvae.download.MAX_BYTES", 10_000)
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(b"payload")
+
+    def endless(handler):
+        handler.send_response(200)
+        if promise:
+            handler.send_header("Content-Length", str(10**12))
+        handler.end_headers()
+        try:
+            for _ in range(100):  # 6.4 MB at most, so the test ends without the fix too
+                handler.wfile.write(bytes(65536))
+        except OSError:
+            pass  # the client hung up
+
+    url = scripted_server(endless)
+    files = {"file.gz": PAYLOAD_DIGEST}
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", files, [url], timeout=5)
+    assert not isinstance(info.value, ChecksumError), str(info.value)
+    expected = ("promises 1,000,000,000,000 bytes" if promise else "sent more than 10,000 bytes")
+    assert f"{url}file.gz: {expected}, more than numvae downloads (10,000 bytes, " in str(info.value)
+    assert list((tmp_path / "only").iterdir()) == []
+    download_files(tmp_path / "dest", files, [url, base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == b"payload"
+
+
 def test_a_target_that_cannot_be_written_stops_at_once_naming_it(tmp_path, http_server):
     base, served, requested = http_server
     (served / "file.gz").write_bytes(b"payload")
@@ -758,9 +793,6 @@ def test_a_malformed_digest_is_refused_before_any_request(tmp_path, http_server,
         download_files(tmp_path / "dest", {"file.gz": digest}, [base], timeout=5)
     assert str(info.value) == f"files: expected a SHA-256 digest (64 hex digits) for file.gz, got {digest!r}"
     assert requested == []
-
-
-PAYLOAD_DIGEST = hashlib.sha256(b"payload").hexdigest()
 
 
 @pytest.mark.parametrize("change, message", [
