@@ -227,12 +227,26 @@ def search_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[Pa
     The subfolder comes first because MNIST and Fashion-MNIST use the same
     file names: a flat directory can hold only one of them, and nothing in
     the files tells which.
+
+    Raises
+    ------
+    DataUnavailableError
+        Case 3 without a home directory (no ``HOME`` and no entry in the
+        user database, as in a container run under an anonymous user id).
     """
     root = data_dir if data_dir is not None else os.environ.get("NUMVAE_DATA")
     if root:
         dirs = [Path(root) / name, Path(root)]
     else:
-        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        cache = os.environ.get("XDG_CACHE_HOME")
+        if not cache:
+            try:
+                cache = Path.home() / ".cache"
+            except RuntimeError:  # "Could not determine home directory."
+                raise DataUnavailableError(
+                    f"{name}: no folder to look for it in: HOME is not set and the user has no home "
+                    "directory. Set XDG_CACHE_HOME or NUMVAE_DATA, or pass data_dir (CLI: --data-dir)."
+                ) from None
         dirs = [Path(cache) / "numvae" / name]
     return dirs + SYSTEM_DIRS.get(name, [])
 

@@ -235,6 +235,21 @@ def test_load_from_cache(tmp_path, isolated_env, monkeypatch):
     assert load_dataset("mnist").x_train.shape == (4, 784)
 
 
+def test_no_home_directory_is_one_clear_error(tmp_path, isolated_env, monkeypatch):
+    """No HOME and no user-database entry (a container under an anonymous uid): Path.home() raises RuntimeError."""
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    for call in (lambda: search_dirs("mnist"), lambda: load_dataset("mnist"),
+                 lambda: load_dataset("mnist", download=True)):
+        with pytest.raises(DataUnavailableError, match="HOME is not set.*Set XDG_CACHE_HOME or NUMVAE_DATA"):
+            call()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the way out the message names
+    assert search_dirs("mnist") == [tmp_path / "xdg" / "numvae" / "mnist"]
+    assert load_dataset("mnist5k").name == "mnist5k"  # the shipped subset needs no folder
+
+
 def test_search_order(tmp_path, isolated_env, monkeypatch):
     assert search_dirs("mnist") == [isolated_env / ".cache" / "numvae" / "mnist"]
     monkeypatch.setenv("NUMVAE_DATA", str(tmp_path / "env"))
