@@ -14,7 +14,7 @@ Read the modules in this order, each builds only on the ones before it:
 buffers on huge pages where Linux offers them (for speed; the bits are the same).
 
 Around the model: ``data`` (datasets, read by ``mnist5k``, ``idx`` and
-``download``), ``train`` (the loop; its settings in ``train_config``, what a
+``download`` with its ``watchdog``; ``binarization``: grey pixels to bits), ``train`` (the loop; its settings in ``train_config``, what a
 diverging run reports in ``train_diverged``), ``evaluate`` (ELBO and
 importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``;
 ``properties`` (the mathematical properties the tests, the exercise checker

@@ -10,10 +10,8 @@ Three datasets, all 28x28 grey images flattened to 784 values in [0, 1]:
     The full 60,000 / 10,000 sets, read from the four standard IDX files
     (see :mod:`numvae.idx`) and downloaded only when asked.
 
-:func:`binarize` turns grey levels into the {0, 1} targets a Bernoulli
-decoder models. Dynamic binarization (a fresh Bernoulli draw each time an
-image is used) follows Salakhutdinov & Murray, "On the quantitative analysis
-of deep belief networks", ICML 2008.
+:func:`binarize`, which turns grey levels into the {0, 1} targets a Bernoulli
+decoder models, lives in :mod:`numvae.binarization` and is importable from here.
 
 References: LeCun et al., "Gradient-based learning applied to document
 recognition", Proc. IEEE 1998 (MNIST); Xiao, Rasul & Vollgraf,
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from numvae import checks, mnist5k
+from numvae.binarization import BINARIZE_METHODS, binarize
 
 from numvae.download import download_files
 from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, read_idx
@@ -49,7 +48,6 @@ CLASS_NAMES = {
                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
 }
 """The name of each label 0..9, per dataset, for legends and titles."""
-BINARIZE_METHODS = ("none", "threshold", "dynamic")
 
 # Each file may sit in a directory gzip-compressed (name + ".gz") or raw.
 IDX_FILES = {
@@ -249,42 +247,6 @@ def search_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[Pa
                 ) from None
         dirs = [Path(cache) / "numvae" / name]
     return dirs + SYSTEM_DIRS.get(name, [])
-
-
-def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = None,
-             threshold: float = 0.5) -> np.ndarray:
-    """Turn grey levels in [0, 1] into targets for a Bernoulli decoder.
-
-    Parameters
-    ----------
-    x : np.ndarray, shape (batch_size, 784) or any shape
-        Grey levels in [0, 1].
-    method : {"none", "threshold", "dynamic"}
-        ``"none"`` returns `x` itself (the Bernoulli likelihood still accepts
-        grey targets). ``"threshold"`` returns ``x > threshold``: fixed
-        bits, so the model can overfit to them. ``"dynamic"`` draws
-        ``b ~ Bernoulli(x)`` anew on every call, so ``E[b] = x`` and the
-        model sees many binary versions of each image.
-    rng : np.random.Generator, optional
-        Required for ``"dynamic"``.
-    threshold : float
-        Used by ``"threshold"``.
-
-    Returns
-    -------
-    np.ndarray, same shape and dtype as `x`
-    """
-    if method not in BINARIZE_METHODS:
-        checks.choice("method", method, BINARIZE_METHODS)
-    if method == "none":
-        return x
-    x = np.asarray(x)
-    if method == "threshold":
-        return (x > threshold).astype(x.dtype)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a np.random.Generator for method 'dynamic', got {rng!r}")
-    # P(u < x) = x for u ~ Uniform[0, 1).
-    return (rng.random(x.shape) < x).astype(x.dtype)
 
 
 def _load_mnist5k(dtype: np.dtype) -> Dataset:

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import checks
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from .data import binarize
+from .binarization import binarize
 from .evaluate import elbo_terms
 from .optim import SGD, Adam
 from .train_config import OPTIMIZERS, TrainConfig, check_overrides

@@ -9,7 +9,7 @@ A checkpoint stores a ``TrainConfig`` as the JSON object of its fields (see
 from dataclasses import dataclass, fields
 
 from . import checks
-from .data import BINARIZE_METHODS
+from .binarization import BINARIZE_METHODS
 
 OPTIMIZERS = ("adam", "sgd")
 

@@ -51,7 +51,8 @@ SMALLEST_SIGMA = float(np.finfo(np.float32).max ** -0.25)
 
 
 def add_parser(subparsers):
-    from ..data import BINARIZE_METHODS, DATASETS
+    from ..binarization import BINARIZE_METHODS
+    from ..data import DATASETS
     from ..vae import HIDDEN_ACTIVATIONS, LIKELIHOODS
 
     d = TRAIN_DEFAULTS
