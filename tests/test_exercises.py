@@ -192,7 +192,20 @@ def test_command_errors_are_one_line_with_exit_status_1(argv, message, tmp_path,
     (tmp_path / "a_file").write_text("not a directory")
     assert main(["exercises", *[a.format(tmp=tmp_path) for a in argv]]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("numvae exercises: error: ") and message in err and err.count("\n") == 1, err
+    # named like argparse's own errors of the same command (it used to be "numvae exercises: error:")
+    assert err.startswith(f"numvae exercises {argv[0]}: error: ") and message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("argv", [["exercises", "check", "wb", "--timout", "3"], ["exercises", "check", "--bogus"],
+                                  ["exercises", "start", "wb", "--only"], ["train", "--bogus"]])
+def test_usage_errors_name_the_command_they_were_given_to(argv, capsys):
+    # An unknown option used to be reported by the top parser: "numvae: error: unrecognized arguments".
+    with pytest.raises(SystemExit) as exc_info:
+        main(argv)
+    err = capsys.readouterr().err
+    prog = "numvae " + " ".join(a for a in argv[:2] if a in ("exercises", "check", "start", "train"))
+    assert exc_info.value.code == 2 and err.startswith(f"{prog}: error: ") and err.count("\n") == 1, err
+    assert f"(see '{prog} --help')" in err, err
 
 
 def test_check_without_hypothesis_names_the_package_to_install(solutions, monkeypatch, capsys):
@@ -235,7 +248,7 @@ def test_train_reports_a_students_exception_in_one_line(solutions, tmp_path, cap
     path.write_text(path.read_text() + "\n\ndef kl_standard_normal_backward(d_kl, mu, log_var):\n    return mu\n")
     assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("numvae exercises: error: training stopped: ") and err.count("\n") == 1, err
+    assert err.startswith("numvae exercises train: error: training stopped: ") and err.count("\n") == 1, err
 
 
 def test_train_reports_a_students_sys_exit_in_one_line(solutions, tmp_path, capsys):
@@ -243,7 +256,7 @@ def test_train_reports_a_students_sys_exit_in_one_line(solutions, tmp_path, caps
     path.write_text(path.read_text() + "\n\ndef kl_standard_normal(mu, log_var):\n    raise SystemExit(0)\n")
     assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("numvae exercises: error: training stopped: SystemExit") and err.count("\n") == 1, err
+    assert err.startswith("numvae exercises train: error: training stopped: SystemExit") and err.count("\n") == 1, err
 
 
 def test_train_refuses_to_overwrite_a_run(solutions, capsys):

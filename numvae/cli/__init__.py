@@ -81,7 +81,10 @@ def build_parser():
         before = set(commands.choices)
         module.add_parser(commands)
         for command in set(commands.choices) - before:
-            commands.choices[command].set_defaults(run=module.run, module=module)
+            sub = commands.choices[command]
+            # prog: the name errors start with; a command with commands of its own
+            # (numvae exercises check) sets its own, as argparse names it in its errors.
+            sub.set_defaults(run=module.run, module=module, prog=sub.prog)
     commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 
@@ -113,7 +116,7 @@ def _main(argv, handle_interrupt):
     from ..train import TrainingDiverged
     from .common import CommandError, one_line, stdout
 
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # args.prog: "numvae train", "numvae exercises check", ...
     stdout.closed = False
     expected = (
         CommandError,
@@ -132,20 +135,20 @@ def _main(argv, handle_interrupt):
     try:
         status = args.run(args)  # None, or an exit status of the command's own (e.g. a failed check)
     except Terminated:
-        print(f"numvae {args.command}: terminated", file=sys.stderr)
+        print(f"{args.prog}: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print(f"numvae {args.command}: interrupted", file=sys.stderr)
+        print(f"{args.prog}: interrupted", file=sys.stderr)
         return 130
     except MemoryError as exc:
         hint = getattr(args.module, "MEMORY_HINT", "")
         detail = f" ({one_line(exc)})" if str(exc) else ""
-        print(f"numvae {args.command}: error: out of memory{detail}{'; ' + hint if hint else ''}", file=sys.stderr)
+        print(f"{args.prog}: error: out of memory{detail}{'; ' + hint if hint else ''}", file=sys.stderr)
         return 1
     except expected as exc:
         message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)  # no "[Errno 2]"
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
             message += f": {exc.filename}"
-        print(f"numvae {args.command}: error: {one_line(message)}", file=sys.stderr)
+        print(f"{args.prog}: error: {one_line(message)}", file=sys.stderr)
         return 1
     return status or 0

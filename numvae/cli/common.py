@@ -25,8 +25,17 @@ class CommandError(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (not usage + error) and exit status 2."""
 
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+    def error(self, message, prog=None):
+        prog = prog or self.prog
+        self.exit(2, f"{prog}: error: {message} (see '{prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):
+        # argparse reports a subcommand's unknown option as the top parser's ("numvae: error:");
+        # name the subcommand that was given it, as its other errors do.
+        args, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}", prog=getattr(args, "prog", None))
+        return args
 
 
 def flag(name):

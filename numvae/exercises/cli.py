@@ -71,6 +71,8 @@ def add_parser(subparsers):
     train.add_argument("--lr", type=_positive(float), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     train.add_argument("--out", help="output directory (default: DIR/run)")
+    for command in (start, check, train):  # errors start "numvae exercises check: error:", as argparse's do
+        command.set_defaults(prog=command.prog)
     return parser
 
 
