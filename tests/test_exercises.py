@@ -120,6 +120,10 @@ BROKEN = {
     # exit() used to end the checker with status 0 and no output: a silent "pass"
     "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
     "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),
+    # passed every check: only the activations, bernoulli and gaussian_nll were held to their dtype
+    "kl in float64": ("kl", "def kl_standard_normal(mu, log_var):\n"
+                      "    return 0.5 * np.sum(mu * mu + np.expm1(log_var) - log_var, axis=-1, dtype=np.float64)\n",
+                      "KL and its gradient keep the dtype: float32 in; out: KL float64, d_mu float32"),
 }
 
 

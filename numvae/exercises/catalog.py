@@ -73,7 +73,7 @@ EXERCISES = (
     Exercise("kl", "the KL divergence to N(0, I) and its gradient",
              (gaussian.kl_standard_normal, gaussian.kl_standard_normal_backward),
              (PG.KL_GRADIENTS, PG.KL_AT_PRIOR, PG.KL_NON_NEGATIVE, PG.KL_NON_NEGATIVE_NEAR_PRIOR,
-              PG.KL_POSITIVE_AWAY_FROM_PRIOR, PG.KL_NEAR_ZERO, PG.KL_MONTE_CARLO)),
+              PG.KL_POSITIVE_AWAY_FROM_PRIOR, PG.KL_NEAR_ZERO, PG.KL_MONTE_CARLO, PG.KL_DTYPE)),
     Exercise("bernoulli", "the Bernoulli negative log-likelihood from logits and its gradient",
              (likelihoods.bernoulli_nll, likelihoods.bernoulli_nll_backward),
              (PLi.BERNOULLI_GRADIENTS, PLi.BERNOULLI_CROSS_ENTROPY, PLi.BERNOULLI_EXTREMES),

@@ -77,6 +77,28 @@ def kl_is_zero_at_the_prior(impl, latent_dim):
     expect_close("KL(N(0, I) || N(0, I))", call(impl, "kl_standard_normal", zeros, zeros), [0.0, 0.0], 0, 0)
 
 
+def kl_keeps_the_dtype(impl, dtype):
+    """The KL and its gradient in the dtype of mu and log_var, with d_kl as the VAE passes it.
+
+    The VAE trains in float32 and passes d_kl = beta / batch as a scalar of its
+    dtype; a per-example d_kl comes in the same dtype.
+    """
+    dtype = np.dtype(dtype).type
+    rng = np.random.default_rng(4)
+    mu = rng.standard_normal((3, 2)).astype(dtype)
+    log_var = rng.uniform(-2, 2, size=(3, 2)).astype(dtype)
+    kl = np.asarray(call(impl, "kl_standard_normal", mu, log_var))
+    for d_kl in (dtype(0.25), np.full(3, 0.25, dtype=dtype)):
+        d_mu, d_log_var = (np.asarray(d) for d in call(impl, "kl_standard_normal_backward", d_kl, mu, log_var))
+        if {kl.dtype, d_mu.dtype, d_log_var.dtype} != {np.dtype(dtype)}:
+            name = np.dtype(dtype).name
+            raise PropertyFailure(
+                f"{name} in; out: KL {kl.dtype}, d_mu {d_mu.dtype}, d_log_var {d_log_var.dtype} "
+                f"(with d_kl {'a ' + name + ' scalar' if np.ndim(d_kl) == 0 else 'per example, ' + name})",
+                hint="keep the input's dtype: np.zeros(...) without dtype=, np.float64(...) constants and "
+                     ".astype(float) turn float32 into float64")
+
+
 def kl_agrees_with_monte_carlo(impl, latent_dim, seed, data):
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
@@ -201,6 +223,8 @@ KL_NEAR_ZERO = Property("KL accurate for log_var near 0", kl_accurate_for_log_va
                         cases=tuple({"log_var": t} for t in (1e-3, 1e-6, 1e-8, -1e-8)))
 KL_AT_PRIOR = Property("KL = 0 at the prior", kl_is_zero_at_the_prior,
                        cases=tuple({"latent_dim": j} for j in (1, 2, 20)))
+KL_DTYPE = Property("KL and its gradient keep the dtype", kl_keeps_the_dtype,
+                    cases=({"dtype": "float32"}, {"dtype": "float64"}))
 KL_MONTE_CARLO = Property("KL agrees with a Monte Carlo estimate", kl_agrees_with_monte_carlo, strategies=_latent())
 REPARAMETERIZE_VALUES = Property("z = mu + exp(½ log_var) eps", reparameterize_is_mu_plus_std_eps, cases=({},))
 SAMPLE_MOMENTS = Property("samples have mean mu and variance exp(log_var)",
