@@ -120,6 +120,19 @@ BROKEN = {
     # exit() used to end the checker with status 0 and no output: a silent "pass"
     "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
     "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),
+    # hidden randomness used to fail the gradient check with "analytic -0.51, numerical 7170" and no why
+    "noise of its own": ("reparameterize", "def reparameterize(mu, log_var, eps):\n    std = np.exp(0.5 * log_var)\n"
+                         "    return mu + std * np.random.standard_normal(mu.shape), std\n",
+                         "reparameterize gave two different results for the same inputs [counterexample: batch=1, "
+                         "latent_dim=1] (hint: does it draw random numbers of its own (np.random...)?"),
+    "seeded noise of its own": ("reparameterize", "def reparameterize(mu, log_var, eps):\n    std = np.exp(0.5 * log_var)\n"
+                                "    return mu + std * np.random.default_rng(0).standard_normal(mu.shape), std\n",
+                                "reparameterize gave the same z for two different eps"),
+    "fresh noise in backward": ("reparameterize", "def reparameterize_backward(d_z, eps, std):\n"
+                                "    return d_z, 0.5 * d_z * np.random.standard_normal(np.shape(std)) * std\n",
+                                "reparameterize_backward gave two different results for the same inputs"),
+    "noise in relu": ("relu", "def relu(x):\n    return np.maximum(x, 0) * (1 + 1e-3 * np.random.rand())\n",
+                      "relu gave two different results for the same inputs"),
     # passed every check: only the activations, bernoulli and gaussian_nll were held to their dtype
     "kl in float64": ("kl", "def kl_standard_normal(mu, log_var):\n"
                       "    return 0.5 * np.sum(mu * mu + np.expm1(log_var) - log_var, axis=-1, dtype=np.float64)\n",

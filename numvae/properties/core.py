@@ -107,6 +107,29 @@ def call(impl, name, *args, **kwargs):
         raise PropertyFailure(f"{name} raised {type(exc).__name__}: {message}") from None
 
 
+HIDDEN_RANDOMNESS = ("does it draw random numbers of its own (np.random...)? Every function here is deterministic: "
+                     "the sampler's noise comes in as eps, so that a check and the backward pass can replay it")
+
+
+def _same(a, b):
+    """``a`` and ``b`` equal, NaN included, through tuples and lists (True for what cannot be compared)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except (TypeError, ValueError):  # not numbers: leave it to the properties that check types
+        return True
+
+
+def call_twice(impl, name, *args, **kwargs):
+    """:func:`call`, twice on the same inputs: two different results are a failure (hidden randomness)."""
+    first = call(impl, name, *args, **kwargs)
+    second = call(impl, name, *args, **kwargs)
+    if not _same(first, second):
+        raise PropertyFailure(f"{name} gave two different results for the same inputs", hint=HIDDEN_RANDOMNESS)
+    return second
+
+
 def expect_shape(what, value, shape):
     """Fail unless ``value`` is an array of exactly ``shape``."""
     actual = np.shape(value) if value is not None else None

@@ -11,7 +11,7 @@ is right).
 import numpy as np
 
 from . import strategies as S
-from .core import Property, PropertyFailure, call, expect_close, expect_shape, gradients_match
+from .core import Property, PropertyFailure, call, call_twice, expect_close, expect_shape, gradients_match
 
 HALF_HINTS = {2.0: "std = exp(½·log_var) brings a ½", 0.5: "a ½ too many", -1.0: "the sign is flipped"}
 
@@ -22,9 +22,12 @@ def reparameterize_gradients(impl, batch, latent_dim):
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     eps = rng.standard_normal((batch, latent_dim))  # fixed: z is a deterministic function of (mu, log_var)
     d_z = rng.standard_normal((batch, latent_dim))  # a random upstream gradient
-    z, std = call(impl, "reparameterize", mu, log_var, eps)
+    z, std = call_twice(impl, "reparameterize", mu, log_var, eps)
     expect_shape("z", z, mu.shape), expect_shape("std", std, mu.shape)
-    d_mu, d_log_var = call(impl, "reparameterize_backward", d_z, eps.copy(), std)
+    if np.array_equal(z, call(impl, "reparameterize", mu, log_var, eps + 1)[0]):
+        raise PropertyFailure("reparameterize gave the same z for two different eps",
+                              hint="z = mu + std * eps, with the eps passed in: does it draw noise of its own?")
+    d_mu, d_log_var = call_twice(impl, "reparameterize_backward", d_z, eps.copy(), std)
 
     def f():
         return float(np.sum(d_z * call(impl, "reparameterize", mu, log_var, eps)[0]))
@@ -37,8 +40,8 @@ def kl_gradients(impl, batch, latent_dim, upstream):
     mu = rng.standard_normal((batch, latent_dim))
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     d_kl = rng.standard_normal(batch) if upstream == "per_example" else 0.37
-    expect_shape("kl_standard_normal(mu, log_var)", call(impl, "kl_standard_normal", mu, log_var), (batch,))
-    d_mu, d_log_var = call(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
+    expect_shape("kl_standard_normal(mu, log_var)", call_twice(impl, "kl_standard_normal", mu, log_var), (batch,))
+    d_mu, d_log_var = call_twice(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
 
     def f():
         return float(np.sum(d_kl * call(impl, "kl_standard_normal", mu, log_var)))

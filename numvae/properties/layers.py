@@ -10,7 +10,7 @@ two paths, the sampler (through z) and the KL, and the two must be summed
 import numpy as np
 
 from ..gaussian import kl_standard_normal, kl_standard_normal_backward, reparameterize, reparameterize_backward
-from .core import Property, PropertyFailure, call, expect_close, expect_shape, gradients_match
+from .core import Property, PropertyFailure, call, call_twice, expect_close, expect_shape, gradients_match
 
 
 def dense_gradients(impl, batch, fan_in, fan_out):
@@ -19,8 +19,8 @@ def dense_gradients(impl, batch, fan_in, fan_out):
     b = rng.standard_normal(fan_out)  # not zero: a zero bias hides a wrong bias gradient
     x = rng.standard_normal((batch, fan_in))
     d_y = rng.standard_normal((batch, fan_out))
-    expect_shape("dense_forward(x, W, b)", call(impl, "dense_forward", x, W, b), (batch, fan_out))
-    grads = call(impl, "dense_backward", d_y, x.copy(), W.copy())
+    expect_shape("dense_forward(x, W, b)", call_twice(impl, "dense_forward", x, W, b), (batch, fan_out))
+    grads = call_twice(impl, "dense_backward", d_y, x.copy(), W.copy())
     if not (isinstance(grads, tuple) and len(grads) == 3):
         raise PropertyFailure("dense_backward must return the tuple (d_W, d_b, d_x)")
     f = lambda: float(np.sum(d_y * call(impl, "dense_forward", x, W, b)))  # noqa: E731
@@ -32,7 +32,7 @@ def dense_is_x_W_plus_b_as_a_sum(impl):
     rng = np.random.default_rng(3)
     W, b, x = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((2, 4))
     expected = np.array([[sum(x[i, k] * W[k, j] for k in range(4)) + b[j] for j in range(3)] for i in range(2)])
-    expect_close("dense_forward(x, W, b)", call(impl, "dense_forward", x, W, b), expected, 1e-13, 0)
+    expect_close("dense_forward(x, W, b)", call_twice(impl, "dense_forward", x, W, b), expected, 1e-13, 0)
 
 
 def encoder_gradient_sums_both_paths(impl, batch, latent_dim, beta):
@@ -48,7 +48,7 @@ def encoder_gradient_sums_both_paths(impl, batch, latent_dim, beta):
     d_kl = beta / batch
     _, std = reparameterize(mu, log_var, eps)
     paths = (*reparameterize_backward(d_z, eps, std), *kl_standard_normal_backward(d_kl, mu, log_var))
-    d_h = expect_shape("d_h", call(impl, "encoder_gradient", *paths), (batch, 2 * latent_dim))
+    d_h = expect_shape("d_h", call_twice(impl, "encoder_gradient", *paths), (batch, 2 * latent_dim))
 
     def f():
         z, _ = reparameterize(mu, log_var, eps)
