@@ -120,6 +120,9 @@ BROKEN = {
     # exit() used to end the checker with status 0 and no output: a silent "pass"
     "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
     "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),
+    # used to end check as Ctrl-C does: "numvae exercises: interrupted", exit status 130
+    "KeyboardInterrupt": ("relu", "def relu(x):\n    raise KeyboardInterrupt\n",
+                          "relu_backward matches central differences: your code raised KeyboardInterrupt"),
     # hidden randomness used to fail the gradient check with "analytic -0.51, numerical 7170" and no why
     "noise of its own": ("reparameterize", "def reparameterize(mu, log_var, eps):\n    std = np.exp(0.5 * log_var)\n"
                          "    return mu + std * np.random.standard_normal(mu.shape), std\n",
@@ -148,6 +151,102 @@ def test_a_broken_exercise_fails_with_a_readable_message(case, solutions, tmp_pa
     assert main(["exercises", "check", str(tmp_path), name, "--timeout", "2", *FAST]) == 1
     line = _lines(capsys)[name]
     assert line.split()[1] == FAIL and expected in line, line
+
+
+# Files that end or hang the process that runs them. In-process, os._exit(0) ended check (and pytest) with
+# status 0, a segfault or SIGKILL ended it with no word about why, and a loop with SIGALRM ignored hung
+# forever; so these run through the command line.
+KILLERS = {
+    "os._exit in a function": ("relu", "import os\n\ndef relu(x):\n    os._exit(0)\n",
+                               "relu_backward matches central differences: your code ended the process running it, "
+                               "with exit status 0 (os._exit()?)"),
+    "os._exit at import": ("relu", "import os\nos._exit(3)\n",
+                           "importing the file: your code ended the process running it, with exit status 3"),
+    "SIGKILL": ("kl", "import os, signal\n\ndef kl_standard_normal(mu, log_var):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+                "kl_standard_normal_backward matches central differences: the process running your code was killed "
+                "by signal 9 (SIGKILL)"),
+    "segfault": ("tanh", "import ctypes\n\ndef tanh_backward(d_y, x, y):\n    return ctypes.string_at(0)\n",
+                 "killed by signal 11 (SIGSEGV): a crash in compiled code"),
+    "alarm ignored": ("relu", "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n\n"
+                      "def relu(x):\n    while True:\n        pass\n",
+                      "relu_backward matches central differences: no answer within 2s (an infinite loop?)"),
+}
+
+
+@pytest.mark.parametrize("case", list(KILLERS))
+def test_a_file_that_ends_or_hangs_its_process_fails_its_exercise_and_the_check_goes_on(case, solutions, tmp_path):
+    from cli_helpers import run_numvae
+
+    name, appended, expected = KILLERS[case]
+    path = _solution_copy(solutions, tmp_path, name)
+    path.write_text(path.read_text() + "\n\n" + appended)
+    _solution_copy(solutions, tmp_path, "vae_backward")  # graded after it, by a fresh process
+    result = run_numvae("exercises", "check", str(tmp_path), "--timeout", "2", *FAST, timeout=300)
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.split()}
+    assert result.returncode == 1 and "Traceback" not in result.stderr, (result.returncode, result.stderr)
+    assert lines[name].split()[1] == FAIL and expected in lines[name], lines[name]
+    assert lines["vae_backward"].split()[1] == PASS and lines["1/2"] == "1/2 passed", result.stdout
+
+
+def _grading_processes(directory):
+    """Pids of the processes whose command line names ``directory`` (the checker's children), from /proc."""
+    from pathlib import Path
+
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(directory).encode() in cmdline.read_bytes() and b"serve" in cmdline.read_bytes():
+                pids.append(int(cmdline.parent.name))
+        except OSError:  # the process has gone
+            pass
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the grading process in /proc")
+def test_ctrl_c_stops_check_and_the_process_grading_in_one_line_with_status_130(solutions, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from cli_helpers import numvae_process
+
+    path = _solution_copy(solutions, tmp_path, "relu")  # a loop that only the parent can stop
+    path.write_text(path.read_text() + "\n\n" + KILLERS["alarm ignored"][1])
+    process = numvae_process("exercises", "check", str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    try:
+        for _ in range(6000):  # until the grading process runs (at most ten minutes: never a timed assertion)
+            if _grading_processes(tmp_path) or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert _grading_processes(tmp_path), "no grading process started"
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and err == "numvae exercises check: interrupted\n", (process.returncode, err)
+    assert out == "" and _grading_processes(tmp_path) == []
+
+
+def test_a_grading_process_that_cannot_start_is_one_line_not_a_failed_exercise(solutions, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # a Python that ends at once, as a broken install would
+    assert main(["exercises", "check", str(solutions), "relu"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ("numvae exercises check: error: the process that grades could "
+                                                   "not start: it ended with exit status 1\n"), captured
+
+
+def test_a_workbook_decided_by_reading_its_files_starts_no_grading_process(tmp_path, capsys, monkeypatch):
+    from numvae.exercises import isolated
+
+    monkeypatch.setattr(isolated._Child, "start", lambda self: pytest.fail("a grading process was started"))
+    main(["exercises", "start", str(tmp_path)])
+    (tmp_path / "kl.py").write_text("def kl_standard_normal(mu, log_var):\n    return mu +\n")
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path)]) == 1
+    lines = _lines(capsys)
+    assert "syntax error in kl.py" in lines["kl"] and NOT_STARTED in lines["relu"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])

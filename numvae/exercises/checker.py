@@ -6,6 +6,8 @@ first property that fails is reported with its (shrunk) counterexample and a
 hint. Hypothesis runs derandomized, so a student and a lecturer see the same
 result. Each exercise has a time budget (SIGALRM where the platform has it),
 so a student's infinite loop becomes a failure instead of a hung check.
+``numvae exercises check`` runs :func:`check_exercise` in a child process
+(:mod:`.isolated`), which a student's ``os._exit()`` cannot take the checker down with.
 """
 
 import ast
@@ -113,19 +115,36 @@ def static_status(exercise, source, path):
     return None
 
 
-def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
-    """Grade one exercise of the workbook in ``directory``; never raises for a student's bug."""
+def precheck(exercise, directory):
+    """The Result of an exercise whose file is missing, not started or does not parse; None if it must run."""
     path = Path(directory) / f"{exercise.name}.py"
     if not path.is_file():
         return Result(exercise.name, FAIL, f"{path} not found (numvae exercises start DIR --only {exercise.name})")
-    static = static_status(exercise, path.read_bytes(), path)
+    return static_status(exercise, path.read_bytes(), path)
+
+
+IMPORTING = "importing the file"
+
+
+def check_exercise(exercise, directory, max_examples=50, timeout=120.0, on_stage=None):
+    """Grade one exercise of the workbook in ``directory``; never raises for a student's bug.
+
+    ``on_stage(text)``, if given, is called as each step starts: ``IMPORTING``,
+    then each property's name (the parent of a child process that grades uses
+    it to say where the child died). Run in-process, a student's ``os._exit()``
+    or segfault still ends the caller: see :mod:`.isolated`.
+    """
+    static = precheck(exercise, directory)
     if static is not None:
         return static
+    path = Path(directory) / f"{exercise.name}.py"
     settings = hypothesis_settings(max_examples)
-    current = "importing the file"
+    current = IMPORTING
+    stage = on_stage or (lambda text: None)
     try:
         with _time_budget(timeout), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            stage(current)
             try:
                 impl = exercise.implementation(load(path, exercise.name))
             except (Exception, SystemExit) as exc:  # exit() would end the checker, silently, with status 0
@@ -133,6 +152,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0):
                                                    f"{_one_line(exc)}")
             for prop in exercise.properties:
                 current = prop.name
+                stage(current)
                 verify(prop, impl, settings=settings)
     except PropertyFailure as failure:
         return Result(exercise.name, FAIL, str(failure), property=failure.property or "")
