@@ -16,22 +16,20 @@ values) or Hypothesis ``strategies`` (random inputs, shrunk on failure).
 Hypothesis is imported only when a randomized property runs, so importing
 numvae (and ``numvae train``) never pays for it.
 
-Modules: :mod:`.core` (failures, calls, gradient checks), :mod:`.activations`,
+Modules: :mod:`.core` (failures, calls, gradient checks), :mod:`.runner`
+(cases and Hypothesis), :mod:`.activations`,
 :mod:`.gaussian`, :mod:`.likelihoods`, :mod:`.layers`, :mod:`.optim`,
 :mod:`.evaluate`; :mod:`.strategies` holds the Hypothesis strategies.
 """
 
 from .core import (
-    HYPOTHESIS_MISSING,
     Property,
     PropertyFailure,
     call,
     gradients_match,
-    hypothesis_settings,
     report_within_tolerance,
-    require_hypothesis,
-    verify,
 )
+from .runner import HYPOTHESIS_MISSING, hypothesis_settings, require_hypothesis, verify
 
 __all__ = [
     "HYPOTHESIS_MISSING",
