@@ -120,6 +120,36 @@ BROKEN = {
     # exit() used to end the checker with status 0 and no output: a silent "pass"
     "exit() in a function": ("relu", "def relu(x):\n    exit()\n", "relu raised SystemExit"),
     "sys.exit at import": ("relu", "import sys\nsys.exit(3)\n", "importing relu.py raised SystemExit: 3"),
+    # each used to fail with a message naming no function of the student's, or the wrong one:
+    # "relu(x): expected shape (4, 5), got ()", "ValueError: not enough values to unpack (expected 2, got 1)",
+    # "relu_backward raised TypeError: ufunc 'isnan' not supported", "ValueError: shapes (4,5) and (4,5) not aligned"
+    "a generator": ("relu", "def relu(x):\n    yield from x\n", "relu returned a generator, expected a NumPy array"
+                    " [counterexample: name='relu'] (hint: yield makes a generator"),
+    "a generator expression": ("relu", "def relu(x):\n    return (max(v, 0) for v in x.ravel())\n",
+                               "(hint: (... for ...) is a generator: compute the array with NumPy operations"),
+    "a str": ("relu", "def relu(x):\n    return 'relu'\n",
+              "relu returned a str, expected a NumPy array [counterexample: name='relu']\n"),
+    "async def": ("relu", "async def relu(x):\n    return x\n", "relu returned a coroutine"),
+    "dtype object": ("relu", "def relu(x):\n    return np.maximum(x, 0).astype(object)\n",
+                     "relu returned an array of dtype object, expected numbers"),
+    "np.matrix": ("relu", "def relu(x):\n    return np.asmatrix(np.maximum(x, 0))\n",
+                  "relu returned a numpy.matrix, expected an ndarray"),
+    "one array for two": ("kl", "def kl_standard_normal_backward(d_kl, mu, log_var):\n    return d_kl * mu\n",
+                          "kl_standard_normal_backward must return the tuple (d_mu, d_log_var), got an array of shape"),
+    "z without std": ("reparameterize", "def reparameterize(mu, log_var, eps):\n    return mu + np.exp(0.5 * log_var) * eps\n",
+                      "reparameterize must return the tuple (z, std), got an array of shape (1, 1) [counterexample: "
+                      "batch=1, latent_dim=1]\n"),
+    "adam_step returns param only": ("adam", "def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):\n"
+                                     "    return param - lr * grad\n",
+                                     "step raised ValueError: adam_step must return the tuple (param, m, v), got an array"),
+    "exit() in adam_step": ("adam", "def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):\n"
+                            "    exit()\n", "step raised SystemExit: (no message)"),
+    # used to print the whole message, however long, on the one line
+    "a huge message": ("relu", "def relu(x):\n    raise ValueError('x' * 10**6)\n",
+                       "relu raised ValueError: " + "x" * 300 + "... (1,000,000 characters)"),
+    "a message that cannot be printed": ("relu", "class E(Exception):\n    def __str__(self):\n        raise RuntimeError\n\n"
+                                         "def relu(x):\n    raise E()\n",
+                                         "relu raised E: (its message could not be printed: str() raised RuntimeError)"),
     # used to end check as Ctrl-C does: "numvae exercises: interrupted", exit status 130
     "KeyboardInterrupt": ("relu", "def relu(x):\n    raise KeyboardInterrupt\n",
                           "relu_backward matches central differences: your code raised KeyboardInterrupt"),
@@ -149,7 +179,7 @@ def test_a_broken_exercise_fails_with_a_readable_message(case, solutions, tmp_pa
     path = _solution_copy(solutions, tmp_path, name)
     path.write_text(path.read_text() + "\n\n" + appended)
     assert main(["exercises", "check", str(tmp_path), name, "--timeout", "2", *FAST]) == 1
-    line = _lines(capsys)[name]
+    line = _lines(capsys)[name] + "\n"  # an expected text ending in \n: nothing after it (no hint)
     assert line.split()[1] == FAIL and expected in line, line
 
 

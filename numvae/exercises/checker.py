@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..properties import PropertyFailure, hypothesis_settings, verify
+from ..properties.core import describe
 from .workbook import is_stub
 
 PASS, FAIL, NOT_STARTED = "pass", "FAIL", "not started"
@@ -64,10 +65,6 @@ class _time_budget:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split()) or "(no message)"
 
 
 def load(path, name):
@@ -148,8 +145,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0, on_stage
             try:
                 impl = exercise.implementation(load(path, exercise.name))
             except (Exception, SystemExit) as exc:  # exit() would end the checker, silently, with status 0
-                return Result(exercise.name, FAIL, f"importing {path.name} raised {type(exc).__name__}: "
-                                                   f"{_one_line(exc)}")
+                return Result(exercise.name, FAIL, f"importing {path.name} raised {describe(exc)}")
             for prop in exercise.properties:
                 current = prop.name
                 stage(current)
@@ -160,7 +156,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0, on_stage
         return Result(exercise.name, FAIL, f"{current}: no answer within {timeout:g}s (an infinite loop?)",
                       property=current)
     except (Exception, SystemExit) as exc:  # a student's bug slipping past the properties' own guards
-        return Result(exercise.name, FAIL, f"{current}: {type(exc).__name__}: {_one_line(exc)}", property=current)
+        return Result(exercise.name, FAIL, f"{current}: {describe(exc)}", property=current)
     return Result(exercise.name, PASS)
 
 

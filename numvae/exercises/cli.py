@@ -134,6 +134,7 @@ def student_implementation(directory):
 
     Returns ``(impl, used)``: ``used`` names the exercises whose code is the student's.
     """
+    from ..properties.core import describe
     from .catalog import EXERCISES
     from .checker import NOT_STARTED, static_status, load
     from .model import default_implementation
@@ -151,7 +152,7 @@ def student_implementation(directory):
         try:
             module = load(path, exercise.name)
         except (Exception, SystemExit) as exc:
-            raise ValueError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from None
+            raise ValueError(f"{path}: importing it raised {describe(exc)}") from None
         overrides.update({name: getattr(module, name) for name in exercise.function_names})
         used.append(exercise.name)
     return default_implementation(**overrides), used
@@ -179,6 +180,7 @@ def _train_into(args, impl, out):
     from ..cli import write_figures, write_history_csv
     from ..cli.train import default_binarize
     from ..data import load_dataset
+    from ..properties.core import describe
     from ..train import TrainConfig, Trainer
     from .model import FunctionalVAE, functional_adam
 
@@ -205,7 +207,7 @@ def _train_into(args, impl, out):
     except OSError:
         raise
     except (Exception, SystemExit) as exc:  # a student's function failing (or calling exit()) mid-run: one line
-        raise ValueError(f"training stopped: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        raise ValueError(f"training stopped: {describe(exc)}") from None
     written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
     say(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "
         + ", ".join(str(p) for p in written))

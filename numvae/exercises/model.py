@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import activations, evaluate, gaussian, likelihoods
 from ..optim import Adam
+from ..properties.core import kind
 from ..vae import VAE
 from . import reference
 
@@ -50,8 +51,11 @@ def functional_adam(adam_step):
             self._check(grads)
             self.t += 1
             for name, p in self.params.items():
-                new_p, new_m, new_v = adam_step(p, grads[name], self.m[name], self.v[name], self.t, self.lr,
-                                                (self.beta1, self.beta2), self.epsilon)
+                new = adam_step(p, grads[name], self.m[name], self.v[name], self.t, self.lr,
+                                (self.beta1, self.beta2), self.epsilon)
+                if not (isinstance(new, (tuple, list)) and len(new) == 3):
+                    raise ValueError(f"adam_step must return the tuple (param, m, v), got {kind(new)}")
+                new_p, new_m, new_v = new
                 p[...], self.m[name][...], self.v[name][...] = new_p, new_m, new_v
 
     return FunctionalAdam

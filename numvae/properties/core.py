@@ -37,7 +37,8 @@ class PropertyFailure(AssertionError):
     inputs : dict
         The (shrunk) counterexample.
     hint : str or None
-        The likely mistake, when it is recognisable.
+        The likely mistake, when it is recognisable; None lets the property
+        give its own, "" gives none (a str returned needs no hint of the math).
     """
 
     def __init__(self, detail, inputs=None, hint=None, property=None):
@@ -63,6 +64,49 @@ def _parameter(function, index):
         return f"number {index + 1}"
 
 
+def describe(exc, limit=300):
+    """``Type: message`` of a student's exception, on one line, its message cut at ``limit`` characters."""
+    try:
+        message = " ".join(str(exc).split()) if not (isinstance(exc, SystemExit) and exc.code is None) else ""
+    except (Exception, SystemExit) as inner:  # a __str__ of the student's that fails
+        message = f"(its message could not be printed: str() raised {type(inner).__name__})"
+    if len(message) > limit:
+        message = f"{message[:limit]}... ({len(message):,} characters)"
+    return f"{type(exc).__name__}: {message or '(no message)'}"
+
+
+def kind(value):
+    """What ``value`` is, for a message: "an array of shape (2, 3)", "a tuple of 3", "a str"."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
+def _unusable(name, result):
+    """(detail, hint) when ``result``, or an item of it, can be no answer at all (a generator, a str...); else None."""
+    for value in (result, *(result if isinstance(result, (tuple, list)) else ())):
+        if inspect.isgenerator(value):
+            made = "(... for ...) is a generator" if value.gi_code.co_name == "<genexpr>" else "yield makes a generator"
+            value.close()
+            return (f"{name} returned a generator, expected a NumPy array",
+                    f"{made}: compute the array with NumPy operations and return it")
+        if inspect.iscoroutine(value):
+            value.close()  # never started: closing it spares the student Python's "never awaited" warning
+            return f"{name} returned a coroutine, expected a NumPy array", "async def makes a coroutine: write def"
+        if isinstance(value, (str, bytes, dict, set)):
+            return f"{name} returned {kind(value)}, expected a NumPy array", ""
+        if isinstance(value, np.matrix):
+            return (f"{name} returned a numpy.matrix, expected an ndarray",
+                    "* multiplies np.matrix objects as matrices: keep plain arrays (np.asarray)")
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            return (f"{name} returned an array of dtype object, expected numbers",
+                    "np.array of a list of arrays of different shapes, or of Python objects, has dtype object")
+    return None
+
+
 def call(impl, name, *args, **kwargs):
     """``impl.name(*args)``, turning a missing function, any exception or a changed input into a failure."""
     function = getattr(impl, name, None)
@@ -73,7 +117,7 @@ def call(impl, name, *args, **kwargs):
         result = function(*args, **kwargs)
         # The caller still needs its inputs (the VAE caches x for backward): a changed one is a bug.
         for key, (array, before) in inputs.items():
-            if not np.array_equal(array, before, equal_nan=True):
+            if not _same(array, before):
                 key = _parameter(function, key) if isinstance(key, int) else key
                 raise PropertyFailure(f"{name} changed its argument {key} in place: compute a new array instead",
                                       hint="x[...] = ..., x += ... and out=x write into the caller's array")
@@ -82,14 +126,17 @@ def call(impl, name, *args, **kwargs):
         if isinstance(result, list) and not any(isinstance(r, np.ndarray) for r in result):
             raise PropertyFailure(f"{name} returned a list, expected a NumPy array: compute it with array "
                                   "operations (np.sum(..., axis=...)) instead of a Python loop")
+        unusable = _unusable(name, result)
+        if unusable:
+            detail, hint = unusable
+            raise PropertyFailure(detail, hint=hint)
         return result
     except PropertyFailure:
         raise
     except NotImplementedError:
         raise PropertyFailure(f"{name} is not implemented yet (it raises NotImplementedError)") from None
     except (Exception, SystemExit) as exc:  # a student's bug (even exit()) is a failure, never the checker's end
-        message = " ".join(str(exc).split()) or "(no message)"
-        raise PropertyFailure(f"{name} raised {type(exc).__name__}: {message}") from None
+        raise PropertyFailure(f"{name} raised {describe(exc)}") from None
 
 
 HIDDEN_RANDOMNESS = ("does it draw random numbers of its own (np.random...)? Every function here is deterministic: "
@@ -121,6 +168,13 @@ def expect_shape(what, value, shape):
     if actual != tuple(shape):
         raise PropertyFailure(f"{what}: expected shape {tuple(shape)}, got {actual}")
     return np.asarray(value)
+
+
+def expect_tuple(name, result, names):
+    """``result`` of the function ``name``, which must be the tuple ``names``, e.g. ``("z", "std")``."""
+    if not (isinstance(result, (tuple, list)) and len(result) == len(names)):
+        raise PropertyFailure(f"{name} must return the tuple ({', '.join(names)}), got {kind(result)}", hint="")
+    return tuple(result)
 
 
 def expect_close(what, got, expected, rtol, atol, hint=None):

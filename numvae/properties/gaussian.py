@@ -11,7 +11,8 @@ is right).
 import numpy as np
 
 from . import strategies as S
-from .core import Property, PropertyFailure, call, call_twice, expect_close, expect_shape, gradients_match
+from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, expect_tuple,
+                   gradients_match)
 
 HALF_HINTS = {2.0: "std = exp(½·log_var) brings a ½", 0.5: "a ½ too many", -1.0: "the sign is flipped"}
 
@@ -22,12 +23,13 @@ def reparameterize_gradients(impl, batch, latent_dim):
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     eps = rng.standard_normal((batch, latent_dim))  # fixed: z is a deterministic function of (mu, log_var)
     d_z = rng.standard_normal((batch, latent_dim))  # a random upstream gradient
-    z, std = call_twice(impl, "reparameterize", mu, log_var, eps)
+    z, std = expect_tuple("reparameterize", call_twice(impl, "reparameterize", mu, log_var, eps), ("z", "std"))
     expect_shape("z", z, mu.shape), expect_shape("std", std, mu.shape)
     if np.array_equal(z, call(impl, "reparameterize", mu, log_var, eps + 1)[0]):
         raise PropertyFailure("reparameterize gave the same z for two different eps",
                               hint="z = mu + std * eps, with the eps passed in: does it draw noise of its own?")
-    d_mu, d_log_var = call_twice(impl, "reparameterize_backward", d_z, eps.copy(), std)
+    grads = call_twice(impl, "reparameterize_backward", d_z, eps.copy(), std)
+    d_mu, d_log_var = expect_tuple("reparameterize_backward", grads, ("d_mu", "d_log_var"))
 
     def f():
         return float(np.sum(d_z * call(impl, "reparameterize", mu, log_var, eps)[0]))
@@ -41,7 +43,8 @@ def kl_gradients(impl, batch, latent_dim, upstream):
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     d_kl = rng.standard_normal(batch) if upstream == "per_example" else 0.37
     expect_shape("kl_standard_normal(mu, log_var)", call_twice(impl, "kl_standard_normal", mu, log_var), (batch,))
-    d_mu, d_log_var = call_twice(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
+    grads = call_twice(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
+    d_mu, d_log_var = expect_tuple("kl_standard_normal_backward", grads, ("d_mu", "d_log_var"))
 
     def f():
         return float(np.sum(d_kl * call(impl, "kl_standard_normal", mu, log_var)))
@@ -92,7 +95,8 @@ def kl_keeps_the_dtype(impl, dtype):
     log_var = rng.uniform(-2, 2, size=(3, 2)).astype(dtype)
     kl = np.asarray(call(impl, "kl_standard_normal", mu, log_var))
     for d_kl in (dtype(0.25), np.full(3, 0.25, dtype=dtype)):
-        d_mu, d_log_var = (np.asarray(d) for d in call(impl, "kl_standard_normal_backward", d_kl, mu, log_var))
+        grads = call(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
+        d_mu, d_log_var = map(np.asarray, expect_tuple("kl_standard_normal_backward", grads, ("d_mu", "d_log_var")))
         if {kl.dtype, d_mu.dtype, d_log_var.dtype} != {np.dtype(dtype)}:
             name = np.dtype(dtype).name
             raise PropertyFailure(
@@ -127,7 +131,7 @@ def kl_agrees_with_monte_carlo(impl, latent_dim, seed, data):
 def reparameterize_is_mu_plus_std_eps(impl):
     rng = np.random.default_rng(0)
     mu, log_var, eps = rng.standard_normal((3, 2, 4))
-    z, std = call(impl, "reparameterize", mu, log_var, eps)
+    z, std = expect_tuple("reparameterize", call(impl, "reparameterize", mu, log_var, eps), ("z", "std"))
     expect_close("std²", np.asarray(std) ** 2, np.exp(log_var), 1e-14, 0,
                  hint="std is σ = exp(½·log_var): its square is the variance exp(log_var)")
     expect_close("z", z, mu + np.sqrt(np.exp(log_var)) * eps, 1e-14, 1e-15)

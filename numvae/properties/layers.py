@@ -10,7 +10,7 @@ two paths, the sampler (through z) and the KL, and the two must be summed
 import numpy as np
 
 from ..gaussian import kl_standard_normal, kl_standard_normal_backward, reparameterize, reparameterize_backward
-from .core import Property, PropertyFailure, call, call_twice, expect_close, expect_shape, gradients_match
+from .core import Property, call, call_twice, expect_close, expect_shape, expect_tuple, gradients_match
 
 
 def dense_gradients(impl, batch, fan_in, fan_out):
@@ -20,9 +20,8 @@ def dense_gradients(impl, batch, fan_in, fan_out):
     x = rng.standard_normal((batch, fan_in))
     d_y = rng.standard_normal((batch, fan_out))
     expect_shape("dense_forward(x, W, b)", call_twice(impl, "dense_forward", x, W, b), (batch, fan_out))
-    grads = call_twice(impl, "dense_backward", d_y, x.copy(), W.copy())
-    if not (isinstance(grads, tuple) and len(grads) == 3):
-        raise PropertyFailure("dense_backward must return the tuple (d_W, d_b, d_x)")
+    grads = expect_tuple("dense_backward", call_twice(impl, "dense_backward", d_y, x.copy(), W.copy()),
+                         ("d_W", "d_b", "d_x"))
     f = lambda: float(np.sum(d_y * call(impl, "dense_forward", x, W, b)))  # noqa: E731
     gradients_match(f, {"W": W, "b": b, "x": x}, dict(zip(("W", "b", "x"), grads)),
                     hints={1 / batch: "d_b is a sum over the batch, not a mean"} if batch > 1 else None)

@@ -8,8 +8,8 @@ with central differences, and the Bernoulli must be exact at logits of ±1e4.
 import numpy as np
 
 from . import strategies as S
-from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, gradients_match,
-                   strict_numerics)
+from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, expect_tuple,
+                   gradients_match, strict_numerics)
 
 PIXEL_HINTS = {0.5: "a ½ too many", 2.0: "a missing ½", -1.0: "the sign is flipped"}
 
@@ -33,7 +33,8 @@ def gaussian_gradients(impl, batch, input_dim):
     log_var = rng.uniform(-2, 1, size=input_dim)  # one per pixel, shared by the batch
     d_nll = rng.standard_normal(batch)
     expect_shape("gaussian_nll(x, mean, log_var)", call_twice(impl, "gaussian_nll", x, mean, log_var), (batch,))
-    d_mean, d_log_var = call_twice(impl, "gaussian_nll_backward", d_nll, x, mean.copy(), log_var.copy())
+    grads = call_twice(impl, "gaussian_nll_backward", d_nll, x, mean.copy(), log_var.copy())
+    d_mean, d_log_var = expect_tuple("gaussian_nll_backward", grads, ("d_mean", "d_log_var"))
     f = lambda: float(np.sum(d_nll * call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
     gradients_match(f, {"mean": mean, "log_var": log_var}, {"mean": d_mean, "log_var": d_log_var},
                     hints=PIXEL_HINTS)
@@ -43,7 +44,8 @@ def gaussian_fixed_sigma_gradient(impl, sigma):
     rng = np.random.default_rng(int(sigma * 10))
     x, mean = rng.standard_normal((2, 4, 3))
     log_var, d_nll = 2 * np.log(sigma), rng.standard_normal(4)
-    d_mean, d_log_var = call_twice(impl, "gaussian_nll_backward", d_nll, x, mean.copy(), log_var, need_d_log_var=False)
+    grads = call_twice(impl, "gaussian_nll_backward", d_nll, x, mean.copy(), log_var, need_d_log_var=False)
+    d_mean, d_log_var = expect_tuple("gaussian_nll_backward", grads, ("d_mean", "d_log_var"))
     if d_log_var is not None:
         raise PropertyFailure(f"need_d_log_var=False must give d_log_var None, got {type(d_log_var).__name__}")
     f = lambda: float(np.sum(d_nll * call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
@@ -55,7 +57,8 @@ def gaussian_scalar_log_var_gradient(impl):
     rng = np.random.default_rng(3)
     x, mean = rng.standard_normal((2, 4, 3))
     log_var = np.array(0.3)  # 0-d, perturbed in place by the check
-    _, d_log_var = call_twice(impl, "gaussian_nll_backward", 1.0, x, mean, log_var.copy())
+    grads = call_twice(impl, "gaussian_nll_backward", 1.0, x, mean, log_var.copy())
+    _, d_log_var = expect_tuple("gaussian_nll_backward", grads, ("d_mean", "d_log_var"))
     f = lambda: float(np.sum(call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
     gradients_match(f, {"log_var": log_var}, {"log_var": np.sum(d_log_var)}, hints=PIXEL_HINTS)
 

@@ -63,7 +63,8 @@ def _label(failure, prop, inputs):
     failure.property = failure.property or prop.name
     if not failure.inputs:
         failure.inputs = {k: v for k, v in inputs.items() if k != "data"}
-    failure.hint = failure.hint or prop.hint
+    if failure.hint is None:  # "": a failure whose cause is plain (a str returned), which no hint of the math explains
+        failure.hint = prop.hint
     return failure
 
 
