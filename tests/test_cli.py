@@ -142,6 +142,10 @@ def _one_line_error(capsys, *needles):
         (["train", "--dataset", "cifar"], ["--dataset", "'cifar'"]),
         (["sample", ""], ["checkpoint", "expected a path"]),
         (["exercises", "train", "workbook", "--seed", "-1"], ["--seed", "expected a non-negative integer", "'-1'"]),
+        # were accepted: --timeout inf then failed every exercise with "OverflowError: timestamp out of range"
+        (["exercises", "check", "workbook", "--timeout", "inf"], ["numvae exercises check: error: argument --timeout: "
+                                                                 "expected a positive number, got 'inf'"]),
+        (["exercises", "train", "workbook", "--lr", "inf"], ["--lr", "expected a positive number", "'inf'"]),
         ([], ["the following arguments are required"]),
     ],
 )

@@ -293,6 +293,12 @@ def test_a_file_saved_by_an_editor_with_a_bom_is_graded_as_python_reads_it(encod
         assert status == 1 and "relu.py is not UTF-8 text" in line and "save it as UTF-8" in line, line
 
 
+def test_a_time_budget_longer_than_the_platform_timer_holds_is_no_budget(solutions, capsys):
+    # used to fail every exercise with "importing the file: OverflowError: timestamp out of range for platform time_t"
+    assert main(["exercises", "check", str(solutions), "relu", "--timeout", "1e300", *FAST]) == 0
+    assert _lines(capsys)["relu"].split()[1] == PASS
+
+
 def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
     main(["exercises", "start", str(tmp_path), "--only", "kl"])
     capsys.readouterr()

@@ -57,7 +57,11 @@ class _time_budget:
     def __enter__(self):
         if self.active:
             self.previous = signal.signal(signal.SIGALRM, self._expire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            try:
+                signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            except OverflowError:  # longer than the platform's timer holds (1e300 s): as good as no budget
+                signal.signal(signal.SIGALRM, self.previous)
+                self.active = False
         return self
 
     def __exit__(self, *exc):

@@ -8,7 +8,6 @@ writes what ``numvae train`` writes. Exposes ``add_parser(subparsers)`` and
 ``run(args)`` like every subcommand module.
 """
 
-import argparse
 import time
 from pathlib import Path
 
@@ -21,21 +20,9 @@ def _names(text):
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-        return value
-    return parse
-
-
 def add_parser(subparsers):
     """Register ``exercises`` and its sub-subcommands on the ``numvae`` parser."""
-    from ..cli.common import non_negative_int
+    from ..cli.common import non_negative_int, number, positive_int
     from ..cli.train import TRAIN_DEFAULTS  # exercises train defaults to what numvae train does
 
     parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
@@ -50,16 +37,16 @@ def add_parser(subparsers):
     check = commands.add_parser("check", help="grade a workbook: one line per exercise")
     check.add_argument("dir", metavar="DIR", help="the workbook folder to grade")
     check.add_argument("names", nargs="*", metavar="NAME", help="exercises to check (default: every file in DIR)")
-    check.add_argument("--max-examples", type=_positive(int), default=50,
+    check.add_argument("--max-examples", type=positive_int, default=50,
                        help="Hypothesis examples per property (default: %(default)s)")
-    check.add_argument("--timeout", type=_positive(float), default=120.0,
+    check.add_argument("--timeout", type=number(strict=True), default=120.0,
                        help="seconds per exercise before it fails as a hang (default: %(default)s)")
 
     train = commands.add_parser("train", help="train a VAE on mnist5k from the workbook's functions")
     train.add_argument("dir", metavar="DIR", help="the workbook whose functions build the VAE")
-    train.add_argument("--epochs", type=_positive(int), default=30, help="default: %(default)s")
-    train.add_argument("--latent-dim", type=_positive(int), default=2, help="default: %(default)s")
-    train.add_argument("--hidden", type=_positive(int), nargs="+", default=TRAIN_DEFAULTS["hidden"],
+    train.add_argument("--epochs", type=positive_int, default=30, help="default: %(default)s")
+    train.add_argument("--latent-dim", type=positive_int, default=2, help="default: %(default)s")
+    train.add_argument("--hidden", type=positive_int, nargs="+", default=TRAIN_DEFAULTS["hidden"],
                        help=f"hidden layer sizes, as numvae train (default: {' '.join(map(str, TRAIN_DEFAULTS['hidden']))})")
     train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"), default="relu",
                        help="hidden-layer activation (default: %(default)s)")
@@ -67,8 +54,8 @@ def add_parser(subparsers):
                        help="decoder likelihood (default: %(default)s)")
     train.add_argument("--binarize", choices=("none", "threshold", "dynamic"),
                        help="as numvae train (default: dynamic with a Bernoulli likelihood, none with a Gaussian)")
-    train.add_argument("--batch-size", type=_positive(int), default=100, help="default: %(default)s")
-    train.add_argument("--lr", type=_positive(float), default=1e-3, help="default: %(default)s")
+    train.add_argument("--batch-size", type=positive_int, default=100, help="default: %(default)s")
+    train.add_argument("--lr", type=number(strict=True), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     train.add_argument("--out", help="output directory (default: DIR/run)")
     for command in (start, check, train):  # errors start "numvae exercises check: error:", as argparse's do
