@@ -299,6 +299,31 @@ def test_a_time_budget_longer_than_the_platform_timer_holds_is_no_budget(solutio
     assert _lines(capsys)["relu"].split()[1] == PASS
 
 
+def test_a_file_python_cannot_parse_or_read_fails_its_exercise_and_the_check_goes_on(solutions, tmp_path, capsys,
+                                                                                     monkeypatch):
+    # Both used to stop the whole check: "error: out of memory" for 1 MB of nested minus signs, and
+    # "error: Permission denied" for a file the student cannot read (tested as root, so read_bytes is patched).
+    from pathlib import Path
+
+    (tmp_path / "relu.py").write_text("x = " + "-" * 1_000_000 + "1\n")
+    for name in ("tanh", "kl"):
+        _solution_copy(solutions, tmp_path, name)
+    read_bytes = Path.read_bytes
+
+    def unreadable_kl(path):
+        if path.name == "kl.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable_kl)
+    assert main(["exercises", "check", str(tmp_path), *FAST]) == 1
+    lines = _lines(capsys)
+    assert lines["relu"].endswith("FAIL         Python cannot parse relu.py (MemoryError): is an expression nested "
+                                  "thousands deep?"), lines["relu"]
+    assert lines["kl"].endswith("FAIL         cannot read kl.py: Permission denied"), lines["kl"]
+    assert lines["tanh"].split()[1] == PASS
+
+
 def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
     main(["exercises", "start", str(tmp_path), "--only", "kl"])
     capsys.readouterr()

@@ -104,6 +104,9 @@ def static_status(exercise, source, path):
         if why:
             return Result(exercise.name, FAIL, f"{path.name} is not UTF-8 text ({why}): save it as UTF-8")
         return Result(exercise.name, FAIL, f"syntax error in {path.name} line {exc.lineno}: {exc.msg}")
+    except (MemoryError, RecursionError) as exc:  # Python's parser gives up (import would, too)
+        return Result(exercise.name, FAIL, f"Python cannot parse {path.name} ({type(exc).__name__}): "
+                                           "is an expression nested thousands deep?")
     defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     missing = [n for n in exercise.function_names if n not in defined]
     if missing:
@@ -121,7 +124,11 @@ def precheck(exercise, directory):
     path = Path(directory) / f"{exercise.name}.py"
     if not path.is_file():
         return Result(exercise.name, FAIL, f"{path} not found (numvae exercises start DIR --only {exercise.name})")
-    return static_status(exercise, path.read_bytes(), path)
+    try:
+        source = path.read_bytes()
+    except OSError as exc:  # unreadable (permissions): this exercise's failure, not the whole check's
+        return Result(exercise.name, FAIL, f"cannot read {path.name}: {exc.strerror or describe(exc)}")
+    return static_status(exercise, source, path)
 
 
 IMPORTING = "importing the file"
