@@ -324,6 +324,17 @@ def test_a_file_python_cannot_parse_or_read_fails_its_exercise_and_the_check_goe
     assert lines["tanh"].split()[1] == PASS
 
 
+def test_what_a_file_sets_at_import_stays_with_its_own_exercise(solutions, tmp_path, capsys, monkeypatch):
+    # relu.py's np.seterr(all="raise") used to fail tanh, softplus, kl, ... with "FloatingPointError: underflow",
+    # and its os.chdir("/") to fail every later exercise of a workbook given by a relative path as "not found".
+    for name in ("relu", "softplus", "kl"):
+        _solution_copy(solutions, tmp_path, name)
+    path = tmp_path / "relu.py"
+    path.write_text(path.read_text() + "\n\nimport os\n\nnp.seterr(all='raise')\nos.chdir('/')\n")
+    monkeypatch.chdir(tmp_path.parent)
+    assert main(["exercises", "check", tmp_path.name, *FAST]) == 0, capsys.readouterr().out
+
+
 def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
     main(["exercises", "start", str(tmp_path), "--only", "kl"])
     capsys.readouterr()

@@ -11,13 +11,17 @@ so a student's infinite loop becomes a failure instead of a hung check.
 """
 
 import ast
+import contextlib
 import importlib.util
+import os
 import signal
 import sys
 import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..properties import PropertyFailure, hypothesis_settings, verify
 from ..properties.core import describe
@@ -69,6 +73,22 @@ class _time_budget:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
+
+
+@contextlib.contextmanager
+def _state_kept():
+    """NumPy's default error handling inside; the working directory and error handling as they were after.
+
+    What a student's file sets at import (``np.seterr(all="raise")``, ``os.chdir``)
+    then stays with its own exercise, instead of failing the next ones.
+    """
+    cwd = os.getcwd()
+    try:
+        with np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
+            yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
 
 
 def load(path, name):
@@ -150,7 +170,7 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0, on_stage
     current = IMPORTING
     stage = on_stage or (lambda text: None)
     try:
-        with _time_budget(timeout), warnings.catch_warnings():
+        with _time_budget(timeout), warnings.catch_warnings(), _state_kept():
             warnings.simplefilter("ignore")
             stage(current)
             try:

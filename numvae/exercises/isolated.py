@@ -202,6 +202,7 @@ def serve(argv):
     fd, directory, max_examples, timeout, *names = argv
     channel = os.fdopen(int(fd), "w", encoding="utf-8")
     os.set_inheritable(channel.fileno(), False)  # not for the student's own subprocesses
+    directory = os.path.abspath(directory)  # a student's os.chdir() cannot lose the workbook
 
     def send(**message):
         try:
