@@ -335,6 +335,17 @@ def test_what_a_file_sets_at_import_stays_with_its_own_exercise(solutions, tmp_p
     assert main(["exercises", "check", tmp_path.name, *FAST]) == 0, capsys.readouterr().out
 
 
+def test_a_helper_module_imported_inside_a_function_is_found(solutions, tmp_path, capsys):
+    # used to fail as "relu raised ModuleNotFoundError: No module named 'relu_helpers'", though the student's
+    # own script, run from the workbook, found it
+    (tmp_path / "relu_helpers.py").write_text("import numpy as np\n\n\ndef positive_part(x):\n"
+                                              "    return np.maximum(x, 0)\n")
+    path = _solution_copy(solutions, tmp_path, "relu")
+    path.write_text(path.read_text() + "\n\ndef relu(x):\n    from relu_helpers import positive_part\n\n"
+                    "    return positive_part(x)\n")
+    assert main(["exercises", "check", str(tmp_path), *FAST]) == 0, capsys.readouterr().out
+
+
 def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):
     main(["exercises", "start", str(tmp_path), "--only", "kl"])
     capsys.readouterr()

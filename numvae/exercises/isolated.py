@@ -203,6 +203,10 @@ def serve(argv):
     channel = os.fdopen(int(fd), "w", encoding="utf-8")
     os.set_inheritable(channel.fileno(), False)  # not for the student's own subprocesses
     directory = os.path.abspath(directory)  # a student's os.chdir() cannot lose the workbook
+    # A helper module of the student's, imported inside a function, is found when the function runs
+    # (load() puts the workbook first on the path only while a file is imported); last, so that it
+    # never hides a module the checker imports later.
+    sys.path.append(directory)
 
     def send(**message):
         try:
