@@ -448,6 +448,8 @@ def test_train_reports_a_students_exception_in_one_line(solutions, tmp_path, cap
     assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
     err = capsys.readouterr().err
     assert err.startswith("numvae exercises train: error: training stopped: ") and err.count("\n") == 1, err
+    # the message names no function (numvae's code called it): check does, and the message says so
+    assert err.endswith(f"(numvae exercises check {tmp_path} tests each of your functions on its own)\n"), err
 
 
 def test_train_reports_a_students_sys_exit_in_one_line(solutions, tmp_path, capsys):

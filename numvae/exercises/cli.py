@@ -194,7 +194,9 @@ def _train_into(args, impl, out):
     except OSError:
         raise
     except (Exception, SystemExit) as exc:  # a student's function failing (or calling exit()) mid-run: one line
-        raise ValueError(f"training stopped: {describe(exc)}") from None
+        # The traceback's frames are gone from one line: check names the function, and why.
+        raise ValueError(f"training stopped: {describe(exc)} (numvae exercises check {args.dir} "
+                         "tests each of your functions on its own)") from None
     written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
     say(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "
         + ", ".join(str(p) for p in written))
