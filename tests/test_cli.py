@@ -146,6 +146,11 @@ def _one_line_error(capsys, *needles):
         (["exercises", "check", "workbook", "--timeout", "inf"], ["numvae exercises check: error: argument --timeout: "
                                                                  "expected a positive number, got 'inf'"]),
         (["exercises", "train", "workbook", "--lr", "inf"], ["--lr", "expected a positive number", "'inf'"]),
+        # an empty DIR (numvae exercises start "$WB", WB unset) wrote the workbook into the working directory
+        (["exercises", "start", ""], ["numvae exercises start: error: argument DIR: expected a path, got ''"]),
+        (["exercises", "check", ""], ["numvae exercises check: error: argument DIR: expected a path, got ''"]),
+        (["exercises", "train", ""], ["numvae exercises train: error: argument DIR: expected a path, got ''"]),
+        (["exercises", "train", "workbook", "--out", ""], ["argument --out: expected a path, got ''"]),
         ([], ["the following arguments are required"]),
     ],
 )

@@ -22,7 +22,7 @@ def _names(text):
 
 def add_parser(subparsers):
     """Register ``exercises`` and its sub-subcommands on the ``numvae`` parser."""
-    from ..cli.common import non_negative_int, number, positive_int
+    from ..cli.common import non_negative_int, number, path_text, positive_int
     from ..cli.train import TRAIN_DEFAULTS  # exercises train defaults to what numvae train does
 
     parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
@@ -30,12 +30,12 @@ def add_parser(subparsers):
     commands.required = True
 
     start = commands.add_parser("start", help="write a workbook (missing files only: never overwrites)")
-    start.add_argument("dir", metavar="DIR", help="the folder to write the workbook into (created if missing; existing files are kept)")
+    start.add_argument("dir", type=path_text, metavar="DIR", help="the folder to write the workbook into (created if missing; existing files are kept)")
     start.add_argument("--only", type=_names, default=[], metavar="A,B", help="just these exercises")
     start.add_argument("--solutions", action="store_true", help="the lecturer's copy, filled in from numvae")
 
     check = commands.add_parser("check", help="grade a workbook: one line per exercise")
-    check.add_argument("dir", metavar="DIR", help="the workbook folder to grade")
+    check.add_argument("dir", type=path_text, metavar="DIR", help="the workbook folder to grade")
     check.add_argument("names", nargs="*", metavar="NAME", help="exercises to check (default: every file in DIR)")
     check.add_argument("--max-examples", type=positive_int, default=50,
                        help="Hypothesis examples per property (default: %(default)s)")
@@ -43,7 +43,7 @@ def add_parser(subparsers):
                        help="seconds per exercise before it fails as a hang (default: %(default)s)")
 
     train = commands.add_parser("train", help="train a VAE on mnist5k from the workbook's functions")
-    train.add_argument("dir", metavar="DIR", help="the workbook whose functions build the VAE")
+    train.add_argument("dir", type=path_text, metavar="DIR", help="the workbook whose functions build the VAE")
     train.add_argument("--epochs", type=positive_int, default=30, help="default: %(default)s")
     train.add_argument("--latent-dim", type=positive_int, default=2, help="default: %(default)s")
     train.add_argument("--hidden", type=positive_int, nargs="+", default=TRAIN_DEFAULTS["hidden"],
@@ -57,7 +57,7 @@ def add_parser(subparsers):
     train.add_argument("--batch-size", type=positive_int, default=100, help="default: %(default)s")
     train.add_argument("--lr", type=number(strict=True), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
-    train.add_argument("--out", help="output directory (default: DIR/run)")
+    train.add_argument("--out", type=path_text, help="output directory (default: DIR/run)")
     for command in (start, check, train):  # errors start "numvae exercises check: error:", as argparse's do
         command.set_defaults(prog=command.prog)
     return parser
