@@ -1,6 +1,7 @@
 """Tests of ``numvae exercises``: start, check and train, and every error path a student can reach."""
 
 import csv
+import os
 import sys
 
 import numpy as np
@@ -85,6 +86,27 @@ def test_start_keeps_a_students_symlink_even_one_whose_target_is_gone(tmp_path, 
     assert main(["exercises", "start", str(tmp_path / "wb"), "--only", "kl"]) == 0
     assert link.is_symlink(), "start replaced the student's symlink with a fresh stub"
     assert "kept" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("folder", ['wb """ 3', "wb\\N", "week 2", "it's", os.fsdecode(b"wb\xff")],
+                         ids=["triple_quote", "backslash", "space", "quote", "not_utf8"])
+def test_a_workbook_in_any_folder_parses_and_its_commands_can_be_pasted(folder, tmp_path, monkeypatch, capsys):
+    # A folder with \"\"\" or a backslash in its name gave stubs with a syntax error in their docstring,
+    # one not in UTF-8 stopped start ("surrogates not allowed"), and a space gave commands that split it in two.
+    import importlib.util
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["exercises", "start", folder, "--only", "relu"]) == 0
+    hint = shlex.quote(folder) if folder.isprintable() and "\udcff" not in folder else "DIR"
+    shown = shlex.quote(folder).encode("utf-8", "backslashreplace").decode()  # escaped, where not UTF-8
+    assert capsys.readouterr().out.splitlines()[-1] == f"next: numvae exercises check {shown}"
+    spec = importlib.util.spec_from_file_location("relu_stub", tmp_path / folder / "relu.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # it parses
+    assert f"numvae exercises check {hint} relu\n" in module.__doc__
+    assert f"numvae exercises check {hint} kl" in (tmp_path / folder / "README.md").read_text()
+    assert main(["exercises", "check", folder]) == 1 and NOT_STARTED in _lines(capsys)["relu"]
 
 
 # --------------------------------------------------------------------------

@@ -112,7 +112,11 @@ class _Stdout:
         if self.closed:
             return
         try:
-            print(text, flush=True)
+            try:
+                print(text, flush=True)
+            except UnicodeEncodeError:  # a path not in stdout's encoding: escaped, not taken for a closed reader
+                encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+                print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
         except (BrokenPipeError, ValueError):  # ValueError: sys.stdout itself was closed
             self.closed = True
             # Python flushes stdout once more at exit; point fd 1 at /dev/null so

@@ -8,6 +8,7 @@ writes what ``numvae train`` writes. Exposes ``add_parser(subparsers)`` and
 ``run(args)`` like every subcommand module.
 """
 
+import shlex
 import time
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def _workbook(directory):
     path = Path(directory)
     if not path.is_dir():
         raise ValueError(f"DIR: expected an existing workbook directory, got {str(directory)!r} "
-                         f"(numvae exercises start {directory} writes one)")
+                         f"(numvae exercises start {shlex.quote(str(directory))} writes one)")
     return path
 
 
@@ -81,7 +82,7 @@ def cmd_start(args):
         say(f"wrote {path}")
     for path in kept:
         say(f"kept  {path} (exists; not overwritten)")
-    say(f"next: numvae exercises check {args.dir}")
+    say(f"next: numvae exercises check {shlex.quote(args.dir)}")
     return 0
 
 
@@ -106,7 +107,8 @@ def cmd_check(args):
         raise ImportError(HYPOTHESIS_MISSING)
     exercises = select(args.names, "NAME") if args.names else present(directory, select([]))
     if not exercises:
-        raise ValueError(f"DIR: {str(directory)!r} holds no exercise files (numvae exercises start {args.dir})")
+        raise ValueError(f"DIR: {str(directory)!r} holds no exercise files "
+                         f"(numvae exercises start {shlex.quote(args.dir)})")
     results = []
     for result in grade(exercises, directory, args.max_examples, args.timeout):  # each in a child process
         results.append(result)
@@ -195,7 +197,7 @@ def _train_into(args, impl, out):
         raise
     except (Exception, SystemExit) as exc:  # a student's function failing (or calling exit()) mid-run: one line
         # The traceback's frames are gone from one line: check names the function, and why.
-        raise ValueError(f"training stopped: {describe(exc)} (numvae exercises check {args.dir} "
+        raise ValueError(f"training stopped: {describe(exc)} (numvae exercises check {shlex.quote(args.dir)} "
                          "tests each of your functions on its own)") from None
     written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
     say(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "

@@ -12,6 +12,7 @@ student's work survives a second ``start``.
 
 import ast
 import inspect
+import shlex
 import textwrap
 from pathlib import Path
 
@@ -55,6 +56,11 @@ def is_stub(node):
     return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
+def as_docstring(text):
+    """``text`` written inside a (non-raw) docstring so that it reads as itself."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def render(exercise, directory_hint, solutions=False):
     """The text of ``<exercise.name>.py``."""
     kind = "Solution" if solutions else "Exercise"
@@ -64,7 +70,8 @@ def render(exercise, directory_hint, solutions=False):
            if solutions else
            "Replace each `raise NotImplementedError(...)` with your code; the docstrings give the\n"
            "math and the shapes. This is plain Python: import it, call it, debug it as you like.\n")
-        + f"Check it with:\n\n    numvae exercises check {directory_hint} {exercise.name}\n"
+        # in a docstring: a backslash or a quote of the folder's name kept as itself, never an escape or its end
+        + f"Check it with:\n\n    numvae exercises check {as_docstring(directory_hint)} {exercise.name}\n"
         + '"""\n\n'
     )
     bodies = [(solution_source if solutions else stub_source)(f) for f in exercise.functions]
@@ -104,8 +111,13 @@ def write_workbook(directory, exercises, solutions=False):
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"DIR: expected a directory, got the file {str(directory)!r}")
     directory.mkdir(parents=True, exist_ok=True)
-    files = {f"{e.name}.py": render(e, str(directory), solutions) for e in exercises}
-    files["README.md"] = readme(exercises, str(directory))
+    hint = shlex.quote(str(directory))  # commands a student can paste, whatever the folder is called
+    try:
+        hint.encode("utf-8")
+    except UnicodeEncodeError:  # a name that is not UTF-8 (bytes a file system let through): no command to paste
+        hint = "DIR"
+    files = {f"{e.name}.py": render(e, hint, solutions) for e in exercises}
+    files["README.md"] = readme(exercises, hint)
     written, kept = [], []
     for filename, text in files.items():
         path = directory / filename
