@@ -37,6 +37,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from ..properties.core import describe
 from .checker import FAIL, Result, check_exercise, precheck
 
 GRACE = 2.0
@@ -230,8 +231,8 @@ def serve(argv):
 
         try:
             result = check_exercise(exercise, directory, int(max_examples), float(timeout), on_stage=on_stage)
-        except KeyboardInterrupt:  # SIGINT is blocked here: this is the student's own raise
-            result = Result(exercise.name, FAIL, f"{stage[0]}: your code raised KeyboardInterrupt",
+        except BaseException as exc:  # KeyboardInterrupt (SIGINT is blocked here: the student's own raise), ...
+            result = Result(exercise.name, FAIL, f"{stage[0]}: your code raised {describe(exc)}",
                             property=stage[0] if stage[0] != READING else "")
         for stream in (sys.stdout, sys.stderr):  # the student's prints before the line that grades them
             try:
