@@ -172,6 +172,9 @@ BROKEN = {
     "a message that cannot be printed": ("relu", "class E(Exception):\n    def __str__(self):\n        raise RuntimeError\n\n"
                                          "def relu(x):\n    raise E()\n",
                                          "relu raised E: (its message could not be printed: str() raised RuntimeError)"),
+    # a name bound only where the file's code does not run: named when the file has run
+    "a def that never runs": ("relu", "del relu\nif False:\n    def relu(x):\n        return x\n",
+                              "relu_backward matches central differences: relu is missing [counterexample: name='relu']\n"),
     # used to end check as Ctrl-C does: "numvae exercises: interrupted", exit status 130
     "KeyboardInterrupt": ("relu", "def relu(x):\n    raise KeyboardInterrupt\n",
                           "relu_backward matches central differences: your code raised KeyboardInterrupt"),
@@ -369,6 +372,21 @@ def test_a_helper_module_imported_inside_a_function_is_found(solutions, tmp_path
     path.write_text(path.read_text() + "\n\ndef relu(x):\n    from relu_helpers import positive_part\n\n"
                     "    return positive_part(x)\n")
     assert main(["exercises", "check", str(tmp_path), *FAST]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("relu", ["relu = lambda x: np.maximum(x, 0.0)\n",
+                                  "if True:\n    def relu(x):\n        return np.maximum(x, 0.0)\n",
+                                  "from relu_helpers import positive_part as relu\n"],
+                         ids=["lambda", "def_under_an_if", "imported"])
+def test_a_function_bound_otherwise_than_by_a_top_level_def_is_graded(relu, tmp_path, capsys):
+    # used to fail unrun as "relu.py defines no function relu"
+    (tmp_path / "relu_helpers.py").write_text("import numpy as np\n\n\ndef positive_part(x):\n"
+                                              "    return np.maximum(x, 0.0)\n")
+    (tmp_path / "relu.py").write_text("import numpy as np\n\n" + relu + "\n\ndef relu_backward(d_y, x, y):\n"
+                                      "    return d_y * (x > 0)\n")
+    assert main(["exercises", "check", str(tmp_path), *FAST]) == 0, capsys.readouterr().out
+    assert main(["exercises", "train", str(tmp_path), "--epochs", "1", "--hidden", "8"]) == 0
+    assert "your functions: relu;" in capsys.readouterr().out
 
 
 def test_checking_an_exercise_that_was_not_handed_out_fails_and_says_how_to_get_it(tmp_path, capsys):

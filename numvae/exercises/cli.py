@@ -142,6 +142,9 @@ def student_implementation(directory):
             module = load(path, exercise.name)
         except (Exception, SystemExit) as exc:
             raise ValueError(f"{path}: importing it raised {describe(exc)}") from None
+        absent = [name for name in exercise.function_names if not callable(getattr(module, name, None))]
+        if absent:  # bound only where the file's own code did not run (relu = None, a def under an if)
+            raise ValueError(f"{path}: defines no function {absent[0]}")
         overrides.update({name: getattr(module, name) for name in exercise.function_names})
         used.append(exercise.name)
     return default_implementation(**overrides), used

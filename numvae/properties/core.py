@@ -111,7 +111,7 @@ def call(impl, name, *args, **kwargs):
     """``impl.name(*args)``, turning a missing function, any exception or a changed input into a failure."""
     function = getattr(impl, name, None)
     if function is None:
-        raise PropertyFailure(f"{name} is missing")
+        raise PropertyFailure(f"{name} is missing", hint="")
     inputs = {k: (a, a.copy()) for k, a in (*enumerate(args), *kwargs.items()) if isinstance(a, np.ndarray)}
     try:
         result = function(*args, **kwargs)
