@@ -18,14 +18,15 @@ end, so a failed build leaves the previous site as it was. Needs the
 """
 
 import argparse
+import asyncio
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 DOCS_DIR = Path(__file__).resolve().parent
@@ -39,6 +40,9 @@ SITE_MODULES = ["sphinx", "myst_nb", "jupytext", "nbclient", "ipykernel", "numpy
                 "sphinx-mathjax-offline"]
 FAST_NOTE = ("This copy of the site was built in **fast mode** (`NUMVAE_FAST=1`): the lectures ran "
              "with few epochs and small data, so their numbers and figures are placeholders.")
+
+
+STOP_SECONDS = 30  # how long Ctrl-C waits for the running lectures' kernels to stop (half a second)
 
 
 class BuildError(Exception):
@@ -98,28 +102,84 @@ def preamble(path, fast):
 
 
 def execute_all(lectures, staging, args):
+    """Execute every lecture, ``args.jobs`` at a time; the notebooks go to ``staging/lectures``.
+
+    Returns the folder the lectures wrote their figures into. Ctrl-C stops the
+    running lectures' kernels and starts no other lecture.
+    """
     (staging / "lectures").mkdir()
     work_dir = staging / "_run"
     work_dir.mkdir()
-    failures = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {path: pool.submit(notebooks.execute_lecture, path, staging / "lectures" / f"{path.stem}.ipynb",
-                                     work_dir, args.timeout, preamble(path, args.fast)) for path in lectures}
+    stopping = False
+
+    async def run(path, slots):
+        async with slots:  # the lectures beyond --jobs wait here; cancelled, they never start
+            seconds, error = await notebooks.execute_lecture(path, staging / "lectures" / f"{path.stem}.ipynb",
+                                                             work_dir, args.timeout, preamble(path, args.fast))
+        if not stopping:  # a lecture stopped by Ctrl-C comes back as "Kernel died": not news
+            print(f"  {path.name}: {'FAILED' if error else 'ok'} in {seconds:.1f} s", flush=True)
+        return error
+
+    async def run_all():
+        nonlocal stopping
+        slots = asyncio.Semaphore(args.jobs)
+        tasks = [asyncio.ensure_future(run(path, slots)) for path in lectures]
         try:
-            for path, future in futures.items():
-                seconds, error = future.result()
-                print(f"  {path.name}: {'FAILED' if error else 'ok'} in {seconds:.1f} s", flush=True)
-                if error:
-                    failures.append((path.name, error))
-        except KeyboardInterrupt:
-            for future in futures.values():
-                future.cancel()  # Ctrl-C: start no more lectures (the pool would otherwise run them all first)
-            raise
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:  # cancelled (Ctrl-C), or a lecture raised: stop the others and wait until their kernels are gone
+            stopping = True
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+        raised = [task.exception() for task in tasks if not task.cancelled() and task.exception()]
+        if raised:
+            raise raised[0]
+        return [task.result() for task in tasks]
+
+    errors = run_on_a_thread(run_all())
+    failures = [(path.name, error) for path, error in zip(lectures, errors) if error]
     for name, error in failures:
         print(f"\n--- {name} ---\n{error}", file=sys.stderr)
     if failures:
         raise BuildError(f"{len(failures)} lecture(s) failed: {', '.join(name for name, _ in failures)}")
     return work_dir / "figures"
+
+
+def run_on_a_thread(coroutine):
+    """The result of ``coroutine``, run in an event loop on a thread of its own.
+
+    Not on the main thread, because nbclient, given a loop there, replaces the
+    SIGINT and SIGTERM handlers with its own (which shut down one kernel and
+    let the build go on). Here Ctrl-C stays a KeyboardInterrupt in the main
+    thread, which cancels the coroutine and waits, at most STOP_SECONDS, for
+    it to finish (to stop its kernels) before it re-raises.
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+    finished = threading.Event()  # not Thread.join: after a join cut by Ctrl-C, the next join may not wait
+
+    def run():
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(asyncio.wait([task]))
+        finally:  # what nbclient leaves behind when cancelled (its kernel-alive poll), as asyncio.run does
+            leftovers = asyncio.all_tasks(loop)
+            for leftover in leftovers:
+                leftover.cancel()
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            finished.set()
+
+    threading.Thread(target=run, name="lectures", daemon=True).start()
+    try:
+        finished.wait()
+    except BaseException:
+        loop.call_soon_threadsafe(task.cancel)
+        finished.wait(STOP_SECONDS)
+        raise
+    return task.result()
 
 
 def write_pages(lectures, figures_dir, staging, fast):
@@ -167,7 +227,7 @@ def build(args):
     if not lectures:
         raise BuildError(f"tutorials: expected lectures named NN_*.py in {REPO_DIR / 'tutorials'}, got none")
     env = lecture_environment(args.fast)
-    os.environ.clear()  # the kernels are started by this process (and its workers): they inherit os.environ
+    os.environ.clear()  # the kernels are started by this process: they inherit os.environ
     os.environ.update(env)
     start = time.perf_counter()
     # The folder Sphinx renders into, next to OUTDIR: made now, so that an OUTDIR that cannot be

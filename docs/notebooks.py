@@ -16,6 +16,7 @@ build (``NUMVAE_FAST``, ``NUMVAE_FIGURES_DIR``, ``PYTHONPATH``).
 """
 
 import ast
+import atexit
 import re
 import time
 from pathlib import Path
@@ -120,7 +121,7 @@ def kernel_log_tail(log_path, lines=20):
     return "\n".join(["the kernel's last words:"] + tail) if tail else "the kernel printed nothing"
 
 
-def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
+async def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     """Execute the lecture at ``path`` and write the notebook to ``out_path``.
 
     The kernel runs in ``work_dir``. ``preamble``, a markdown string, is
@@ -130,6 +131,12 @@ def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     message holds the failing cell's traceback, or the last lines the kernel
     process printed. The kernel process's own output goes to
     ``work_dir/.kernel-NAME.log``, not to the terminal.
+
+    A coroutine, so that one event loop can run several lectures at once,
+    each in its own kernel. Cancelling it stops the kernel: nbclient
+    interrupts and shuts down a kernel that was running a cell (and the
+    coroutine then returns "Kernel died", which the caller that cancelled it
+    ignores); a kernel that had not yet answered is killed here.
     """
     import nbformat
     from jupyter_client import AsyncKernelManager
@@ -145,16 +152,22 @@ def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     # its own while it shuts down after Ctrl-C, and that must not reach the
     # user's terminal. The log is shown only when the kernel dies.
     log_path = Path(work_dir) / f".kernel-{Path(path).stem}.log"
+    client = None
     try:
         with open(log_path, "wb") as log:
             notebook = read_lecture(path)
-            NotebookClient(notebook, km=kernel, timeout=timeout,
-                           resources={"metadata": {"path": str(work_dir)}}).execute(cleanup_kc=True,
-                                                                                    stdout=log, stderr=log)
+            client = NotebookClient(notebook, km=kernel, timeout=timeout,
+                                    resources={"metadata": {"path": str(work_dir)}})
+            await client.async_execute(cleanup_kc=True, stdout=log, stderr=log)
     except (DeadKernelError, RuntimeError) as error:  # died mid-cell, or before it answered (did not start)
         return time.perf_counter() - start, ANSI.sub("", f"{error}\n{kernel_log_tail(log_path)}")
     except (ValueError, CellExecutionError, CellTimeoutError) as error:
         return time.perf_counter() - start, ANSI.sub("", str(error))
+    finally:
+        if kernel.has_kernel:  # cancelled before the kernel answered: nbclient leaves such a kernel running
+            await kernel.shutdown_kernel(now=True)
+        if client is not None:  # nbclient's exit hook, which it leaves registered when the kernel did not start
+            atexit.unregister(client._cleanup_kernel)
     if preamble:
         notebook.cells.insert(1, nbformat.v4.new_markdown_cell(preamble))
     nbformat.write(notebook, str(out_path))

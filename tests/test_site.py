@@ -384,8 +384,33 @@ def test_a_kernel_that_does_not_start_fails_the_build_in_one_message(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == "docs/build.py: 1 lecture(s) failed: 01_fine.py", result.stderr
 
 
-def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
-    """Ctrl-C while a lecture runs: the lectures not yet handed to a worker never start, the old site stays."""
+SLOW_LECTURE = """# %% [markdown]
+# # Slow
+
+# %%
+import atexit, os, time
+atexit.register(os.write, 2, b"Traceback: the kernel shutting down\\n")
+open(STARTED, "a").write(f"NUMBER started {os.getpid()}\\n")
+time.sleep(30)
+open(STARTED, "a").write("NUMBER finished\\n")
+"""
+
+
+def running(pid):
+    """Whether process ``pid`` is alive (a zombie, dead but not yet reaped, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def stop_a_build(tmp_path, signum, whole_group):
+    """Start a build of six slow lectures (--jobs 1) over a previous site; send ``signum`` while the first runs.
+
+    ``whole_group``: to the build's whole process group, as Ctrl-C does (or ``timeout``, or a CI runner), else
+    to the build process alone (``kill PID``). Returns ``(process, stderr, lines of started.txt)``.
+    """
     import signal
     import time
 
@@ -393,9 +418,7 @@ def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
     started_file = tmp_path / "started.txt"
     # Each kernel writes to its own stderr as it exits, as ipykernel itself sometimes does (a zmq
     # traceback) while it shuts down after Ctrl-C: that must not reach the terminal.
-    lectures = {f"0{n}_slow.py": ("# %% [markdown]\n# # Slow\n\n# %%\nimport atexit, os, time\n"
-                                  "atexit.register(os.write, 2, b'Traceback: the kernel shutting down\\n')\n"
-                                  f"open({str(started_file)!r}, 'a').write('{n}\\n')\ntime.sleep(4)\n")
+    lectures = {f"0{n}_slow.py": SLOW_LECTURE.replace("STARTED", repr(str(started_file))).replace("NUMBER", str(n))
                 for n in range(6)}
     docs_dir = fake_repository(tmp_path / "repo", lectures)
     outdir = tmp_path / "site"
@@ -412,20 +435,77 @@ def test_ctrl_c_starts_no_more_lectures_and_keeps_the_previous_site(tmp_path):
         while not started_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert started_file.exists(), "the first lecture never started"
-        os.killpg(process.pid, signal.SIGINT)
+        if whole_group:
+            os.killpg(process.pid, signum)
+        else:
+            os.kill(process.pid, signum)
         _, stderr = process.communicate(timeout=120)
+        with pytest.raises(ProcessLookupError):  # no worker left behind, running lectures on its own
+            os.killpg(process.pid, 0)
     finally:
-        if process.poll() is None:
+        try:
             os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-    started = started_file.read_text().split()
-    # --jobs 1: the lecture running and the two the pool had already queued for its worker may still run.
-    assert len(started) <= 3, f"lectures {started} ran after Ctrl-C during the first"
-    assert process.returncode == 130, stderr
-    assert "docs/build.py: interrupted; OUTDIR is as it was before the build" in stderr.splitlines(), stderr
+        except ProcessLookupError:
+            pass
+        process.communicate()
+    return process, stderr, started_file.read_text().splitlines()
+
+
+def check_stopped(tmp_path, stderr, lines):
+    """Only the first lecture started, its kernel is gone, and OUTDIR holds the previous site and nothing else."""
+    assert [line.split()[:2] for line in lines] == [["0", "started"]], f"after the signal: {lines}"
+    kernel = int(lines[0].split()[2])
+    assert not running(kernel), f"the kernel of the lecture stopped (pid {kernel}) is still running"
     assert "Traceback" not in stderr, stderr
-    assert (outdir / "index.html").read_text(encoding="utf-8") == "the previous site"
+    assert (tmp_path / "site" / "index.html").read_text(encoding="utf-8") == "the previous site"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["repo", "site", "started.txt"], "a partial site was left"
+
+
+def test_ctrl_c_stops_the_running_lecture_starts_no_other_and_keeps_the_previous_site(tmp_path):
+    """Ctrl-C while a lecture runs: its kernel is stopped, no other lecture starts, the old site stays.
+
+    With a process pool, the running lecture went on to its end, then the two lectures already queued
+    for the worker ran too.
+    """
+    import signal
+
+    process, stderr, lines = stop_a_build(tmp_path, signal.SIGINT, whole_group=True)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines() == ["docs/build.py: interrupted; OUTDIR is as it was before the build"], stderr
+    check_stopped(tmp_path, stderr, lines)
+
+
+def test_a_lecture_cancelled_while_its_kernel_starts_leaves_no_kernel(tmp_path, monkeypatch):
+    """Ctrl-C before the kernel answers: nbclient stops only kernels that answered, so this one was left running."""
+    import asyncio
+    import signal
+    import time
+
+    require_site_extra()
+    pid_file = tmp_path / "kernel.pid"
+    (tmp_path / "ipykernel_launcher.py").write_text(  # a kernel that starts and never answers
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
+        encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    lecture = tmp_path / "01_fine.py"
+    lecture.write_text("# %% [markdown]\n# # Fine\n\n# %%\nprint(1)\n", encoding="utf-8")
+
+    async def cancel_while_it_starts():
+        task = asyncio.ensure_future(notebooks.execute_lecture(lecture, tmp_path / "out.ipynb", tmp_path, 60))
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_it_starts())
+    kernel = int(pid_file.read_text())
+    try:
+        assert not running(kernel), "the kernel cancelled while it started is still running"
+    finally:
+        if running(kernel):
+            os.kill(kernel, signal.SIGKILL)
 
 
 def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
