@@ -22,6 +22,7 @@ import asyncio
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,11 +43,24 @@ FAST_NOTE = ("This copy of the site was built in **fast mode** (`NUMVAE_FAST=1`)
              "with few epochs and small data, so their numbers and figures are placeholders.")
 
 
-STOP_SECONDS = 30  # how long Ctrl-C waits for the running lectures' kernels to stop (half a second)
+STOP_SECONDS = 30  # how long Ctrl-C or SIGTERM waits for the running lectures' kernels to stop (half a second)
 
 
 class BuildError(Exception):
     """A problem the user can fix, reported as one line."""
+
+
+class Terminated(BaseException):
+    """SIGTERM (``kill PID``, ``timeout``, a CI job cancelled), raised as Ctrl-C raises KeyboardInterrupt.
+
+    SIGTERM's default action would kill the build on the spot, leaving its
+    partial site and staging folder behind, and its kernels running until
+    they notice (ipykernel looks for its parent once a second).
+    """
+
+
+def raise_terminated(signum, frame):
+    raise Terminated()
 
 
 def parse_args(argv):
@@ -104,8 +118,8 @@ def preamble(path, fast):
 def execute_all(lectures, staging, args):
     """Execute every lecture, ``args.jobs`` at a time; the notebooks go to ``staging/lectures``.
 
-    Returns the folder the lectures wrote their figures into. Ctrl-C stops the
-    running lectures' kernels and starts no other lecture.
+    Returns the folder the lectures wrote their figures into. Ctrl-C or
+    SIGTERM stops the running lectures' kernels and starts no other lecture.
     """
     (staging / "lectures").mkdir()
     work_dir = staging / "_run"
@@ -150,9 +164,10 @@ def run_on_a_thread(coroutine):
 
     Not on the main thread, because nbclient, given a loop there, replaces the
     SIGINT and SIGTERM handlers with its own (which shut down one kernel and
-    let the build go on). Here Ctrl-C stays a KeyboardInterrupt in the main
-    thread, which cancels the coroutine and waits, at most STOP_SECONDS, for
-    it to finish (to stop its kernels) before it re-raises.
+    let the build go on). Here Ctrl-C (KeyboardInterrupt) and SIGTERM
+    (Terminated) reach the main thread, which cancels the coroutine and waits,
+    at most STOP_SECONDS, for it to finish (to stop its kernels) before it
+    re-raises.
     """
     loop = asyncio.new_event_loop()
     task = loop.create_task(coroutine)
@@ -260,6 +275,7 @@ def build(args):
 
 
 def main(argv=None):
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         build(parse_args(argv))
     except BuildError as error:
@@ -268,6 +284,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("docs/build.py: interrupted; OUTDIR is as it was before the build", file=sys.stderr)
         return 130
+    except Terminated:
+        print("docs/build.py: terminated; OUTDIR is as it was before the build", file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

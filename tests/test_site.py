@@ -475,6 +475,21 @@ def test_ctrl_c_stops_the_running_lecture_starts_no_other_and_keeps_the_previous
     check_stopped(tmp_path, stderr, lines)
 
 
+@pytest.mark.parametrize("whole_group", [False, True], ids=["kill PID", "the process group"])
+def test_sigterm_stops_the_build_as_ctrl_c_does(tmp_path, whole_group):
+    """SIGTERM (``kill PID``, ``timeout``, a cancelled CI job) used to kill the build on the spot, with no message.
+
+    It left its partial site next to OUTDIR and its staging folder; before the lectures ran in one
+    process, a ``kill PID`` also orphaned the pool's worker, which went on running lectures.
+    """
+    import signal
+
+    process, stderr, lines = stop_a_build(tmp_path, signal.SIGTERM, whole_group)
+    assert process.returncode == 143, stderr
+    assert stderr.splitlines() == ["docs/build.py: terminated; OUTDIR is as it was before the build"], stderr
+    check_stopped(tmp_path, stderr, lines)
+
+
 def test_a_lecture_cancelled_while_its_kernel_starts_leaves_no_kernel(tmp_path, monkeypatch):
     """Ctrl-C before the kernel answers: nbclient stops only kernels that answered, so this one was left running."""
     import asyncio
