@@ -246,7 +246,8 @@ def build(args):
     os.environ.update(env)
     start = time.perf_counter()
     # The folder Sphinx renders into, next to OUTDIR: made now, so that an OUTDIR that cannot be
-    # written is reported before the lectures run, not after.
+    # written is reported before the lectures run, not after. Sphinx renders into its html/, since
+    # MyST-NB writes a jupyter_execute/ beside the folder Sphinx renders into: not next to OUTDIR.
     try:
         outdir.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
@@ -265,10 +266,10 @@ def build(args):
             except ValueError as error:  # a README that names a missing image, say
                 raise BuildError(str(error)) from error
             print("rendering with Sphinx", flush=True)
-            run_sphinx(staging, partial, env)
+            run_sphinx(staging, partial / "html", env)
         if outdir.exists():
             shutil.rmtree(outdir)
-        partial.rename(outdir)
+        (partial / "html").rename(outdir)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")

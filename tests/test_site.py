@@ -90,6 +90,12 @@ def test_lectures_are_found():
     assert LECTURES, "no tutorials/NN_*.py"
 
 
+def test_the_build_writes_nothing_next_to_outdir(site):
+    """MyST-NB writes a jupyter_execute/ next to the folder Sphinx renders into: it was left next to OUTDIR
+    (in the repository, for the README's ``python docs/build.py site``)."""
+    assert sorted(path.name for path in site.parent.iterdir()) == [site.name]
+
+
 def test_every_lecture_has_a_page_and_a_card_with_a_thumbnail(site):
     home = (site / "index.html").read_text(encoding="utf-8")
     cards = re.findall(r'<div class="lecture-card[^"]*">(.*?)</div>', home, re.S)
