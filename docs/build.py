@@ -43,6 +43,7 @@ FAST_NOTE = ("This copy of the site was built in **fast mode** (`NUMVAE_FAST=1`)
              "with few epochs and small data, so their numbers and figures are placeholders.")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_SECONDS = 30  # how long Ctrl-C or SIGTERM waits for the running lectures' kernels to stop (half a second)
 
 
@@ -61,6 +62,18 @@ class Terminated(BaseException):
 
 def raise_terminated(signum, frame):
     raise Terminated()
+
+
+def ignore_stop_signals():
+    """Ignore Ctrl-C and SIGTERM from now on (``main`` restores them).
+
+    Called once the build is stopping or done, for the steps that must not be
+    cut in half by a second Ctrl-C: shutting the kernels down, moving the new
+    site into place, removing the partial and staging folders. Each takes a
+    moment.
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def parse_args(argv):
@@ -191,6 +204,7 @@ def run_on_a_thread(coroutine):
     try:
         finished.wait()
     except BaseException:
+        ignore_stop_signals()
         loop.call_soon_threadsafe(task.cancel)
         finished.wait(STOP_SECONDS)
         raise
@@ -254,29 +268,36 @@ def build(args):
     except OSError as error:
         raise BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
                          f"({error.strerror}: {error.filename})") from error
+    staging = None
     try:
-        with tempfile.TemporaryDirectory(prefix="numvae-site-") as staging_name:
-            staging = Path(staging_name)
-            count = len(lectures)
-            print(f"executing {count} lecture{'' if count == 1 else 's'} ({'fast' if args.fast else 'full'} mode, "
-                  f"{min(args.jobs, count)} at a time)", flush=True)
-            figures_dir = execute_all(lectures, staging, args)
-            try:
-                write_pages(lectures, figures_dir, staging, args.fast)
-            except ValueError as error:  # a README that names a missing image, say
-                raise BuildError(str(error)) from error
-            print("rendering with Sphinx", flush=True)
-            run_sphinx(staging, partial / "html", env)
-        if outdir.exists():
-            shutil.rmtree(outdir)
+        staging = Path(tempfile.mkdtemp(prefix="numvae-site-"))
+        count = len(lectures)
+        print(f"executing {count} lecture{'' if count == 1 else 's'} ({'fast' if args.fast else 'full'} mode, "
+              f"{min(args.jobs, count)} at a time)", flush=True)
+        figures_dir = execute_all(lectures, staging, args)
+        try:
+            write_pages(lectures, figures_dir, staging, args.fast)
+        except ValueError as error:  # a README that names a missing image, say
+            raise BuildError(str(error)) from error
+        print("rendering with Sphinx", flush=True)
+        run_sphinx(staging, partial / "html", env)
+        ignore_stop_signals()  # the site is whole: from here on, only renames and clean-up
+        if outdir.exists():  # renamed away, not deleted: OUTDIR is never half a site
+            outdir.rename(partial / "previous")
         (partial / "html").rename(outdir)
+    except BaseException:
+        ignore_stop_signals()  # stopped or failed: clean up
+        raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
 
 
 def main(argv=None):
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    signal.signal(signal.SIGTERM, raise_terminated)
     try:
         build(parse_args(argv))
     except BuildError as error:
@@ -289,7 +310,8 @@ def main(argv=None):
         print("docs/build.py: terminated; OUTDIR is as it was before the build", file=sys.stderr)
         return 143
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 

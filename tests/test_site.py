@@ -529,6 +529,63 @@ def test_a_lecture_cancelled_while_its_kernel_starts_leaves_no_kernel(tmp_path, 
             os.kill(kernel, signal.SIGKILL)
 
 
+def test_a_signal_while_the_site_is_moved_into_place_leaves_a_whole_site(tmp_path, monkeypatch):
+    """SIGTERM (or Ctrl-C) at any step of putting the new site in place: OUTDIR is the old site or the new one.
+
+    The build deleted the previous site, then renamed the new one into place: a signal during the
+    deletion left part of the old site, and the clean-up then removed the new one.
+    """
+    import signal
+    import tempfile
+
+    require_site_extra()
+    import build
+
+    def fake_sphinx(staging, target, env):  # the lectures and pages are faked too: this is about what follows
+        target.mkdir()
+        (target / ".buildinfo").write_text("new", encoding="utf-8")
+        (target / "index.html").write_text("the new site", encoding="utf-8")
+        armed[0] = True
+
+    def signalling(function):
+        def call(*args, **kwargs):
+            if armed[0]:
+                calls[0] += 1
+                if calls[0] == signal_at:
+                    os.kill(os.getpid(), signal.SIGTERM)
+            return function(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(build, "execute_all", lambda lectures, staging, args: staging / "_run" / "figures")
+    monkeypatch.setattr(build, "write_pages", lambda lectures, figures_dir, staging, fast: None)
+    monkeypatch.setattr(build, "run_sphinx", fake_sphinx)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # build() replaces the environment the kernels inherit
+    for name in ["rename", "replace", "unlink", "rmdir"]:  # what moving and deleting a folder is made of
+        monkeypatch.setattr(os, name, signalling(getattr(os, name)))
+    outcomes = []
+    for signal_at in range(1, 25):
+        armed, calls = [False], [0]
+        root = tmp_path / str(signal_at)
+        outdir = root / "site"
+        outdir.mkdir(parents=True)
+        (outdir / ".buildinfo").write_text("old", encoding="utf-8")
+        for number in range(20):
+            (outdir / f"page{number}.html").write_text("the old site", encoding="utf-8")
+        (root / "tmp").mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(root / "tmp"))
+        status = build.main([str(outdir), "--fast"])
+        site = sorted(path.name for path in outdir.iterdir()) if outdir.is_dir() else None
+        if site == [".buildinfo", "index.html"]:
+            outcomes.append((signal_at, status, "new"))
+        elif site == [".buildinfo"] + sorted(f"page{number}.html" for number in range(20)):
+            outcomes.append((signal_at, status, "old"))
+        else:
+            pytest.fail(f"SIGTERM at step {signal_at} (exit status {status}) left OUTDIR as {site}")
+        assert (status, outcomes[-1][2]) in [(0, "new"), (143, "old")], outcomes[-1]
+        assert sorted(path.name for path in root.iterdir()) == ["site", "tmp"], f"SIGTERM at step {signal_at}"
+        assert not any((root / "tmp").iterdir()), f"SIGTERM at step {signal_at} left the staging folder"
+
+
 def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
     require_site_extra()
     outdir = tmp_path / "notes"
