@@ -13,12 +13,17 @@
 Everything is staged in a temporary folder: the build writes nothing into
 the repository (the lectures' figures go to the staging folder, not to
 ``figures/``). The site is built next to OUTDIR and moved into place at the
-end, so a failed build leaves the previous site as it was. Needs the
-``site`` extra: ``pip install -e ".[site]"``.
+end, so a failed build leaves the previous site as it was; so does Ctrl-C
+or SIGTERM, which also shuts the running kernels down. While a build runs,
+it holds a lock on ``.OUTDIR.lock`` next to OUTDIR, and a second build into
+the same OUTDIR is refused. Needs the ``site`` extra:
+``pip install -e ".[site]"``.
 """
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -248,6 +253,47 @@ def run_sphinx(staging, target, env):
         raise BuildError(f"sphinx-build failed with exit status {result.returncode} (its messages are above)")
 
 
+@contextlib.contextmanager
+def one_build_at_a_time(outdir):
+    """Hold a lock on ``.NAME.lock`` next to OUTDIR while the build runs; refuse when another build holds it.
+
+    Two builds into one OUTDIR (the build started twice by mistake) would
+    both run every lecture, and the second to finish would fail to rename its
+    site into place, or move the first one's away. The system releases the
+    lock when the build dies, however it dies; the file goes when it ends.
+    """
+    path = outdir.parent / f".{outdir.name}.lock"
+    try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            lock = open(path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.seek(0)
+                pid = lock.read().strip()
+                lock.close()
+                raise BuildError(f"OUTDIR: expected no other build writing it, got one running"
+                                 f"{f' (pid {pid})' if pid else ''}: {outdir}") from None
+            try:
+                if os.path.samestat(os.fstat(lock.fileno()), os.stat(path)):
+                    break
+            except FileNotFoundError:
+                pass
+            lock.close()  # locked just as the build that held it removed it: lock the file there now
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+    except OSError as error:
+        raise BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
+                         f"({error.strerror}: {error.filename})") from error
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before the lock is released, so that no other build locks a removed file
+        lock.close()
+
+
 def build(args):
     check_site_extra()
     outdir = args.outdir.resolve()
@@ -259,11 +305,17 @@ def build(args):
     os.environ.clear()  # the kernels are started by this process: they inherit os.environ
     os.environ.update(env)
     start = time.perf_counter()
-    # The folder Sphinx renders into, next to OUTDIR: made now, so that an OUTDIR that cannot be
-    # written is reported before the lectures run, not after. Sphinx renders into its html/, since
-    # MyST-NB writes a jupyter_execute/ beside the folder Sphinx renders into: not next to OUTDIR.
+    with one_build_at_a_time(outdir):
+        render(lectures, outdir, env, args)
+    print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
+
+
+def render(lectures, outdir, env, args):
+    """Execute the lectures, write the pages, render the site next to OUTDIR and move it into place."""
+    # The folder Sphinx renders into, next to OUTDIR so that the site is moved into place by a rename.
+    # Sphinx renders into its html/, since MyST-NB writes a jupyter_execute/ beside the folder Sphinx
+    # renders into: not next to OUTDIR.
     try:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
     except OSError as error:
         raise BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
@@ -292,7 +344,6 @@ def build(args):
         shutil.rmtree(partial, ignore_errors=True)
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-    print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
 
 
 def main(argv=None):

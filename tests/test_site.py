@@ -411,11 +411,12 @@ def running(pid):
     return state != "Z"
 
 
-def stop_a_build(tmp_path, signum, whole_group):
+def stop_a_build(tmp_path, signum, whole_group, while_it_runs=lambda: None):
     """Start a build of six slow lectures (--jobs 1) over a previous site; send ``signum`` while the first runs.
 
     ``whole_group``: to the build's whole process group, as Ctrl-C does (or ``timeout``, or a CI runner), else
-    to the build process alone (``kill PID``). Returns ``(process, stderr, lines of started.txt)``.
+    to the build process alone (``kill PID``). ``while_it_runs()`` is called once the first lecture has
+    started, before the signal. Returns ``(process, stderr, lines of started.txt)``.
     """
     import signal
     import time
@@ -441,6 +442,7 @@ def stop_a_build(tmp_path, signum, whole_group):
         while not started_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert started_file.exists(), "the first lecture never started"
+        while_it_runs()
         if whole_group:
             os.killpg(process.pid, signum)
         else:
@@ -494,6 +496,27 @@ def test_sigterm_stops_the_build_as_ctrl_c_does(tmp_path, whole_group):
     assert process.returncode == 143, stderr
     assert stderr.splitlines() == ["docs/build.py: terminated; OUTDIR is as it was before the build"], stderr
     check_stopped(tmp_path, stderr, lines)
+
+
+def test_a_second_build_into_the_same_outdir_is_refused_at_once(tmp_path):
+    """The build started twice: both ran every lecture, and the second to finish replaced the first one's site
+    (or, finishing at the same moment, could fail to rename its own into place). Now the second stops before
+    any lecture, and the first goes on."""
+    import signal
+
+    second = []
+
+    def start_it_again():
+        second.append(run_build(tmp_path / "repo" / "docs", tmp_path / "site", "--fast", "--timeout", "1"))
+
+    process, stderr, lines = stop_a_build(tmp_path, signal.SIGINT, whole_group=True, while_it_runs=start_it_again)
+    assert second[0].returncode == 1, second[0].stdout + second[0].stderr
+    assert second[0].stdout == "", second[0].stdout
+    assert second[0].stderr.splitlines() == [
+        f"docs/build.py: OUTDIR: expected no other build writing it, got one running (pid {process.pid}): "
+        f"{(tmp_path / 'site').resolve()}"], second[0].stderr
+    assert process.returncode == 130, stderr  # the first build ran on until the Ctrl-C
+    check_stopped(tmp_path, stderr, lines)  # and left no lock file behind
 
 
 def test_a_lecture_cancelled_while_its_kernel_starts_leaves_no_kernel(tmp_path, monkeypatch):
