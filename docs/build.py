@@ -23,9 +23,11 @@ the same OUTDIR is refused. Needs the ``site`` extra:
 import argparse
 import asyncio
 import contextlib
+import errno
 import fcntl
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -48,6 +50,7 @@ FAST_NOTE = ("This copy of the site was built in **fast mode** (`NUMVAE_FAST=1`)
              "with few epochs and small data, so their numbers and figures are placeholders.")
 
 
+NO_ROOM = {number: os.strerror(number) for number in (errno.ENOSPC, errno.EDQUOT)}  # a full disk, a full quota
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_SECONDS = 30  # how long Ctrl-C or SIGTERM waits for the running lectures' kernels to stop (half a second)
 
@@ -245,12 +248,38 @@ def write_pages(lectures, figures_dir, staging, fast):
     pages.write_api(staging / "api", pages.module_names())
 
 
-def run_sphinx(staging, target, env):
+def run_sphinx(staging, partial, env):
+    """Render ``staging`` into ``partial/html``, its doctrees into ``partial``: Sphinx writes nowhere else.
+
+    Its messages are captured, then shown, except when a disk or quota filled
+    up: that is a crash report of fifty lines (and a log of it in TMPDIR),
+    which becomes one line.
+    """
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-E",
-               "-c", str(DOCS_DIR), "-d", str(staging / ".doctrees"), str(staging), str(target)]
-    result = subprocess.run(command, env=env)
+               "-c", str(DOCS_DIR), "-d", str(partial / "doctrees"), str(staging), str(partial / "html")]
+    if sys.stderr.isatty():
+        command.append("--color")
+    result = subprocess.run(command, env=env, stderr=subprocess.PIPE, encoding="utf-8", errors="replace")
+    full = [message for message in NO_ROOM.values() if message in result.stderr]
+    if result.returncode != 0 and full:
+        for log in re.findall(r"\S*sphinx-err-\w+\.log", result.stderr):  # named in the report no one sees
+            Path(log).unlink(missing_ok=True)
+        raise outdir_full(partial.parent, full[0])
+    sys.stderr.write(result.stderr)
     if result.returncode != 0:
         raise BuildError(f"sphinx-build failed with exit status {result.returncode} (its messages are above)")
+
+
+@contextlib.contextmanager
+def room_in_tmpdir():
+    """A disk or quota that fills up under the staging folder, as one line naming TMPDIR's folder."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in NO_ROOM:
+            raise
+        raise BuildError(f"TMPDIR: expected room for the staging folder in {tempfile.gettempdir()}, got "
+                         f"'{error.strerror}' (free some, or set TMPDIR to a folder with more room)") from error
 
 
 @contextlib.contextmanager
@@ -263,35 +292,58 @@ def one_build_at_a_time(outdir):
     lock when the build dies, however it dies; the file goes when it ends.
     """
     path = outdir.parent / f".{outdir.name}.lock"
+    lock = None
     try:
         outdir.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            lock = open(path, "a+", encoding="utf-8")
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                lock.seek(0)
-                pid = lock.read().strip()
-                lock.close()
-                raise BuildError(f"OUTDIR: expected no other build writing it, got one running"
-                                 f"{f' (pid {pid})' if pid else ''}: {outdir}") from None
-            try:
-                if os.path.samestat(os.fstat(lock.fileno()), os.stat(path)):
-                    break
-            except FileNotFoundError:
-                pass
-            lock.close()  # locked just as the build that held it removed it: lock the file there now
-        lock.truncate(0)
-        lock.write(str(os.getpid()))
-        lock.flush()
-    except OSError as error:
-        raise BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
-                         f"({error.strerror}: {error.filename})") from error
+        lock = locked(path, outdir)
+        lock.write(str(os.getpid()).encode())  # for the message of a second build
+    except OSError as error:  # a folder that cannot be written, or a full disk (found before the lectures run)
+        release(lock, path)
+        raise outdir_error(outdir, error) from error
     try:
         yield
     finally:
+        release(lock, path)
+
+
+def locked(path, outdir):
+    """The file at ``path``, emptied and locked; BuildError naming the build that holds it, if one does."""
+    while True:
+        lock = open(path, "a+b", buffering=0)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            pid = lock.read().decode(errors="replace").strip()
+            lock.close()
+            raise BuildError(f"OUTDIR: expected no other build writing it, got one running"
+                             f"{f' (pid {pid})' if pid else ''}: {outdir}") from None
+        try:
+            if os.path.samestat(os.fstat(lock.fileno()), os.stat(path)):
+                lock.truncate(0)
+                return lock
+        except FileNotFoundError:
+            pass
+        lock.close()  # locked just as the build that held it removed it: lock the file there now
+
+
+def release(lock, path):
+    if lock is not None:
         path.unlink(missing_ok=True)  # before the lock is released, so that no other build locks a removed file
         lock.close()
+
+
+def outdir_error(outdir, error):
+    """The one line for an OSError met while writing next to OUTDIR."""
+    if error.errno in NO_ROOM:
+        return outdir_full(outdir.parent, error.strerror)
+    return BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
+                      f"({error.strerror}: {error.filename})")
+
+
+def outdir_full(folder, strerror):
+    return BuildError(f"OUTDIR: expected room for the site in {folder}, got '{strerror}' "
+                      "(free some, or choose an OUTDIR on another disk)")
 
 
 def build(args):
@@ -312,27 +364,27 @@ def build(args):
 
 def render(lectures, outdir, env, args):
     """Execute the lectures, write the pages, render the site next to OUTDIR and move it into place."""
-    # The folder Sphinx renders into, next to OUTDIR so that the site is moved into place by a rename.
+    # The folder Sphinx writes into, next to OUTDIR so that the site is moved into place by a rename.
     # Sphinx renders into its html/, since MyST-NB writes a jupyter_execute/ beside the folder Sphinx
     # renders into: not next to OUTDIR.
     try:
         partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
     except OSError as error:
-        raise BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
-                         f"({error.strerror}: {error.filename})") from error
+        raise outdir_error(outdir, error) from error
     staging = None
     try:
-        staging = Path(tempfile.mkdtemp(prefix="numvae-site-"))
-        count = len(lectures)
-        print(f"executing {count} lecture{'' if count == 1 else 's'} ({'fast' if args.fast else 'full'} mode, "
-              f"{min(args.jobs, count)} at a time)", flush=True)
-        figures_dir = execute_all(lectures, staging, args)
-        try:
-            write_pages(lectures, figures_dir, staging, args.fast)
-        except ValueError as error:  # a README that names a missing image, say
-            raise BuildError(str(error)) from error
+        with room_in_tmpdir():
+            staging = Path(tempfile.mkdtemp(prefix="numvae-site-"))
+            count = len(lectures)
+            print(f"executing {count} lecture{'' if count == 1 else 's'} ({'fast' if args.fast else 'full'} mode, "
+                  f"{min(args.jobs, count)} at a time)", flush=True)
+            figures_dir = execute_all(lectures, staging, args)
+            try:
+                write_pages(lectures, figures_dir, staging, args.fast)
+            except ValueError as error:  # a README that names a missing image, say
+                raise BuildError(str(error)) from error
         print("rendering with Sphinx", flush=True)
-        run_sphinx(staging, partial / "html", env)
+        run_sphinx(staging, partial, env)
         ignore_stop_signals()  # the site is whole: from here on, only renames and clean-up
         if outdir.exists():  # renamed away, not deleted: OUTDIR is never half a site
             outdir.rename(partial / "previous")

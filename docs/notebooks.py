@@ -146,7 +146,10 @@ async def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     start = time.perf_counter()
     # IPC (Unix sockets in work_dir) rather than TCP: the kernel is local, and
     # ipykernel warns about unencrypted TCP. cleanup_kc: stop the kernel we made.
-    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(work_dir) / f".kernel-{Path(path).stem}"))
+    # Its connection file in work_dir too (not TMPDIR): one that could not be written on a full
+    # disk, and so is not cleaned up, goes with the staging folder.
+    name = Path(work_dir) / f".kernel-{Path(path).stem}"
+    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(name), connection_file=f"{name}.json")
     # The kernel process's own stdout and stderr (not the cells' output, which
     # comes back as messages) go to a log: ipykernel can print a traceback of
     # its own while it shuts down after Ctrl-C, and that must not reach the

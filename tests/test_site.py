@@ -564,7 +564,8 @@ def test_a_signal_while_the_site_is_moved_into_place_leaves_a_whole_site(tmp_pat
     require_site_extra()
     import build
 
-    def fake_sphinx(staging, target, env):  # the lectures and pages are faked too: this is about what follows
+    def fake_sphinx(staging, partial, env):  # the lectures and pages are faked too: this is about what follows
+        target = partial / "html"
         target.mkdir()
         (target / ".buildinfo").write_text("new", encoding="utf-8")
         (target / "index.html").write_text("the new site", encoding="utf-8")
@@ -632,6 +633,174 @@ def test_an_outdir_that_cannot_be_written_is_refused_before_the_lectures_run(tmp
         f"docs/build.py: OUTDIR: expected a folder that can be written, got {outdir} "
         f"(File exists: {tmp_path / 'notes.txt'})"], result.stderr
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.fixture
+def short_tmp():
+    """A folder with a short path, for a TMPDIR: the kernels' sockets are made in the staging folder, and a
+    socket path may not be longer than about 100 bytes (tmp_path is too long)."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="numvae-test-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path)
+
+
+def mount_small_disk(path):
+    """Mount a 2 MB tmpfs on ``path``, to fill up; skip the test where that is impossible.
+
+    Mounting needs root (CAP_SYS_ADMIN), which a container may withhold even from root: the tests that
+    need no mount (a notebook written to /dev/full, a Sphinx that reports a full disk) cover those machines.
+    """
+    try:
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)],
+                                capture_output=True, text=True)
+    except FileNotFoundError:
+        pytest.skip("a full disk is simulated with a small tmpfs, and there is no mount command here")
+    if result.returncode != 0:
+        pytest.skip(f"a full disk is simulated with a small tmpfs, which cannot be mounted here: {result.stderr.strip()}")
+
+
+FILL_THE_DISK = """# %% [markdown]
+# # Fill
+
+# %%
+import os
+from ipykernel import get_connection_file
+
+
+def fill(path):
+    with open(path, "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(bytes(4096))
+        except OSError:  # the disk is full
+            pass
+
+
+os.makedirs("figures", exist_ok=True)
+fill("figures/00_fill.png")
+os.remove(get_connection_file())  # else the next kernel's connection file would take the room it leaves
+fill("figures/00_fill_more.png")
+raise RuntimeError("failing, so as to write no notebook")
+"""
+
+
+def run_on_a_small_disk(tmp_path, short_tmp, lectures, outdir_on_it, full_already=False):
+    """Build ``lectures`` with a 2 MB tmpfs as TMPDIR, or (``outdir_on_it``) as OUTDIR's folder, over a
+    previous site; ``full_already``: with a file filling the disk. Returns ``(result, disk)``; the disk is
+    unmounted by then."""
+    require_site_extra()
+    disk = short_tmp / "disk"
+    disk.mkdir()
+    mount_small_disk(disk)
+    try:
+        docs_dir = fake_repository(tmp_path / "repo", lectures)
+        outdir = (disk if outdir_on_it else tmp_path) / "site"
+        outdir.mkdir()
+        (outdir / ".buildinfo").write_text("a previous build", encoding="utf-8")
+        (outdir / "index.html").write_text("the previous site", encoding="utf-8")
+        if full_already:
+            with open(disk / "filler", "wb", buffering=0) as filler, pytest.raises(OSError):
+                while True:
+                    filler.write(bytes(4096))
+        env = {**os.environ, "TMPDIR": str(short_tmp if outdir_on_it else disk),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+        result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast", "--jobs", "1"],
+                                env=env, capture_output=True, text=True, timeout=600)
+        assert (outdir / "index.html").read_text(encoding="utf-8") == "the previous site"
+        assert sorted(path.name for path in disk.iterdir()) == (["filler"] if full_already else []) + (
+            ["site"] if outdir_on_it else []), "left behind"
+        assert sorted(path.name for path in short_tmp.iterdir()) == ["disk"], "left in TMPDIR"
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["repo"] + ([] if outdir_on_it else ["site"])
+        return result, disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)  # lazy: even if a process still holds a file
+
+
+def test_a_full_tmpdir_is_one_line_naming_it_and_leaves_nothing(tmp_path, short_tmp):
+    """TMPDIR fills up (a lecture's figure here), and the next kernel cannot write its connection file: that was
+    a traceback, and the connection file (made in TMPDIR itself) was left there."""
+    result, disk = run_on_a_small_disk(tmp_path, short_tmp, {"00_fill.py": FILL_THE_DISK,
+                                                             "01_next.py": "# %% [markdown]\n# # Next\n"},
+                                       outdir_on_it=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"docs/build.py: TMPDIR: expected room for the staging folder in {disk}, got 'No space left on device' "
+        "(free some, or set TMPDIR to a folder with more room)"], result.stderr
+
+
+def test_a_full_disk_next_to_outdir_is_one_line_naming_it_and_leaves_nothing(tmp_path, short_tmp):
+    """OUTDIR's folder fills up while Sphinx writes the site: that was Sphinx's crash report, a traceback."""
+    result, disk = run_on_a_small_disk(tmp_path, short_tmp, {"01_small.py": "# %% [markdown]\n# # Small\n"},
+                                       outdir_on_it=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"docs/build.py: OUTDIR: expected room for the site in {disk}, got 'No space left on device' "
+        "(free some, or choose an OUTDIR on another disk)"], result.stderr
+
+
+def test_a_full_disk_next_to_outdir_is_found_before_the_lectures_run(tmp_path, short_tmp):
+    """It was "expected a folder that can be written ... (No space left on device: None)", and the lock file
+    that could not take the build's pid was left behind."""
+    result, disk = run_on_a_small_disk(tmp_path, short_tmp, {"01_small.py": "# %% [markdown]\n# # Small\n"},
+                                       outdir_on_it=True, full_already=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == "", "the lectures ran"
+    assert result.stderr.splitlines() == [
+        f"docs/build.py: OUTDIR: expected room for the site in {disk}, got 'No space left on device' "
+        "(free some, or choose an OUTDIR on another disk)"], result.stderr
+
+
+def test_a_notebook_that_does_not_fit_in_the_staging_folder_is_one_line_naming_tmpdir(tmp_path, short_tmp):
+    """The staging folder full when a notebook is written (here: the notebook is /dev/full); no mount needed."""
+    require_site_extra()
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    docs_dir = fake_repository(tmp_path / "repo", {
+        "01_full.py": ("# %% [markdown]\n# # Full\n\n# %%\nimport os\n"
+                       "os.symlink('/dev/full', '../lectures/01_full.ipynb')\n"),  # the kernel runs in staging/_run
+    })
+    env = {**os.environ, "TMPDIR": str(short_tmp),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(tmp_path / "site"), "--fast"],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"docs/build.py: TMPDIR: expected room for the staging folder in {short_tmp}, got "
+        "'No space left on device' (free some, or set TMPDIR to a folder with more room)"], result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["repo"], "left behind"
+    assert not any(short_tmp.iterdir()), "the staging folder was left"
+
+
+def test_sphinx_on_a_full_disk_is_one_line_and_its_other_messages_are_shown(tmp_path, capfd):
+    """Sphinx's crash report (fifty lines, a traceback) on a full disk becomes one line naming OUTDIR's folder."""
+    require_site_extra()
+    import build
+
+    fake = tmp_path / "fake" / "sphinx"  # ahead of the real one on PYTHONPATH
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    (fake / "__main__.py").write_text("import os, sys\nsys.stderr.write(os.environ['FAKE_SAYS'])\n"
+                                      "sys.exit(int(os.environ['FAKE_EXITS']))\n", encoding="utf-8")
+    partial = tmp_path / ".site.partial-x"
+    partial.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake")}
+    log = tmp_path / "sphinx-err-x1y2z3.log"
+    log.write_text("the full traceback", encoding="utf-8")
+    crash = ("\nTraceback\n=========\n\n      File \"sphinx/search/__init__.py\", line 183, in dump\n"
+             "        f.write(self.dumps(data))\n    OSError: [Errno 28] No space left on device\n\n"
+             f"The full traceback has been saved in:\n{log}\n")
+    with pytest.raises(build.BuildError) as raised:
+        build.run_sphinx(tmp_path, partial, {**env, "FAKE_SAYS": crash, "FAKE_EXITS": "2"})
+    assert str(raised.value) == (f"OUTDIR: expected room for the site in {tmp_path}, got 'No space left on device' "
+                                 "(free some, or choose an OUTDIR on another disk)")
+    assert capfd.readouterr().err == ""
+    assert not log.exists(), "the log of the crash report, which the user no longer sees, was left"
+    warning = "index.md:3: WARNING: unknown document: 'nowhere'\n"
+    with pytest.raises(build.BuildError, match="sphinx-build failed with exit status 1"):
+        build.run_sphinx(tmp_path, partial, {**env, "FAKE_SAYS": warning, "FAKE_EXITS": "1"})
+    assert capfd.readouterr().err == warning
 
 
 def test_bad_jobs_is_one_line():
