@@ -22,9 +22,6 @@ the same OUTDIR is refused. Needs the ``site`` extra:
 
 import argparse
 import asyncio
-import contextlib
-import errno
-import fcntl
 import importlib.util
 import os
 import re
@@ -43,45 +40,14 @@ sys.path.insert(0, str(DOCS_DIR))
 
 import notebooks  # noqa: E402  (docs/ is not a package)
 import pages  # noqa: E402
+from guards import (NO_ROOM, STOP_SIGNALS, BuildError, Terminated, ignore_stop_signals,  # noqa: E402
+                    one_build_at_a_time, outdir_error, outdir_full, raise_terminated, room_in_tmpdir)
 
 SITE_MODULES = ["sphinx", "myst_nb", "jupytext", "nbclient", "ipykernel", "numpydoc", "furo",
                 "sphinx-mathjax-offline"]
 FAST_NOTE = ("This copy of the site was built in **fast mode** (`NUMVAE_FAST=1`): the lectures ran "
              "with few epochs and small data, so their numbers and figures are placeholders.")
-
-
-NO_ROOM = {number: os.strerror(number) for number in (errno.ENOSPC, errno.EDQUOT)}  # a full disk, a full quota
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_SECONDS = 30  # how long Ctrl-C or SIGTERM waits for the running lectures' kernels to stop (half a second)
-
-
-class BuildError(Exception):
-    """A problem the user can fix, reported as one line."""
-
-
-class Terminated(BaseException):
-    """SIGTERM (``kill PID``, ``timeout``, a CI job cancelled), raised as Ctrl-C raises KeyboardInterrupt.
-
-    SIGTERM's default action would kill the build on the spot, leaving its
-    partial site and staging folder behind, and its kernels running until
-    they notice (ipykernel looks for its parent once a second).
-    """
-
-
-def raise_terminated(signum, frame):
-    raise Terminated()
-
-
-def ignore_stop_signals():
-    """Ignore Ctrl-C and SIGTERM from now on (``main`` restores them).
-
-    Called once the build is stopping or done, for the steps that must not be
-    cut in half by a second Ctrl-C: shutting the kernels down, moving the new
-    site into place, removing the partial and staging folders. Each takes a
-    moment.
-    """
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
 
 
 def parse_args(argv):
@@ -268,82 +234,6 @@ def run_sphinx(staging, partial, env):
     sys.stderr.write(result.stderr)
     if result.returncode != 0:
         raise BuildError(f"sphinx-build failed with exit status {result.returncode} (its messages are above)")
-
-
-@contextlib.contextmanager
-def room_in_tmpdir():
-    """A disk or quota that fills up under the staging folder, as one line naming TMPDIR's folder."""
-    try:
-        yield
-    except OSError as error:
-        if error.errno not in NO_ROOM:
-            raise
-        raise BuildError(f"TMPDIR: expected room for the staging folder in {tempfile.gettempdir()}, got "
-                         f"'{error.strerror}' (free some, or set TMPDIR to a folder with more room)") from error
-
-
-@contextlib.contextmanager
-def one_build_at_a_time(outdir):
-    """Hold a lock on ``.NAME.lock`` next to OUTDIR while the build runs; refuse when another build holds it.
-
-    Two builds into one OUTDIR (the build started twice by mistake) would
-    both run every lecture, and the second to finish would fail to rename its
-    site into place, or move the first one's away. The system releases the
-    lock when the build dies, however it dies; the file goes when it ends.
-    """
-    path = outdir.parent / f".{outdir.name}.lock"
-    lock = None
-    try:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
-        lock = locked(path, outdir)
-        lock.write(str(os.getpid()).encode())  # for the message of a second build
-    except OSError as error:  # a folder that cannot be written, or a full disk (found before the lectures run)
-        release(lock, path)
-        raise outdir_error(outdir, error) from error
-    try:
-        yield
-    finally:
-        release(lock, path)
-
-
-def locked(path, outdir):
-    """The file at ``path``, emptied and locked; BuildError naming the build that holds it, if one does."""
-    while True:
-        lock = open(path, "a+b", buffering=0)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            pid = lock.read().decode(errors="replace").strip()
-            lock.close()
-            raise BuildError(f"OUTDIR: expected no other build writing it, got one running"
-                             f"{f' (pid {pid})' if pid else ''}: {outdir}") from None
-        try:
-            if os.path.samestat(os.fstat(lock.fileno()), os.stat(path)):
-                lock.truncate(0)
-                return lock
-        except FileNotFoundError:
-            pass
-        lock.close()  # locked just as the build that held it removed it: lock the file there now
-
-
-def release(lock, path):
-    if lock is not None:
-        path.unlink(missing_ok=True)  # before the lock is released, so that no other build locks a removed file
-        lock.close()
-
-
-def outdir_error(outdir, error):
-    """The one line for an OSError met while writing next to OUTDIR."""
-    if error.errno in NO_ROOM:
-        return outdir_full(outdir.parent, error.strerror)
-    return BuildError(f"OUTDIR: expected a folder that can be written, got {outdir} "
-                      f"({error.strerror}: {error.filename})")
-
-
-def outdir_full(folder, strerror):
-    return BuildError(f"OUTDIR: expected room for the site in {folder}, got '{strerror}' "
-                      "(free some, or choose an OUTDIR on another disk)")
 
 
 def build(args):
