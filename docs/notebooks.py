@@ -17,7 +17,10 @@ build (``NUMVAE_FAST``, ``NUMVAE_FIGURES_DIR``, ``PYTHONPATH``).
 
 import ast
 import atexit
+import os
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +29,8 @@ FIGURE_NAME = re.compile(r"""["'](\d\d_[A-Za-z0-9_-]+\.png)["']""")
 ADORNMENT = re.compile(r"^([=\-~#*^+`'\"])\1{2,}\s*$")
 MARKDOWN_TITLE = re.compile(r"^#\s+(.+?)\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Where the kernels' sockets go: /tmp, short on every Unix, unless it cannot be written (then TMPDIR).
+SOCKET_PARENT = "/tmp" if os.path.isdir("/tmp") and os.access("/tmp", os.W_OK | os.X_OK) else None
 
 
 def find_lectures(tutorials_dir):
@@ -144,12 +149,17 @@ async def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     start = time.perf_counter()
-    # IPC (Unix sockets in work_dir) rather than TCP: the kernel is local, and
-    # ipykernel warns about unencrypted TCP. cleanup_kc: stop the kernel we made.
-    # Its connection file in work_dir too (not TMPDIR): one that could not be written on a full
-    # disk, and so is not cleaned up, goes with the staging folder.
+    # IPC (Unix sockets) rather than TCP: the kernel is local, and ipykernel
+    # warns about unencrypted TCP. cleanup_kc: stop the kernel we made. A Unix
+    # socket's path holds at most 104 bytes (macOS; 108 on Linux), which a
+    # TMPDIR such as macOS's /var/folders/.../T/ leaves no room for under the
+    # staging folder: the sockets go into a short folder of their own.
+    # The connection file goes in work_dir (not TMPDIR): one that could not be
+    # written on a full disk, and so is not cleaned up, goes with the staging folder.
     name = Path(work_dir) / f".kernel-{Path(path).stem}"
-    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(name), connection_file=f"{name}.json")
+    sockets = Path(tempfile.mkdtemp(prefix="numvae-", dir=SOCKET_PARENT))
+    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"),
+                                connection_file=f"{name}.json")
     # The kernel process's own stdout and stderr (not the cells' output, which
     # comes back as messages) go to a log: ipykernel can print a traceback of
     # its own while it shuts down after Ctrl-C, and that must not reach the
@@ -171,6 +181,7 @@ async def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
             await kernel.shutdown_kernel(now=True)
         if client is not None:  # nbclient's exit hook, which it leaves registered when the kernel did not start
             atexit.unregister(client._cleanup_kernel)
+        shutil.rmtree(sockets, ignore_errors=True)
     if preamble:
         notebook.cells.insert(1, nbformat.v4.new_markdown_cell(preamble))
     nbformat.write(notebook, str(out_path))

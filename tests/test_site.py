@@ -375,6 +375,21 @@ def test_a_lecture_whose_kernel_dies_fails_the_build_with_the_kernels_last_words
     assert result.stderr.strip().splitlines()[-1] == "docs/build.py: 1 lecture(s) failed: 01_dies.py", result.stderr
 
 
+def test_a_long_tmpdir_such_as_macos_one_leaves_the_kernels_room_for_their_sockets(tmp_path):
+    """A Unix socket's path holds at most 104 bytes (macOS): under macOS's /var/folders/.../T/, every kernel failed."""
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {"01_gradients_by_hand.py": "# %% [markdown]\n# # Fine\n\n# %%\nprint(1)\n"})
+    tmpdir = tmp_path / "var" / "folders" / "zz" / "zyxvpxvq6csfxvn_n0000000000000" / "T"
+    tmpdir.mkdir(parents=True)
+    env = {**os.environ, "TMPDIR": str(tmpdir),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(tmp_path / "out"), "--fast"],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "lectures" / "01_gradients_by_hand.html").is_file()
+    assert list(tmpdir.iterdir()) == [], "the build left something in TMPDIR"
+
+
 def test_a_kernel_that_does_not_start_fails_the_build_in_one_message(tmp_path):
     """The kernel exits before it answers (here: a broken ipykernel_launcher on the path): its words, no traceback."""
     require_site_extra()
