@@ -427,13 +427,15 @@ def test_checks_are_derandomized(solutions, tmp_path):
     [
         (["check", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
         (["check", "{tmp}", "klx"], "NAME: expected names among relu,"),
+        (["check", "{tmp}", "relu", ""], "NAME: expected names among relu, tanh, sigmoid, softplus, dense, "
+                                         "reparameterize, kl, bernoulli, gaussian_nll, adam, iw_bound, vae_backward, got ''"),
         (["start", "{tmp}/wb", "--only", "kl,nope"], "--only: expected names among relu,"),
         (["check", "{tmp}"], "holds no exercise files"),
         (["train", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
         (["start", "{tmp}/a_file"], "DIR: expected a directory, got the file"),
         (["train", "{tmp}", "--out", "{tmp}/a_file"], "--out: expected a directory, got the file"),
     ],
-    ids=["missing_dir", "unknown_name", "unknown_only", "empty_dir", "train_missing_dir", "start_into_a_file",
+    ids=["missing_dir", "unknown_name", "empty_name", "unknown_only", "empty_dir", "train_missing_dir", "start_into_a_file",
          "train_out_a_file"],
 )
 def test_command_errors_are_one_line_with_exit_status_1(argv, message, tmp_path, capsys):
@@ -454,6 +456,16 @@ def test_usage_errors_name_the_command_they_were_given_to(argv, capsys):
     prog = "numvae " + " ".join(a for a in argv[:2] if a in ("exercises", "check", "start", "train"))
     assert exc_info.value.code == 2 and err.startswith(f"{prog}: error: ") and err.count("\n") == 1, err
     assert f"(see '{prog} --help')" in err, err
+
+
+@pytest.mark.parametrize("only", ["", ",", " , "])
+def test_only_without_a_name_is_a_usage_error(only, tmp_path, capsys):
+    """--only "" used to mean every exercise, and wrote the whole workbook."""
+    with pytest.raises(SystemExit) as exc_info:
+        main(["exercises", "start", str(tmp_path / "wb"), "--only", only])
+    err = capsys.readouterr().err
+    assert exc_info.value.code == 2 and "argument --only: expected exercise names separated by commas, got " in err, err
+    assert not (tmp_path / "wb").exists()
 
 
 def test_check_without_hypothesis_names_the_package_to_install(solutions, monkeypatch, capsys):

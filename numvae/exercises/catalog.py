@@ -101,8 +101,10 @@ NAMES = tuple(BY_NAME)
 
 
 def select(names, what="exercise"):
-    """The exercises called ``names`` (all if empty), in catalogue order; unknown names are a ValueError."""
-    names = [n for n in names if n]
+    """The exercises called ``names`` (all if empty), in catalogue order; unknown names are a ValueError.
+
+    An empty name is unknown: ``check DIR ""`` used to check every exercise.
+    """
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         raise ValueError(f"{what}: expected names among {', '.join(NAMES)}, got {unknown[0]!r}")

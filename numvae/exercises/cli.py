@@ -8,6 +8,7 @@ writes what ``numvae train`` writes. Exposes ``add_parser(subparsers)`` and
 ``run(args)`` like every subcommand module.
 """
 
+import argparse
 import shlex
 import time
 from pathlib import Path
@@ -18,7 +19,11 @@ from ..cli.common import say  # progress to stdout that outlives its reader (| h
 
 
 def _names(text):
-    return [n.strip() for n in text.split(",") if n.strip()]
+    """``--only A,B``: the names, a stray comma ignored; none at all (``--only ""``) is a usage error."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:  # it used to mean every exercise
+        raise argparse.ArgumentTypeError(f"expected exercise names separated by commas, got {text!r}")
+    return names
 
 
 def add_parser(subparsers):
