@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import socket
 import threading
+import urllib.error
+import urllib.parse
 import urllib.request
 
 __all__ = ["Watchdog", "open_watched"]
@@ -98,9 +100,12 @@ class Watchdog:
 def open_watched(request: urllib.request.Request, timeout: float, watchdog: Watchdog):
     """``urllib.request.urlopen(request, timeout=timeout)``, every connection watched by `watchdog`.
 
-    Proxies from the environment and redirects work as with ``urlopen``.
+    Proxies from the environment and redirects work as with ``urlopen``,
+    except that a redirect to anything but http:// or https:// (urllib
+    would follow one to ftp://) is an HTTPError: the watchdog could not see
+    that connection.
     """
-    handlers = [cls(watchdog) for cls in _WATCHED_HANDLERS]
+    handlers = [cls(watchdog) for cls in _WATCHED_HANDLERS] + [_HTTPRedirectsOnly()]
     return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
 
 
@@ -128,6 +133,17 @@ class _Watched:
             return conn
 
         return super().do_open(connection, request, **kwargs)
+
+
+class _HTTPRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http:// and https:// URLs only, the connections the watchdog sees."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        scheme = urllib.parse.urlsplit(newurl).scheme.lower()  # newurl is absolute here
+        if scheme not in ("http", "https"):
+            raise urllib.error.HTTPError(newurl, code, f"{msg} - redirect to {newurl} not followed: "
+                                         "expected an http:// or https:// URL", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class _WatchedHTTPHandler(_Watched, urllib.request.HTTPHandler):

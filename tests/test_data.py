@@ -927,3 +927,31 @@ def test_binarize_errors(kwargs, words):
     with pytest.raises(ValueError) as info:
         binarize(np.zeros(3), **kwargs)
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def test_a_redirect_to_ftp_is_not_followed(tmp_path, scripted_server):
+    # urllib follows a redirect to ftp://, a connection the watchdog cannot see:
+    # a trickling FTP server would then be waited on for ever.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    target = f"ftp://127.0.0.1:{listener.getsockname()[1]}/file.gz"
+
+    def redirect(handler):
+        handler.send_response(302)
+        handler.send_header("Location", target)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    url = scripted_server(redirect)
+    try:
+        with pytest.raises(DataUnavailableError) as info:
+            download_files(tmp_path / "dest", {"file.gz": PAYLOAD_DIGEST}, [url], timeout=1)
+        with pytest.raises(BlockingIOError):
+            listener.accept()[0].close()  # no connection was made to the FTP address
+    finally:
+        listener.close()
+    message = str(info.value)
+    assert f"{url}file.gz: " in message and f"redirect to {target} not followed" in message, message
+    assert list((tmp_path / "dest").iterdir()) == []
