@@ -55,7 +55,7 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
     For each file, mirrors are tried in order (URL = mirror + file name)
     until one answers; a network or HTTP error moves on to the next mirror,
     but a digest mismatch stops at once, since a wrong file is not a network
-    hiccup. Data is written to a temporary file in `dest_dir` and renamed
+    hiccup (an empty body is one: a server that hangs up after its headers). Data is written to a temporary file in `dest_dir` and renamed
     into place only once its digest matches, so no partial or unverified
     file ever has the final name. A file already present with the right
     digest is not fetched again. A mirror that promises or sends more than
@@ -218,6 +218,8 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
             if digest.hexdigest() != expected:
                 if watchdog.reason is not None:  # a body without Content-Length, cut short
                     raise _MirrorFailure(watchdog.reason)
+                if received == 0:  # hung up after the headers: a server's hiccup, not a wrong file
+                    raise _MirrorFailure("sent an empty body (0 bytes)")
                 raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
                                     f"expected {expected}, got {digest.hexdigest()}")
 

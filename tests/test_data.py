@@ -955,3 +955,30 @@ def test_a_redirect_to_ftp_is_not_followed(tmp_path, scripted_server):
     message = str(info.value)
     assert f"{url}file.gz: " in message and f"redirect to {target} not followed" in message, message
     assert list((tmp_path / "dest").iterdir()) == []
+
+
+@pytest.mark.parametrize("length", [None, "0"])
+def test_an_empty_body_is_a_network_failure_and_the_next_mirror_is_tried(
+        tmp_path, http_server, scripted_server, length):
+    # A server that hangs up right after its headers (HTTP/1.0 style, no
+    # Content-Length) sent nothing: that is no wrong file, and must not stop
+    # every mirror with a SHA-256 mismatch.
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(b"payload")
+
+    def hang_up(handler):
+        handler.send_response(200)
+        if length is not None:
+            handler.send_header("Content-Length", length)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+
+    empty = scripted_server(hang_up)
+    download_files(tmp_path / "dest", {"file.gz": PAYLOAD_DIGEST}, [empty, base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == b"payload", "the second mirror's file"
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", {"file.gz": PAYLOAD_DIGEST}, [empty], timeout=5)
+    assert not isinstance(info.value, ChecksumError), info.value
+    assert f"{empty}file.gz: sent an empty body (0 bytes)" in str(info.value)
+    assert list((tmp_path / "only").iterdir()) == []
