@@ -168,6 +168,9 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
         The shipped ``mnist5k`` file is damaged, or files not found and
         ``download=False``, or download failed (the message then also says
         what was wrong with the file found, if one was).
+    OSError
+        The download directory cannot be written; for a file that was fetched
+        again, the message also says what was wrong with it.
     IDXFormatError
         A file is malformed and ``download=False``; the message says how to
         fix it.
@@ -205,10 +208,12 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
         )
     try:  # replaces a file in dirs[0] whose digest is wrong, but only by a verified one
         download_files(dirs[0], SHA256[name], MIRRORS[name])
-    except DataUnavailableError as exc:
+    except (DataUnavailableError, OSError) as exc:  # OSError: dirs[0] read-only, full...
         if found is None:
             raise
-        raise type(exc)(f"{damage}.\nFetching a verified copy failed: {exc}") from exc
+        message = f"{damage}.\nFetching a verified copy failed: {getattr(exc, 'strerror', None) or exc}"
+        code = getattr(exc, "errno", None)  # PermissionError keeps its errno
+        raise (type(exc)(code, message) if code else type(exc)(message)) from exc
     return _load_idx_dataset(name, _find_idx_files(dirs[0]), dtype)
 
 

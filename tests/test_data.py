@@ -486,6 +486,25 @@ def test_a_damaged_file_stays_until_a_verified_copy_replaces_it(damaged_cache, m
     assert sorted(p.name for p in cache.iterdir()) == sorted(digests_of(served)), "no temporary left"
 
 
+def test_a_damaged_file_in_a_folder_that_cannot_be_written_is_named_with_both_problems(
+        damaged_cache, monkeypatch):
+    # What atomic_write raises in a read-only folder (chmod cannot show it to root).
+    def read_only(path, write):
+        raise PermissionError(13, f"cannot write {path}: Permission denied")
+
+    monkeypatch.setattr("numvae.download.atomic_write", read_only)
+    cache, _, requested, _ = damaged_cache
+    _damage(cache / DAMAGED, "truncated")
+    before = (cache / DAMAGED).read_bytes()
+    with pytest.raises(PermissionError) as info:
+        load_dataset("mnist", download=True)
+    message = str(info.value)
+    assert f"{cache / DAMAGED}: corrupt or truncated" in message, f"says why it was fetched again: {message}"
+    assert f"cannot write {cache / DAMAGED}: Permission denied" in message, message
+    assert info.value.errno == 13
+    assert (cache / DAMAGED).read_bytes() == before and requested == []
+
+
 def test_download_leaves_a_damaged_file_outside_the_download_directory_alone(
         tmp_path, damaged_cache, isolated_env):
     _, served, requested, arrays = damaged_cache
