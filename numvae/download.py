@@ -174,8 +174,9 @@ class _MirrorFailure(Exception):
 def _from_network(watchdog: Watchdog, call, *args):
     """``call(*args)``, its network errors raised as :class:`_MirrorFailure`.
 
-    If the watchdog cut the connection, its reason ("too slow: ...") is
-    the failure, not the error the cut caused.
+    A ValueError is the server's too: urllib raises one for a Location it
+    cannot follow. If the watchdog cut the connection, its reason ("too
+    slow: ...") is the failure, not the error the cut caused.
     """
     try:
         return call(*args)
@@ -183,6 +184,9 @@ def _from_network(watchdog: Watchdog, call, *args):
         # URLError, HTTPError and timeouts are OSErrors; a dropped connection
         # can surface as http.client.IncompleteRead.
         raise _MirrorFailure(watchdog.reason or str(exc)) from exc
+    except ValueError as exc:  # arguments are checked, so the server's answer is at fault: a
+        # redirect to "http://[" (Invalid IPv6 URL), a Location urllib cannot encode...
+        raise _MirrorFailure(watchdog.reason or f"unusable answer ({type(exc).__name__}: {exc})") from exc
 
 
 def _fetch_verified(file_name: str, expected: str, target: Path,

@@ -1001,3 +1001,25 @@ def test_an_empty_body_is_a_network_failure_and_the_next_mirror_is_tried(
     assert not isinstance(info.value, ChecksumError), info.value
     assert f"{empty}file.gz: sent an empty body (0 bytes)" in str(info.value)
     assert list((tmp_path / "only").iterdir()) == []
+
+
+@pytest.mark.parametrize("location", ["http://[", "http://\u00e9xample.invalid/file.gz"])
+def test_a_redirect_urllib_cannot_follow_is_a_mirror_failure(tmp_path, http_server, scripted_server, location):
+    # urllib raises ValueError (Invalid IPv6 URL) or UnicodeEncodeError for these:
+    # they stopped every mirror, naming none.
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(b"payload")
+
+    def redirect(handler):
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    url = scripted_server(redirect)
+    download_files(tmp_path / "dest", {"file.gz": PAYLOAD_DIGEST}, [url, base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == b"payload", "the second mirror's file"
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", {"file.gz": PAYLOAD_DIGEST}, [url], timeout=5)
+    assert f"{url}file.gz: unusable answer (" in str(info.value), info.value
+    assert list((tmp_path / "only").iterdir()) == []
