@@ -103,7 +103,7 @@ def open_watched(request: urllib.request.Request, timeout: float, watchdog: Watc
     Proxies from the environment and redirects work as with ``urlopen``,
     except that a redirect to anything but http:// or https:// (urllib
     would follow one to ftp://) is an HTTPError: the watchdog could not see
-    that connection.
+    that connection, and the body of a redirect is not read.
     """
     handlers = [cls(watchdog) for cls in _WATCHED_HANDLERS] + [_HTTPRedirectsOnly()]
     return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
@@ -143,7 +143,12 @@ class _HTTPRedirectsOnly(urllib.request.HTTPRedirectHandler):
         if scheme not in ("http", "https"):
             raise urllib.error.HTTPError(newurl, code, f"{msg} - redirect to {newurl} not followed: "
                                          "expected an http:// or https:// URL", headers, fp)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        # urllib then reads the redirect's whole body into memory, unbounded and
+        # unwatched (the reader counts only the final body): a server sending
+        # one for ever would fill the memory. Nobody wants it: hang up instead.
+        fp.close()
+        return new
 
 
 class _WatchedHTTPHandler(_Watched, urllib.request.HTTPHandler):

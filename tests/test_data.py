@@ -1023,3 +1023,33 @@ def test_a_redirect_urllib_cannot_follow_is_a_mirror_failure(tmp_path, http_serv
         download_files(tmp_path / "only", {"file.gz": PAYLOAD_DIGEST}, [url], timeout=5)
     assert f"{url}file.gz: unusable answer (" in str(info.value), info.value
     assert list((tmp_path / "only").iterdir()) == []
+
+
+def test_the_body_of_a_redirect_is_not_read(tmp_path, http_server, scripted_server):
+    # urllib read a redirect's whole body into memory: a server sending one for
+    # ever filled it. 50 MB here; the client must hang up long before.
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(b"payload")
+    size, written = 50 << 20, []
+
+    def redirect(handler):
+        handler.send_response(302)
+        handler.send_header("Location", base + "file.gz")
+        handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        chunk, sent = bytes(1 << 16), 0
+        try:
+            while sent < size:
+                handler.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:  # the client hung up
+            pass
+        written.append(sent)
+
+    url = scripted_server(redirect)
+    download_files(tmp_path / "dest", {"file.gz": PAYLOAD_DIGEST}, [url], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == b"payload"
+    deadline = time.monotonic() + 30
+    while not written and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert written and written[0] < size, f"the client read {written} of {size:,} bytes of a redirect"
