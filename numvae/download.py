@@ -231,7 +231,7 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
             with watchdog:
                 atomic_write(target, fetch)
             return
-        except _MirrorFailure as exc:
-            failures.append(f"{url}: {exc}")
+        except _MirrorFailure as exc:  # one line each ("infinite loop.\nThe last 30x error ...")
+            failures.append(f"{url}: {' '.join(str(exc).split())}")
     raise DataUnavailableError(f"could not download {file_name} from any mirror:\n  "
                                + "\n  ".join(failures))

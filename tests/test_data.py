@@ -1053,3 +1053,23 @@ def test_the_body_of_a_redirect_is_not_read(tmp_path, http_server, scripted_serv
     while not written and time.monotonic() < deadline:
         time.sleep(0.05)
     assert written and written[0] < size, f"the client read {written} of {size:,} bytes of a redirect"
+
+
+def test_a_redirect_loop_is_a_mirror_failure_on_one_line(tmp_path, http_server, scripted_server):
+    base, served, _ = http_server
+    (served / "file.gz").write_bytes(b"payload")
+
+    def loop(handler):
+        handler.send_response(302)
+        handler.send_header("Location", handler.path)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    url = scripted_server(loop)
+    download_files(tmp_path / "dest", {"file.gz": PAYLOAD_DIGEST}, [url, base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == b"payload", "the second mirror's file"
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", {"file.gz": PAYLOAD_DIGEST}, [url, url], timeout=5)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 3 and all(line.startswith(f"  {url}file.gz: ") for line in lines[1:]), lines
+    assert "infinite loop" in lines[1]
