@@ -468,3 +468,56 @@ def test_a_kl_weight_beyond_the_float_type_is_blamed_not_the_learning_rate(data_
     assert main(train_argv(data_dir, tmp_path / "o", "--beta", "1e308")) == 1
     err = _one_line_error(capsys, "β = 1e+308 overflows float32", "choose a smaller beta").err
     assert "learning rate" not in err, err
+
+
+def test_ctrl_c_during_a_download_leaves_no_temporary_and_no_thread(tmp_path, capsys, monkeypatch):
+    import http.server
+    import os
+    import signal
+    import threading
+    import time
+
+    from numvae import data
+
+    asked = threading.Event()
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # a byte now and then, until the client hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            asked.set()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    monkeypatch.setitem(data.MIRRORS, "mnist", [f"http://127.0.0.1:{server.server_address[1]}/"])
+
+    def ctrl_c():
+        if asked.wait(60):
+            time.sleep(0.3)  # into the body
+            os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=ctrl_c, daemon=True)
+    interrupter.start()
+    try:
+        status = main(train_argv(tmp_path / "data", tmp_path / "o", "--download", epochs=1))
+    finally:
+        interrupter.join(timeout=60)
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert status == 130
+    _one_line_error(capsys, "numvae train: interrupted")
+    assert [p for p in (tmp_path / "data").rglob("*") if p.is_file()] == [], "no temporary file left"
+    assert not [t for t in threading.enumerate() if t.name == "numvae-watchdog"], "no watchdog left running"
