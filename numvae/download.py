@@ -55,7 +55,8 @@ def download_files(dest_dir: str | os.PathLike, files: Mapping[str, str | None],
     For each file, mirrors are tried in order (URL = mirror + file name)
     until one answers; a network or HTTP error moves on to the next mirror,
     but a digest mismatch stops at once, since a wrong file is not a network
-    hiccup (an empty body is one: a server that hangs up after its headers). Data is written to a temporary file in `dest_dir` and renamed
+    hiccup (an empty body is one, and so is a body the server encoded for
+    transit, Content-Encoding, although http.client asks for identity). Data is written to a temporary file in `dest_dir` and renamed
     into place only once its digest matches, so no partial or unverified
     file ever has the final name. A file already present with the right
     digest is not fetched again. A mirror that promises or sends more than
@@ -202,6 +203,7 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
             digest = hashlib.sha256()
             with _from_network(watchdog, open_watched, request, timeout, watchdog) as response:
                 promised = response.length  # Content-Length; None if the server did not say
+                encoding = response.headers.get("Content-Encoding", "").strip().lower()
                 too_much = f"more than numvae downloads ({MAX_BYTES:,} bytes, numvae.download.MAX_BYTES)"
                 if promised is not None and promised > MAX_BYTES:
                     raise _MirrorFailure(f"promises {promised:,} bytes, {too_much}")
@@ -224,6 +226,9 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
                     raise _MirrorFailure(watchdog.reason)
                 if received == 0:  # hung up after the headers: a server's hiccup, not a wrong file
                     raise _MirrorFailure("sent an empty body (0 bytes)")
+                if encoding not in ("", "identity"):  # compressed in transit though asked not to
+                    raise _MirrorFailure(f"SHA-256 mismatch for a body sent with Content-Encoding: "
+                                         f"{encoding}, which numvae does not undo")
                 raise ChecksumError(f"{file_name}: SHA-256 mismatch for {url}: "
                                     f"expected {expected}, got {digest.hexdigest()}")
 

@@ -1073,3 +1073,31 @@ def test_a_redirect_loop_is_a_mirror_failure_on_one_line(tmp_path, http_server, 
     lines = str(info.value).splitlines()
     assert len(lines) == 3 and all(line.startswith(f"  {url}file.gz: ") for line in lines[1:]), lines
     assert "infinite loop" in lines[1]
+
+
+def test_a_body_compressed_in_transit_is_a_mirror_failure(tmp_path, http_server, scripted_server):
+    # A .gz labelled "Content-Encoding: gzip" (as Apache does) is the file itself and is
+    # kept; one compressed again in transit is not a wrong file: the next mirror is tried.
+    base, served, _ = http_server
+    payload = gzip.compress(b"payload")
+    (served / "file.gz").write_bytes(payload)
+    files = {"file.gz": hashlib.sha256(payload).hexdigest()}
+
+    def serve(handler):
+        body = gzip.compress(payload) if "again" in handler.path else payload
+        handler.send_response(200)
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    url = scripted_server(serve)
+    download_files(tmp_path / "labelled", files, [url + "label/"], timeout=5)
+    assert (tmp_path / "labelled" / "file.gz").read_bytes() == payload
+    download_files(tmp_path / "dest", files, [url + "again/", base], timeout=5)
+    assert (tmp_path / "dest" / "file.gz").read_bytes() == payload, "the second mirror's file"
+    with pytest.raises(DataUnavailableError) as info:
+        download_files(tmp_path / "only", files, [url + "again/"], timeout=5)
+    assert not isinstance(info.value, ChecksumError), info.value
+    assert "Content-Encoding: gzip" in str(info.value)
+    assert list((tmp_path / "only").iterdir()) == []
