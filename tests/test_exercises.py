@@ -594,3 +594,21 @@ def test_a_reader_that_goes_away_does_not_stop_train_or_check(solutions, tmp_pat
         with open(out / "history.csv", newline="") as f:
             assert [row["epoch"] for row in csv.DictReader(f)] == ["1", "2"]
         assert (out / "model.npz").is_file()
+
+
+def test_a_students_prints_meet_a_reader_that_went_away_and_their_exercise_still_passes(solutions, tmp_path):
+    """The grading process shares check's stdout: a correct relu that prints failed with BrokenPipeError
+    once `| head -1` had gone, and check exited 1."""
+    import shlex
+    import subprocess
+
+    from cli_helpers import environment
+
+    path = _solution_copy(solutions, tmp_path, "relu")
+    path.write_text(path.read_text() + "\n\n_relu = relu\n\ndef relu(x):\n"
+                    "    for i in range(200):\n        print('debugging relu', i)\n    return _relu(x)\n")
+    argv = shlex.join([sys.executable, "-m", "numvae", "exercises", "check", str(tmp_path), *FAST])
+    result = subprocess.run(["bash", "-c", f'{argv} | head -1; exit "${{PIPESTATUS[0]}}"'],
+                            capture_output=True, text=True, env=environment(), timeout=600)
+    assert result.returncode == 0 and result.stdout == "debugging relu 0\n", (result.returncode, result.stdout)
+    assert "Broken pipe" not in result.stderr and "Traceback" not in result.stderr, result.stderr

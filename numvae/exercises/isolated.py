@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress as _suppress
 from dataclasses import asdict
 from pathlib import Path
 
@@ -195,6 +196,44 @@ def grade(exercises, directory, max_examples=50, timeout=120.0):
         shutil.rmtree(storage, ignore_errors=True)
 
 
+class _ReaderMayGo:
+    """The child's ``sys.stdout`` or ``sys.stderr``: once its reader has gone (``check DIR | head -1``), what
+    the student's code prints is discarded, as the parent's own lines are (:func:`..cli.common.say`).
+
+    The child inherits the parent's stdout; without this, a ``print`` in a correct function met the
+    closed pipe and failed its exercise with ``BrokenPipeError`` (and ``check`` exited 1).
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _gone(self):
+        try:  # fd -> /dev/null: the stream's buffer, and Python's last flush at exit, then go nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+            with _suppress(OSError, ValueError):
+                self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def serve(argv):
     """The child: grade the exercises named in ``argv`` (see the module docstring), reporting to the pipe."""
     from ..properties import require_hypothesis
@@ -208,6 +247,7 @@ def serve(argv):
     # (load() puts the workbook first on the path only while a file is imported); last, so that it
     # never hides a module the checker imports later.
     sys.path.append(directory)
+    sys.stdout, sys.stderr = _ReaderMayGo(sys.stdout), _ReaderMayGo(sys.stderr)
 
     def send(**message):
         try:
