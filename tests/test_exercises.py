@@ -612,3 +612,46 @@ def test_a_students_prints_meet_a_reader_that_went_away_and_their_exercise_still
                             capture_output=True, text=True, env=environment(), timeout=600)
     assert result.returncode == 0 and result.stdout == "debugging relu 0\n", (result.returncode, result.stdout)
     assert "Broken pipe" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the grading process in /proc")
+def test_a_grading_process_does_not_outlive_a_check_killed_outright(solutions, tmp_path):
+    """SIGKILL leaves check no way to stop its child: one in a loop with SIGALRM ignored ran on forever."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from cli_helpers import environment
+
+    workbook = tmp_path / "wb"
+    workbook.mkdir()
+    path = _solution_copy(solutions, workbook, "relu")
+    looping = tmp_path / "looping"  # written once relu runs: no message up the pipe will end the child then
+    path.write_text(path.read_text() + "\n\nimport signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n\n"
+                    f"def relu(x):\n    open({str(looping)!r}, 'w').close()\n    while True:\n        pass\n")
+    env = {**environment(), "TMPDIR": str(tmp_path)}  # the temporary folder a SIGKILL leaves: the test's own
+    process = subprocess.Popen([sys.executable, "-m", "numvae", "exercises", "check", str(workbook)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    children = []
+    try:
+        for _ in range(6000):  # until the grading process runs (at most ten minutes: never a timed assertion)
+            if looping.exists() or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        children = _grading_processes(workbook)
+        assert looping.exists() and children, "relu never ran"
+        process.kill()
+        process.wait(timeout=120)
+        for _ in range(600):  # the kernel kills it at once; a minute of grace for a loaded machine
+            if not _grading_processes(workbook):
+                break
+            time.sleep(0.1)
+        assert _grading_processes(workbook) == []
+    finally:
+        process.kill()
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass

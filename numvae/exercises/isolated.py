@@ -91,7 +91,7 @@ class _Child:
         root = str(Path(numvae.__file__).resolve().parent.parent)  # the parent's numvae, not another one
         code = (f"import sys; root = {root!r}\n"
                 "if root not in sys.path: sys.path.insert(0, root)\n"
-                "from numvae.exercises.isolated import serve; serve(sys.argv[1:])")
+                f"from numvae.exercises.isolated import serve; serve(sys.argv[1:], parent={os.getpid()})")
         env = {"HYPOTHESIS_STORAGE_DIRECTORY": self.storage, **os.environ}  # a user's own choice is kept
         read, write = os.pipe()
         # The child inherits the signal mask, and keeps SIGINT blocked to its end: the terminal's Ctrl-C
@@ -234,8 +234,29 @@ class _ReaderMayGo:
         return getattr(self._stream, name)
 
 
-def serve(argv):
+def _die_with(parent):
+    """Linux: have the kernel kill this process when ``parent`` (the pid that started it) dies.
+
+    A parent killed outright (SIGKILL, a SIGTERM it could not handle) cannot kill its child; the child
+    then learnt of it only at its next message up the pipe, and a student's loop with SIGALRM ignored
+    never sent one: it ran on, at full CPU, forever.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def serve(argv, parent=None):
     """The child: grade the exercises named in ``argv`` (see the module docstring), reporting to the pipe."""
+    if parent is not None:
+        _die_with(parent)
     from ..properties import require_hypothesis
     from .catalog import select as select_exercises
 
