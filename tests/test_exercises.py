@@ -655,3 +655,40 @@ def test_a_grading_process_does_not_outlive_a_check_killed_outright(solutions, t
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the grading process in /proc")
+def test_sigterm_stops_a_check_started_with_sigint_ignored_in_one_line_and_leaves_nothing(solutions, tmp_path):
+    """A script's background job (check DIR &) starts with SIGINT ignored; SIGTERM then ended check on the
+    spot: no line, its temporary folder left in /tmp."""
+    import signal
+    import subprocess
+    import time
+
+    from cli_helpers import environment
+
+    workbook = tmp_path / "wb"
+    workbook.mkdir()
+    path = _solution_copy(solutions, workbook, "relu")
+    looping = tmp_path / "looping"
+    path.write_text(path.read_text() + f"\n\ndef relu(x):\n    open({str(looping)!r}, 'w').close()\n"
+                    "    while True:\n        pass\n")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "numvae", "exercises", "check", str(workbook)],
+                               env={**environment(), "TMPDIR": str(temporary)}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        for _ in range(6000):  # until relu runs (at most ten minutes: never a timed assertion)
+            if looping.exists() or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert looping.exists(), "relu never ran"
+        process.terminate()
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGTERM and err == "numvae exercises check: terminated\n", (
+        process.returncode, err)
+    assert list(temporary.iterdir()) == [] and _grading_processes(workbook) == []

@@ -94,21 +94,25 @@ def main(argv=None):
     # Ctrl-C while NumPy and matplotlib load: exit 130 at once, no traceback.
     # The run itself gets KeyboardInterrupt, so it can stop between two saves.
     # A SIGINT ignored by whoever started us (a background job) stays ignored.
+    # SIGTERM is handled even then: a script's background job (numvae train &) starts with SIGINT
+    # ignored, and a SIGTERM sent to it used to end it on the spot, leaving its lock (check: its
+    # temporary folder) behind.
     previous = signal.getsignal(signal.SIGINT)
-    handle = previous is not signal.SIG_IGN and _in_main_thread()
-    previous_sigterm = signal.getsignal(signal.SIGTERM) if handle else None
+    main_thread = _in_main_thread()
+    handle = previous is not signal.SIG_IGN and main_thread
+    previous_sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
     if handle:
         signal.signal(signal.SIGINT, _interrupted_while_starting)
     try:
-        return _main(argv, handle)
+        return _main(argv, handle, main_thread)
     finally:
         if handle:
             signal.signal(signal.SIGINT, previous)
-            if previous_sigterm is not None:  # None: a handler set outside Python, left as it was
-                signal.signal(signal.SIGTERM, previous_sigterm)
+        if previous_sigterm is not None:  # None: a handler set outside Python, left as it was
+            signal.signal(signal.SIGTERM, previous_sigterm)
 
 
-def _main(argv, handle_interrupt):
+def _main(argv, handle_interrupt, handle_sigterm=False):
     import sys
 
     from ..checkpoint import CheckpointError
@@ -130,8 +134,8 @@ def _main(argv, handle_interrupt):
     )
     if handle_interrupt:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # one ignored by whoever started us stays so
-            signal.signal(signal.SIGTERM, _terminate)
+    if handle_sigterm and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # one ignored by whoever started us stays so
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         status = args.run(args)  # None, or an exit status of the command's own (e.g. a failed check)
     except Terminated:
