@@ -234,6 +234,12 @@ KILLERS = {
     "alarm ignored": ("relu", "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n\n"
                       "def relu(x):\n    while True:\n        pass\n",
                       "relu_backward matches central differences: no answer within 3s (an infinite loop?)"),
+    # a line on the pipe that reports to check, written by the student: Result(**...) raised TypeError, a traceback
+    "a result of its own": ("relu", "import os, sys\nos.write(int(sys.argv[1]), b'{\"result\": {\"bogus\": 1}}\\n')\n",
+                            "importing the file: your code wrote to the pipe that reports to check"),
+    "a line of its own": ("kl", "import os, sys\n\ndef kl_standard_normal(mu, log_var):\n"
+                          "    os.write(int(sys.argv[1]), b'hello\\n')\n",
+                          "kl_standard_normal_backward matches central differences: your code wrote to the pipe"),
 }
 
 

@@ -39,7 +39,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..properties.core import describe
-from .checker import FAIL, Result, check_exercise, precheck
+from .checker import FAIL, NOT_STARTED, PASS, Result, check_exercise, precheck
 
 GRACE = 2.0
 """Seconds the parent waits beyond ``timeout`` for the child's own alarm to report a hang."""
@@ -48,6 +48,9 @@ START_UP = 120.0
 """Seconds a child may take to start (Python, NumPy, Hypothesis) before its first exercise; no student code runs."""
 
 READING = "reading the file"
+
+FOREIGN = "foreign"
+"""What :meth:`_Child._message` returns for a line on the pipe that the checker did not write."""
 
 SIGNAL_CAUSES = {
     "SIGSEGV": "a crash in compiled code: ctypes, or a C extension given bad memory?",
@@ -125,7 +128,7 @@ class _Child:
         try:
             return json.loads(line)
         except ValueError:
-            return None  # not the checker's: treated as the child's end
+            return FOREIGN  # not the checker's: the student's code wrote to the pipe
 
     def result(self, name):
         """The Result of exercise ``name``: the child's, or a FAIL if it died or hung on it."""
@@ -137,6 +140,12 @@ class _Child:
                 if not self.heard:
                     raise ChildProcessError(f"the process that grades did not start within {START_UP:g}s")
                 return Result(name, FAIL, f"{stage}: no answer within {self.timeout:g}s (an infinite loop?)",
+                              property=stage if stage != READING else "")
+            if message == FOREIGN or isinstance(message, dict) and "result" in message and not _valid(message, name):
+                # The student's code wrote to the pipe (its fd is in sys.argv): not a grade to trust,
+                # nor one to crash on (Result(**...) raised TypeError, a traceback).
+                self.close()
+                return Result(name, FAIL, f"{stage}: your code wrote to the pipe that reports to check",
                               property=stage if stage != READING else "")
             if not isinstance(message, dict):
                 returncode = self.close()
@@ -169,6 +178,14 @@ class _Child:
             os.close(self.fd)
             self.fd = None
         return returncode
+
+
+def _valid(message, name):
+    """Whether ``message`` is a result the child's :func:`serve` could have sent for exercise ``name``."""
+    result = message["result"]
+    return (isinstance(result, dict) and set(result) == {"name", "status", "message", "property"}
+            and all(isinstance(v, str) for v in result.values()) and result["name"] == name
+            and result["status"] in (PASS, FAIL, NOT_STARTED))
 
 
 def grade(exercises, directory, max_examples=50, timeout=120.0):
