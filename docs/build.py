@@ -16,7 +16,8 @@ the repository (the lectures' figures go to the staging folder, not to
 end, so a failed build leaves the previous site as it was; so does Ctrl-C
 or SIGTERM, which also shuts the running kernels down. While a build runs,
 it holds a lock on ``.OUTDIR.lock`` next to OUTDIR, and a second build into
-the same OUTDIR is refused. Needs the ``site`` extra:
+the same OUTDIR is refused; a build killed outright (SIGKILL) leaves its
+folders, which the next build into the same OUTDIR removes. Needs the ``site`` extra:
 ``pip install -e ".[site]"``.
 """
 
@@ -102,8 +103,10 @@ def preamble(path, fast):
             f"Jupyter, or download {{download}}`the executed notebook <{path.stem}.ipynb>`.*")
 
 
-def execute_all(lectures, staging, args):
+def execute_all(lectures, staging, args, sockets=None):
     """Execute every lecture, ``args.jobs`` at a time; the notebooks go to ``staging/lectures``.
+
+    The kernels' sockets go into folders made in ``sockets`` (a short path).
 
     Returns the folder the lectures wrote their figures into. Ctrl-C or
     SIGTERM stops the running lectures' kernels and starts no other lecture.
@@ -116,7 +119,8 @@ def execute_all(lectures, staging, args):
     async def run(path, slots):
         async with slots:  # the lectures beyond --jobs wait here; cancelled, they never start
             seconds, error = await notebooks.execute_lecture(path, staging / "lectures" / f"{path.stem}.ipynb",
-                                                             work_dir, args.timeout, preamble(path, args.fast))
+                                                             work_dir, args.timeout, preamble(path, args.fast),
+                                                             sockets_parent=sockets)
         if not stopping:  # a lecture stopped by Ctrl-C comes back as "Kernel died": not news
             print(f"  {path.name}: {'FAILED' if error else 'ok'} in {seconds:.1f} s", flush=True)
         return error
@@ -247,13 +251,17 @@ def build(args):
     os.environ.clear()  # the kernels are started by this process: they inherit os.environ
     os.environ.update(env)
     start = time.perf_counter()
-    with one_build_at_a_time(outdir):
-        render(lectures, outdir, env, args)
+    with one_build_at_a_time(outdir) as record:
+        render(lectures, outdir, env, args, record)
     print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
 
 
-def render(lectures, outdir, env, args):
-    """Execute the lectures, write the pages, render the site next to OUTDIR and move it into place."""
+def render(lectures, outdir, env, args, record=lambda folder: None):
+    """Execute the lectures, write the pages, render the site next to OUTDIR and move it into place.
+
+    ``record(folder)`` is called with each folder made, so that the next build removes them if this one is
+    killed outright (SIGKILL).
+    """
     # The folder Sphinx writes into, next to OUTDIR so that the site is moved into place by a rename.
     # Sphinx renders into its html/, since MyST-NB writes a jupyter_execute/ beside the folder Sphinx
     # renders into: not next to OUTDIR.
@@ -261,14 +269,18 @@ def render(lectures, outdir, env, args):
         partial = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
     except OSError as error:
         raise outdir_error(outdir, error) from error
-    staging = None
+    record(partial)
+    staging = sockets = None
     try:
         with room_in_tmpdir():
             staging = Path(tempfile.mkdtemp(prefix="numvae-site-"))
+            record(staging)
+            sockets = Path(tempfile.mkdtemp(prefix="numvae-", dir=notebooks.SOCKET_PARENT))
+            record(sockets)
             count = len(lectures)
             print(f"executing {count} lecture{'' if count == 1 else 's'} ({'fast' if args.fast else 'full'} mode, "
                   f"{min(args.jobs, count)} at a time)", flush=True)
-            figures_dir = execute_all(lectures, staging, args)
+            figures_dir = execute_all(lectures, staging, args, sockets)
             try:
                 write_pages(lectures, figures_dir, staging, args.fast)
             except ValueError as error:  # a README that names a missing image, say
@@ -284,8 +296,9 @@ def render(lectures, outdir, env, args):
         raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+        for folder in [staging, sockets]:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv=None):

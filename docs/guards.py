@@ -16,8 +16,10 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import signal
 import tempfile
+from pathlib import Path
 
 NO_ROOM = {number: os.strerror(number) for number in (errno.ENOSPC, errno.EDQUOT)}  # a full disk, a full quota
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -72,38 +74,63 @@ def one_build_at_a_time(outdir):
     both run every lecture, and the second to finish would fail to rename its
     site into place, or move the first one's away. The system releases the
     lock when the build dies, however it dies; the file goes when it ends.
+
+    Yields a function that records, in the lock file, a folder the build made
+    (its partial site, staging and sockets folders). A build killed outright
+    (SIGKILL, the OOM killer, a power cut) leaves them, and its lock file: the
+    next build into the same OUTDIR removes them.
     """
     path = outdir.parent / f".{outdir.name}.lock"
     lock = None
     try:
         outdir.parent.mkdir(parents=True, exist_ok=True)
-        lock = locked(path, outdir)
+        lock, left = locked(path, outdir)
         lock.write(str(os.getpid()).encode())  # for the message of a second build
     except OSError as error:  # a folder that cannot be written, or a full disk (found before the lectures run)
         release(lock, path)
         raise outdir_error(outdir, error) from error
+    remove_leftovers(left, outdir)
+
+    def record(folder):
+        try:
+            lock.write(f"\n{folder}".encode())
+        except OSError:  # a full disk: the folder is removed all the same, unless the build is killed
+            pass
+
     try:
-        yield
+        yield record
     finally:
         release(lock, path)
 
 
+def remove_leftovers(folders, outdir):
+    """Remove the folders a killed build recorded in its lock file: only such as a build makes."""
+    for folder in map(Path, folders):
+        if folder.name.startswith((f".{outdir.name}.partial-", "numvae-")) and folder.is_absolute():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def locked(path, outdir):
-    """The file at ``path``, emptied and locked; BuildError naming the build that holds it, if one does."""
+    """``(the file at path, emptied and locked, the folders a killed build recorded in it)``.
+
+    BuildError naming the build that holds it, if one does.
+    """
     while True:
         lock = open(path, "a+b", buffering=0)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.seek(0)
-            pid = lock.read().decode(errors="replace").strip()
+            pid = lock.read().decode(errors="replace").split("\n")[0].strip()
             lock.close()
             raise BuildError(f"OUTDIR: expected no other build writing it, got one running"
                              f"{f' (pid {pid})' if pid else ''}: {outdir}") from None
         try:
             if os.path.samestat(os.fstat(lock.fileno()), os.stat(path)):
+                lock.seek(0)
+                left = lock.read().decode(errors="replace").split("\n")[1:]
                 lock.truncate(0)
-                return lock
+                return lock, [folder for folder in left if folder]
         except FileNotFoundError:
             pass
         lock.close()  # locked just as the build that held it removed it: lock the file there now

@@ -126,11 +126,12 @@ def kernel_log_tail(log_path, lines=20):
     return "\n".join(["the kernel's last words:"] + tail) if tail else "the kernel printed nothing"
 
 
-async def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
+async def execute_lecture(path, out_path, work_dir, timeout, preamble=None, sockets_parent=None):
     """Execute the lecture at ``path`` and write the notebook to ``out_path``.
 
     The kernel runs in ``work_dir``. ``preamble``, a markdown string, is
-    inserted as the second cell (after the title) when given. Returns
+    inserted as the second cell (after the title) when given. The kernel's
+    sockets go into a folder made in ``sockets_parent`` (default: /tmp). Returns
     ``(seconds, None)`` on success, ``(seconds, message)`` when a cell fails,
     the lecture cannot be read or the kernel dies (or does not start); the
     message holds the failing cell's traceback, or the last lines the kernel
@@ -157,7 +158,7 @@ async def execute_lecture(path, out_path, work_dir, timeout, preamble=None):
     # The connection file goes in work_dir (not TMPDIR): one that could not be
     # written on a full disk, and so is not cleaned up, goes with the staging folder.
     name = Path(work_dir) / f".kernel-{Path(path).stem}"
-    sockets = Path(tempfile.mkdtemp(prefix="numvae-", dir=SOCKET_PARENT))
+    sockets = Path(tempfile.mkdtemp(prefix="numvae-", dir=sockets_parent or SOCKET_PARENT))
     kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"),
                                 connection_file=f"{name}.json")
     # The kernel process's own stdout and stderr (not the cells' output, which

@@ -595,7 +595,7 @@ def test_a_signal_while_the_site_is_moved_into_place_leaves_a_whole_site(tmp_pat
             return function(*args, **kwargs)
         return call
 
-    monkeypatch.setattr(build, "execute_all", lambda lectures, staging, args: staging / "_run" / "figures")
+    monkeypatch.setattr(build, "execute_all", lambda lectures, staging, args, sockets: staging / "_run" / "figures")
     monkeypatch.setattr(build, "write_pages", lambda lectures, figures_dir, staging, fast: None)
     monkeypatch.setattr(build, "run_sphinx", fake_sphinx)
     monkeypatch.setattr(os, "environ", dict(os.environ))  # build() replaces the environment the kernels inherit
@@ -623,6 +623,60 @@ def test_a_signal_while_the_site_is_moved_into_place_leaves_a_whole_site(tmp_pat
         assert (status, outcomes[-1][2]) in [(0, "new"), (143, "old")], outcomes[-1]
         assert sorted(path.name for path in root.iterdir()) == ["site", "tmp"], f"SIGTERM at step {signal_at}"
         assert not any((root / "tmp").iterdir()), f"SIGTERM at step {signal_at} left the staging folder"
+
+
+KILLED_LECTURE = """# %% [markdown]
+# # Killed
+
+# %%
+import os, time
+open(STARTED, "a").write(f"{os.getpid()}\\n")
+if not os.path.exists(QUICK):
+    time.sleep(120)
+"""
+
+
+def test_a_build_killed_outright_leaves_folders_that_the_next_build_removes(tmp_path, short_tmp):
+    """SIGKILL (or the OOM killer) leaves the partial site next to OUTDIR, the staging folder in TMPDIR and the
+    kernels' sockets folder in /tmp: a new build into the same OUTDIR left them there for ever."""
+    import json
+    import signal
+    import time
+
+    require_site_extra()
+    started, quick = tmp_path / "started.txt", tmp_path / "quick"
+    docs_dir = fake_repository(tmp_path / "repo", {"01_gradients_by_hand.py": KILLED_LECTURE.replace(
+        "STARTED", repr(str(started))).replace("QUICK", repr(str(quick)))})
+    outdir = tmp_path / "site"
+    env = {**os.environ, "TMPDIR": str(short_tmp),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.exists(), "the lecture never started"
+    finally:
+        process.kill()
+        process.wait()
+    staging = [path for path in short_tmp.iterdir()]
+    connection = json.loads(next(short_tmp.glob("numvae-site-*/_run/.kernel-*.json")).read_text(encoding="utf-8"))
+    sockets = Path(connection["ip"]).parent
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert any(name.startswith(".site.partial-") for name in left) and staging and sockets.is_dir(), (left, staging)
+    kernel = int(started.read_text().split()[0])
+    deadline = time.monotonic() + 60  # the orphaned kernel notices its parent is gone and exits
+    while running(kernel) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if running(kernel):
+        os.kill(kernel, signal.SIGKILL)
+    quick.touch()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["quick", "repo", "site", "started.txt"], "left next to OUTDIR"
+    assert list(short_tmp.iterdir()) == [], "the killed build's staging folder was left in TMPDIR"
+    assert not sockets.exists(), f"the killed build's sockets folder was left: {sockets}"
 
 
 def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
