@@ -70,6 +70,10 @@ def check_outdir(outdir):
     """OUTDIR must be absent, empty, or a previous site build (it is replaced)."""
     if outdir.exists() and not outdir.is_dir():
         raise BuildError(f"OUTDIR: expected a folder, got a file: {outdir}")
+    here = Path.cwd().resolve()
+    if outdir == here or outdir in here.parents:  # replaced: the shell would be left in a deleted folder
+        raise BuildError(f"OUTDIR: expected a folder outside the current folder {here} (OUTDIR is replaced, "
+                         f"which would leave the shell in a deleted folder), got {outdir}")
     if outdir.is_dir() and any(outdir.iterdir()) and not (outdir / ".buildinfo").exists():
         raise BuildError(f"OUTDIR: expected an empty folder or a previous site build (with .buildinfo), "
                          f"got a non-empty folder: {outdir}")

@@ -691,6 +691,26 @@ def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
     assert (outdir / "mine.txt").read_text(encoding="utf-8") == "keep me"
 
 
+@pytest.mark.parametrize("within", [".", "lectures"], ids=["OUTDIR is .", "the current folder is in OUTDIR"])
+def test_an_outdir_holding_the_current_folder_is_refused(tmp_path, within):
+    """``python docs/build.py .`` in an empty folder (or in the previous site): OUTDIR was renamed away and
+    deleted, so the shell was left in a deleted folder, where ``ls`` shows nothing."""
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {"01_gradients_by_hand.py": "# %% [markdown]\n# # Fine\n"})
+    outdir = tmp_path / "site"
+    (outdir / "lectures").mkdir(parents=True)
+    (outdir / ".buildinfo").write_text("a previous build", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    cwd = outdir / within
+    result = subprocess.run([sys.executable, str(docs_dir / "build.py"), "." if within == "." else "..", "--fast"],
+                            cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"docs/build.py: OUTDIR: expected a folder outside the current folder {cwd.resolve()} (OUTDIR is replaced, "
+        f"which would leave the shell in a deleted folder), got {outdir.resolve()}"], result.stderr
+    assert cwd.is_dir() and (outdir / ".buildinfo").read_text(encoding="utf-8") == "a previous build"
+
+
 def test_an_outdir_that_cannot_be_written_is_refused_before_the_lectures_run(tmp_path):
     require_site_extra()
     (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
