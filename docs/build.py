@@ -21,19 +21,33 @@ folders, which the next build into the same OUTDIR removes. Needs the ``site`` e
 ``pip install -e ".[site]"``.
 """
 
-import argparse
-import asyncio
-import importlib.util
 import os
-import re
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
+
+
+def stopped_while_loading(signum, frame):
+    """Ctrl-C or SIGTERM while the modules load (nothing is written yet): one line, not an import's traceback."""
+    name, status = ("interrupted", 130) if signum == signal.SIGINT else ("terminated", 143)
+    os.write(2, f"docs/build.py: {name}; OUTDIR is as it was before the build\n".encode())
+    os._exit(status)
+
+
+if __name__ == "__main__":  # main() puts Ctrl-C back to KeyboardInterrupt, SIGTERM to Terminated
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(_signum) is not signal.SIG_IGN:  # a build started with nohup, or in the background
+            signal.signal(_signum, stopped_while_loading)
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import importlib.util  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 DOCS_DIR = Path(__file__).resolve().parent
 REPO_DIR = DOCS_DIR.parent
@@ -308,6 +322,8 @@ def render(lectures, outdir, env, args, record=lambda folder: None):
 def main(argv=None):
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     signal.signal(signal.SIGTERM, raise_terminated)
+    if previous[signal.SIGINT] is stopped_while_loading:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         build(parse_args(argv))
     except BuildError as error:

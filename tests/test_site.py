@@ -513,6 +513,39 @@ def test_sigterm_stops_the_build_as_ctrl_c_does(tmp_path, whole_group):
     check_stopped(tmp_path, stderr, lines)
 
 
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_modules_load_is_one_line(tmp_path, signame):
+    """Ctrl-C in the first moments of the build, while Python imports asyncio and the docs' modules, was an
+    import's traceback. The loading is slowed down here (docs/pages.py sleeps) to be caught in the act."""
+    import signal
+    import time
+
+    require_site_extra()
+    loading = tmp_path / "loading"
+    docs_dir = fake_repository(tmp_path / "repo", {"01_fine.py": "# %% [markdown]\n# # Fine\n"})
+    slow = f"import time\nopen({str(loading)!r}, 'w').close()\ntime.sleep(60)\n"
+    (docs_dir / "pages.py").write_text(slow + (docs_dir / "pages.py").read_text(encoding="utf-8"), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, str(docs_dir / "build.py"), str(tmp_path / "site"), "--fast"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 60
+        while not loading.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert loading.exists(), "docs/pages.py was never loaded"
+        os.killpg(process.pid, getattr(signal, signame))
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    name, status = ("interrupted", 130) if signame == "SIGINT" else ("terminated", 143)
+    assert stderr.splitlines() == [f"docs/build.py: {name}; OUTDIR is as it was before the build"], stderr
+    assert process.returncode == status, stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["loading", "repo"]
+
+
 def test_a_second_build_into_the_same_outdir_is_refused_at_once(tmp_path):
     """The build started twice: both ran every lecture, and the second to finish replaced the first one's site
     (or, finishing at the same moment, could fail to rename its own into place). Now the second stops before
