@@ -77,13 +77,16 @@ def markdown_title(source):
 def read_lecture(path):
     """The lecture at ``path`` as an (unexecuted) notebook with a ``# Title`` first cell.
 
-    Raises ``ValueError`` naming the file when it has no title.
+    Raises ``ValueError`` naming the file when it has no title or cannot be read.
     """
     import jupytext
     import nbformat
 
     path = Path(path)
-    notebook = jupytext.read(path, fmt="py:percent")
+    try:
+        notebook = jupytext.read(path, fmt="py:percent")
+    except OSError as error:  # a broken symbolic link, a folder, a file removed while the build runs
+        raise ValueError(f"{path.name}: expected a lecture file that can be read, got '{error.strerror}'") from error
     cells = notebook.cells
     if cells and cells[0].cell_type == "code":
         text = _docstring(cells[0].source)

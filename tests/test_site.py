@@ -354,6 +354,20 @@ def test_a_failing_or_untitled_lecture_fails_the_build(tmp_path):
     assert not outdir.exists(), "a failed build must not leave a site behind"
 
 
+def test_a_lecture_that_cannot_be_read_fails_the_build_in_one_message(tmp_path):
+    """A lecture that is a broken symbolic link (or a folder, or a file removed while the build runs) was a
+    traceback from jupytext's open()."""
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {"01_fine.py": "# %% [markdown]\n# # Fine\n\n# %%\nprint(1)\n"})
+    (tmp_path / "repo" / "tutorials" / "02_gone.py").symlink_to(tmp_path / "nowhere.py")
+    result = run_build(docs_dir, tmp_path / "out", "--fast")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "02_gone.py: expected a lecture file that can be read, got 'No such file or directory'" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "docs/build.py: 1 lecture(s) failed: 02_gone.py", result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["repo"], "left behind"
+
+
 def test_a_lecture_whose_kernel_dies_fails_the_build_with_the_kernels_last_words(tmp_path):
     """A kernel killed mid-cell (a crash, the OOM killer) fails the build at once; it used to hang it."""
     require_site_extra()
