@@ -104,9 +104,15 @@ def one_build_at_a_time(outdir):
 
 
 def remove_leftovers(folders, outdir):
-    """Remove the folders a killed build recorded in its lock file: only such as a build makes."""
+    """Remove the folders a killed build recorded in its lock file: only such as a build makes.
+
+    A build killed between renaming the previous site away and renaming the new one into place left no
+    OUTDIR: the previous site is put back first.
+    """
     for folder in map(Path, folders):
         if folder.name.startswith((f".{outdir.name}.partial-", "numvae-")) and folder.is_absolute():
+            if folder.parent == outdir.parent and not os.path.lexists(outdir) and (folder / "previous").is_dir():
+                (folder / "previous").rename(outdir)
             shutil.rmtree(folder, ignore_errors=True)
 
 

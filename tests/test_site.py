@@ -726,6 +726,24 @@ def test_a_build_killed_outright_leaves_folders_that_the_next_build_removes(tmp_
     assert not sockets.exists(), f"the killed build's sockets folder was left: {sockets}"
 
 
+def test_a_build_killed_between_the_two_renames_leaves_the_previous_site_to_the_next_build(tmp_path):
+    """Killed (SIGKILL) just after it renamed the previous site into its partial folder: no OUTDIR, and the
+    next build (failing here) deleted the previous site with the killed build's folders."""
+    require_site_extra()
+    docs_dir = fake_repository(tmp_path / "repo", {"01_gradients_by_hand.py": "# %% [markdown]\n# # Broken\n\n"
+                                                   "# %%\nraise RuntimeError('deliberately broken')\n"})
+    partial = tmp_path / ".site.partial-k1ll3dzz"  # as the killed build left it
+    (partial / "previous").mkdir(parents=True)
+    (partial / "previous" / ".buildinfo").write_text("a previous build", encoding="utf-8")
+    (partial / "previous" / "index.html").write_text("the previous site", encoding="utf-8")
+    (partial / "html").mkdir()
+    (tmp_path / ".site.lock").write_text(f"999999999\n{partial}", encoding="utf-8")
+    result = run_build(docs_dir, tmp_path / "site", "--fast")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (tmp_path / "site" / "index.html").read_text(encoding="utf-8") == "the previous site"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["repo", "site"], "left behind"
+
+
 def test_an_outdir_that_is_not_a_site_is_refused(tmp_path):
     require_site_extra()
     outdir = tmp_path / "notes"
