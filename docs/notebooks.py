@@ -119,10 +119,16 @@ def lecture_figures(path):
     return list(dict.fromkeys(names))
 
 
-def kernel_log_tail(log_path, lines=20):
-    """The last ``lines`` lines of a kernel's log, introduced by a header line."""
+def kernel_log_tail(log_path, lines=20, most=8192):
+    """The last ``lines`` lines of a kernel's log, introduced by a header line.
+
+    Only the log's last ``most`` bytes are read: a kernel may print gigabytes
+    to its own stdout (a C library's messages in a loop) before it dies.
+    """
     try:
-        text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+        with open(log_path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - most))
+            text = log.read().decode("utf-8", errors="replace")
     except OSError as error:
         return f"(the kernel's log could not be read: {error})"
     tail = text.splitlines()[-lines:]

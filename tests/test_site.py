@@ -389,6 +389,23 @@ def test_a_lecture_whose_kernel_dies_fails_the_build_with_the_kernels_last_words
     assert result.stderr.strip().splitlines()[-1] == "docs/build.py: 1 lecture(s) failed: 01_dies.py", result.stderr
 
 
+def test_the_kernels_last_words_are_read_from_the_end_of_a_huge_log(tmp_path):
+    """A kernel that printed gigabytes to its own stdout, then died: its whole log was read into memory (four
+    times its size: 1.2 GB for a 300 MB log), and a line with no end was shown whole."""
+    log = tmp_path / "kernel.log"
+    with open(log, "wb") as file:
+        file.truncate(2 * 1024**3)  # sparse: two gigabytes of NULs, which take no room on the disk
+        file.seek(0, os.SEEK_END)
+        file.write(b"\nlast words\n")
+    code = ("import resource, sys\nresource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))\n"
+            f"sys.path.insert(0, {str(DOCS_DIR)!r})\nimport notebooks\n"
+            f"tail = notebooks.kernel_log_tail({str(log)!r})\nprint(len(tail), repr(tail.splitlines()[-1]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    length, last = result.stdout.split(" ", 1)
+    assert int(length) < 10_000 and last.strip() == "'last words'", result.stdout[:2000]
+
+
 def test_a_long_tmpdir_such_as_macos_one_leaves_the_kernels_room_for_their_sockets(tmp_path):
     """A Unix socket's path holds at most 104 bytes (macOS): under macOS's /var/folders/.../T/, every kernel failed."""
     require_site_extra()
