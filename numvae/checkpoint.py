@@ -70,11 +70,12 @@ def save_checkpoint(
         "extra": extra or {},
     }
     meta_text = json.dumps(meta, allow_nan=True)
-    if 4 * len(meta_text) > _MAX_META_BYTES:  # stored as UTF-32: what load_checkpoint would refuse
+    # Stored as UTF-32 after an .npy header (at most _HEADER_BYTES): what load_checkpoint would refuse.
+    if 4 * len(meta_text) + _HEADER_BYTES > _MAX_META_BYTES:
         raise CheckpointError(
             f"{path}: not written: its metadata (the run's history, {int(epoch)} epochs, among it) would take "
-            f"{4 * len(meta_text):,} bytes, more than the {_MAX_META_BYTES:,} a checkpoint may hold; "
-            "the file there is unchanged"
+            f"up to {4 * len(meta_text) + _HEADER_BYTES:,} bytes, more than the {_MAX_META_BYTES:,} a checkpoint "
+            "may hold; the file there is unchanged"
         )
     arrays = {
         "format": np.array(FORMAT),

@@ -83,6 +83,25 @@ def test_a_history_too_long_to_load_back_is_refused_at_save_and_the_old_file_kep
     assert load_checkpoint(path).history["epoch"][-1] == 2000
 
 
+def test_metadata_near_the_limit_is_refused_at_save_or_read_back(tmp_path, monkeypatch):
+    """The save-side check counted the JSON alone (4 bytes a character) and the loader the .npy header too, so a
+    meta within ~128 bytes under the limit was written, then refused when read. Each limit here either refuses
+    the save, keeping the old file, or gives a file that loads."""
+    history = {"epoch": list(range(1, 101)), "train_loss": [123.456789] * 100}
+    path = save_checkpoint(tmp_path / "m.npz", _model(), epoch=100, history=history)
+    with np.load(path) as stored:
+        meta_bytes = 4 * len(str(stored["meta"]))
+    for limit in [meta_bytes, meta_bytes + 64, meta_bytes + 4095, meta_bytes + ckpt_module._HEADER_BYTES]:
+        monkeypatch.setattr(ckpt_module, "_MAX_META_BYTES", limit)
+        try:
+            save_checkpoint(path, _model(), epoch=100, history=history)
+        except CheckpointError as exc:
+            assert "not written" in str(exc) and limit < meta_bytes + ckpt_module._HEADER_BYTES, (limit, exc)
+            continue
+        assert load_checkpoint(path).history["epoch"][-1] == 100, limit
+    assert load_checkpoint(path).history["epoch"][-1] == 100, "the largest limit saves"
+
+
 def test_truncated_file(tmp_path):
     path = save_checkpoint(tmp_path / "m.npz", _model())
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
