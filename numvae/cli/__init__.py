@@ -81,10 +81,7 @@ def build_parser():
         before = set(commands.choices)
         module.add_parser(commands)
         for command in set(commands.choices) - before:
-            sub = commands.choices[command]
-            # prog: the name errors start with; a command with commands of its own
-            # (numvae exercises check) sets its own, as argparse names it in its errors.
-            sub.set_defaults(run=module.run, module=module, prog=sub.prog)
+            commands.choices[command].set_defaults(run=module.run, module=module)
     commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 

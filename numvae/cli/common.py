@@ -23,7 +23,16 @@ class CommandError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (not usage + error) and exit status 2."""
+    """argparse, but a usage error is one line (not usage + error) and exit status 2.
+
+    Every parser sets the default ``prog`` to its own name; the deepest
+    subcommand's default wins, so ``args.prog`` is the name errors start with
+    ("numvae train", "numvae exercises check"), as argparse's own errors do.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(prog=self.prog)
 
     def error(self, message, prog=None):
         prog = prog or self.prog
@@ -121,13 +130,19 @@ class _Stdout:
             self.closed = True
             # Python flushes stdout once more at exit; point fd 1 at /dev/null so
             # that flush cannot fail and print "Exception ignored ... BrokenPipeError".
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                os.close(devnull)
-            except (OSError, ValueError):
-                pass
+            discard(sys.stdout)
 
 
 stdout = _Stdout()
 say = stdout.say
+
+
+def discard(stream):
+    """Point ``stream``'s file descriptor at /dev/null, once its reader has gone: what is still written to it
+    (its buffer, Python's last flush at exit) then goes nowhere instead of raising BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # ValueError: the stream itself was closed
+        pass

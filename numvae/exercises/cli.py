@@ -64,8 +64,6 @@ def add_parser(subparsers):
     train.add_argument("--lr", type=number(strict=True), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     train.add_argument("--out", type=path_text, help="output directory (default: DIR/run)")
-    for command in (start, check, train):  # errors start "numvae exercises check: error:", as argparse's do
-        command.set_defaults(prog=command.prog)
     return parser
 
 
