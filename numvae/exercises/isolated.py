@@ -38,6 +38,7 @@ from contextlib import suppress as _suppress
 from dataclasses import asdict
 from pathlib import Path
 
+from ..cli.common import discard
 from ..properties.core import describe
 from .checker import FAIL, NOT_STARTED, PASS, Result, check_exercise, precheck
 
@@ -133,25 +134,27 @@ class _Child:
     def result(self, name):
         """The Result of exercise ``name``: the child's, or a FAIL if it died or hung on it."""
         stage = READING
+
+        def failed(text):  # the step it failed at, as the property (none while the file is read)
+            return Result(name, FAIL, text, property="" if stage == READING else stage)
+
         while True:  # the clock restarts at each exercise's start; a child's own start-up has more time
             message = self._message(self.clock + self.timeout + (GRACE if self.heard else START_UP))
             if message == "timeout":
                 self.close()
                 if not self.heard:
                     raise ChildProcessError(f"the process that grades did not start within {START_UP:g}s")
-                return Result(name, FAIL, f"{stage}: no answer within {self.timeout:g}s (an infinite loop?)",
-                              property=stage if stage != READING else "")
+                return failed(f"{stage}: no answer within {self.timeout:g}s (an infinite loop?)")
             if message == FOREIGN or isinstance(message, dict) and "result" in message and not _valid(message, name):
                 # The student's code wrote to the pipe (its fd is in sys.argv): not a grade to trust,
                 # nor one to crash on (Result(**...) raised TypeError, a traceback).
                 self.close()
-                return Result(name, FAIL, f"{stage}: your code wrote to the pipe that reports to check",
-                              property=stage if stage != READING else "")
+                return failed(f"{stage}: your code wrote to the pipe that reports to check")
             if not isinstance(message, dict):
                 returncode = self.close()
                 if not self.heard:  # no student code has run yet: the child itself could not start
                     raise ChildProcessError(f"the process that grades could not start: it ended with {ending(returncode)}")
-                return Result(name, FAIL, death(stage, returncode), property=stage if stage != READING else "")
+                return failed(death(stage, returncode))
             self.heard = True
             if "error" in message:  # the child could not grade at all (hypothesis missing, say)
                 self.close()
@@ -225,12 +228,7 @@ class _ReaderMayGo:
         self._stream = stream
 
     def _gone(self):
-        try:  # fd -> /dev/null: the stream's buffer, and Python's last flush at exit, then go nowhere
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):
-            pass
+        discard(self._stream)  # the stream's buffer, and Python's last flush at exit, then go nowhere
 
     def write(self, text):
         try:
