@@ -207,24 +207,22 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
                 too_much = f"more than numvae downloads ({MAX_BYTES:,} bytes, numvae.download.MAX_BYTES)"
                 if promised is not None and promised > MAX_BYTES:
                     raise _MirrorFailure(f"promises {promised:,} bytes, {too_much}")
-                received = 0
                 # read1 returns what has arrived; read(n) would wait for all n bytes.
                 for chunk in iter(lambda: _from_network(watchdog, response.read1, 1 << 20), b""):
-                    watchdog.received += len(chunk)
-                    received += len(chunk)
-                    if received > MAX_BYTES:
+                    watchdog.received += len(chunk)  # a new watchdog for each mirror: this body's bytes
+                    if watchdog.received > MAX_BYTES:
                         raise _MirrorFailure(f"sent more than {MAX_BYTES:,} bytes, {too_much}")
                     digest.update(chunk)
                     out.write(chunk)
             # read1() returns b"" when the connection drops mid-body, without raising:
             # a short body is a network failure (next mirror), not a wrong file.
-            if promised is not None and received < promised:
+            if promised is not None and watchdog.received < promised:
                 raise _MirrorFailure(watchdog.reason
-                                     or f"connection closed after {received:,} of {promised:,} bytes")
+                                     or f"connection closed after {watchdog.received:,} of {promised:,} bytes")
             if digest.hexdigest() != expected:
                 if watchdog.reason is not None:  # a body without Content-Length, cut short
                     raise _MirrorFailure(watchdog.reason)
-                if received == 0:  # hung up after the headers: a server's hiccup, not a wrong file
+                if watchdog.received == 0:  # hung up after the headers: a server's hiccup, not a wrong file
                     raise _MirrorFailure("sent an empty body (0 bytes)")
                 if encoding not in ("", "identity"):  # compressed in transit though asked not to
                     raise _MirrorFailure(f"SHA-256 mismatch for a body sent with Content-Encoding: "
