@@ -179,7 +179,7 @@ def build(args):
     print(f"site written to {outdir} in {time.perf_counter() - start:.0f} s: open {outdir / 'index.html'}")
 
 
-def render(lectures, outdir, env, args, record=lambda folder: None):
+def render(lectures, outdir, env, args, record):
     """Execute the lectures, write the pages, render the site next to OUTDIR and move it into place.
 
     ``record(folder)`` is called with each folder made, so that the next build removes them if this one is

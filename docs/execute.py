@@ -24,7 +24,7 @@ def preamble(path, fast):
             f"Jupyter, or download {{download}}`the executed notebook <{path.stem}.ipynb>`.*")
 
 
-def execute_all(lectures, staging, args, sockets=None):
+def execute_all(lectures, staging, args, sockets):
     """Execute every lecture, ``args.jobs`` at a time; the notebooks go to ``staging/lectures``.
 
     The kernels' sockets go into folders made in ``sockets`` (a short path).

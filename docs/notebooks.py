@@ -174,7 +174,7 @@ async def execute_lecture(path, out_path, work_dir, timeout, preamble=None, sock
     # comes back as messages) go to a log: ipykernel can print a traceback of
     # its own while it shuts down after Ctrl-C, and that must not reach the
     # user's terminal. The log is shown only when the kernel dies.
-    log_path = Path(work_dir) / f".kernel-{Path(path).stem}.log"
+    log_path = Path(f"{name}.log")
     client = None
     try:
         with open(log_path, "wb") as log:

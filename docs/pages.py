@@ -196,9 +196,10 @@ def module_names(package="numvae"):
 
 
 def split_members(name):
-    """``(own, reexported)``: the functions and classes a module's ``__all__`` defines there, and those it re-exports.
+    """``(own, reexported)``: the names in a module's ``__all__`` it defines, and the functions and classes it re-exports.
 
-    ``(None, [])`` for a module without ``__all__`` (autodoc then documents what
+    ``own`` are names; ``reexported`` are the objects themselves. ``(None, [])``
+    for a module without ``__all__`` (autodoc then documents what
     the module defines). A re-exported function or class (``numvae.plots``
     re-exports ``plot_loss_curves`` from ``numvae.plots.curves``) is documented
     once, in its own module; the re-exporting page links to it.
@@ -211,7 +212,10 @@ def split_members(name):
     for member in public:
         obj = getattr(module, member)
         foreign = (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ != name
-        (reexported if foreign else own).append(member)
+        if foreign:
+            reexported.append(obj)
+        else:
+            own.append(member)
     return own, reexported
 
 
@@ -221,12 +225,8 @@ def api_page(name):
     members = "   :members:\n" if own is None else f"   :members: {', '.join(own)}\n" if own else ""
     text = f"{name}\n{'=' * len(name)}\n\n.. automodule:: {name}\n{members}   :show-inheritance:\n"
     if reexported:
-        module = importlib.import_module(name)
-        links = []
-        for member in reexported:
-            obj = getattr(module, member)
-            role = "class" if inspect.isclass(obj) else "func"
-            links.append(f":{role}:`{obj.__module__}.{obj.__qualname__}`")
+        links = [f":{'class' if inspect.isclass(obj) else 'func'}:`{obj.__module__}.{obj.__qualname__}`"
+                 for obj in reexported]
         text += (f"\nAlso importable from ``{name}``, and documented in their own modules: "
                  + ", ".join(links) + ".\n")
     return text

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,23 @@ def require_site_extra():
         unavailable(f"the site extra is not installed (missing {', '.join(missing)}): pip install -e \".[site]\"")
 
 
-def run_build(docs_dir, outdir, *options):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+def build_env(**extra):
+    """The environment a build runs in: this one, with ``extra`` and this repository's numvae first on the path."""
+    return {**os.environ, **extra,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+
+
+def appears(path, seconds):
+    """Whether ``path`` exists within ``seconds`` (a process under test is to make it)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return path.exists()
+
+
+def run_build(docs_dir, outdir, *options, timeout=1800, cwd=None, **extra_env):
     return subprocess.run([sys.executable, str(docs_dir / "build.py"), str(outdir), *options],
-                          env=env, capture_output=True, text=True, timeout=1800)
+                          env=build_env(**extra_env), cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +283,6 @@ def test_the_math_checks_find_an_equation_too_wide_and_one_that_scrolls_down(sit
 
 def test_the_site_works_from_file_urls(site):
     """README says to open site/index.html: pages and search must work from file://, not only over http."""
-    import time
 
     try:
         browser.find_binaries()
@@ -377,10 +390,8 @@ def test_a_lecture_whose_kernel_dies_fails_the_build_with_the_kernels_last_words
                        "os._exit(3)\n"),
     })
     outdir = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
     try:
-        result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast", "--timeout", "600"],
-                                env=env, capture_output=True, text=True, timeout=120)
+        result = run_build(docs_dir, outdir, "--fast", "--timeout", "600", timeout=120)
     except subprocess.TimeoutExpired:
         pytest.fail("docs/build.py still waited for a dead kernel after 120 s")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -412,10 +423,7 @@ def test_a_long_tmpdir_such_as_macos_one_leaves_the_kernels_room_for_their_socke
     docs_dir = fake_repository(tmp_path / "repo", {"01_gradients_by_hand.py": "# %% [markdown]\n# # Fine\n\n# %%\nprint(1)\n"})
     tmpdir = tmp_path / "var" / "folders" / "zz" / "zyxvpxvq6csfxvn_n0000000000000" / "T"
     tmpdir.mkdir(parents=True)
-    env = {**os.environ, "TMPDIR": str(tmpdir),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(tmp_path / "out"), "--fast"],
-                            env=env, capture_output=True, text=True, timeout=600)
+    result = run_build(docs_dir, tmp_path / "out", "--fast", timeout=600, TMPDIR=str(tmpdir))
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "out" / "lectures" / "01_gradients_by_hand.html").is_file()
     assert list(tmpdir.iterdir()) == [], "the build left something in TMPDIR"
@@ -465,7 +473,6 @@ def stop_a_build(tmp_path, signum, whole_group, while_it_runs=lambda: None):
     started, before the signal. Returns ``(process, stderr, lines of started.txt)``.
     """
     import signal
-    import time
 
     require_site_extra()
     started_file = tmp_path / "started.txt"
@@ -478,16 +485,13 @@ def stop_a_build(tmp_path, signum, whole_group, while_it_runs=lambda: None):
     outdir.mkdir()
     (outdir / ".buildinfo").write_text("a previous build", encoding="utf-8")
     (outdir / "index.html").write_text("the previous site", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    env = build_env()
     process = subprocess.Popen([sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast", "--jobs", "1"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True,  # a process group of its own, which Ctrl-C reaches whole
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        deadline = time.monotonic() + 120
-        while not started_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert started_file.exists(), "the first lecture never started"
+        assert appears(started_file, 120), "the first lecture never started"
         while_it_runs()
         if whole_group:
             os.killpg(process.pid, signum)
@@ -549,22 +553,18 @@ def test_a_signal_while_the_modules_load_is_one_line(tmp_path, signame):
     """Ctrl-C in the first moments of the build, while Python imports asyncio and the docs' modules, was an
     import's traceback. The loading is slowed down here (docs/pages.py sleeps) to be caught in the act."""
     import signal
-    import time
 
     require_site_extra()
     loading = tmp_path / "loading"
     docs_dir = fake_repository(tmp_path / "repo", {"01_fine.py": "# %% [markdown]\n# # Fine\n"})
     slow = f"import time\nopen({str(loading)!r}, 'w').close()\ntime.sleep(60)\n"
     (docs_dir / "pages.py").write_text(slow + (docs_dir / "pages.py").read_text(encoding="utf-8"), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    env = build_env()
     process = subprocess.Popen([sys.executable, str(docs_dir / "build.py"), str(tmp_path / "site"), "--fast"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        deadline = time.monotonic() + 60
-        while not loading.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert loading.exists(), "docs/pages.py was never loaded"
+        assert appears(loading, 60), "docs/pages.py was never loaded"
         os.killpg(process.pid, getattr(signal, signame))
         _, stderr = process.communicate(timeout=60)
     finally:
@@ -602,7 +602,6 @@ def test_a_lecture_cancelled_while_its_kernel_starts_leaves_no_kernel(tmp_path, 
     """Ctrl-C before the kernel answers: nbclient stops only kernels that answered, so this one was left running."""
     import asyncio
     import signal
-    import time
 
     require_site_extra()
     pid_file = tmp_path / "kernel.pid"
@@ -705,22 +704,17 @@ def test_a_build_killed_outright_leaves_folders_that_the_next_build_removes(tmp_
     kernels' sockets folder in /tmp: a new build into the same OUTDIR left them there for ever."""
     import json
     import signal
-    import time
 
     require_site_extra()
     started, quick = tmp_path / "started.txt", tmp_path / "quick"
     docs_dir = fake_repository(tmp_path / "repo", {"01_gradients_by_hand.py": KILLED_LECTURE.replace(
         "STARTED", repr(str(started))).replace("QUICK", repr(str(quick)))})
     outdir = tmp_path / "site"
-    env = {**os.environ, "TMPDIR": str(short_tmp),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
+    env = build_env(TMPDIR=str(short_tmp))
     command = [sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert started.exists(), "the lecture never started"
+        assert appears(started, 120), "the lecture never started"
     finally:
         process.kill()
         process.wait()
@@ -782,10 +776,8 @@ def test_an_outdir_holding_the_current_folder_is_refused(tmp_path, within):
     outdir = tmp_path / "site"
     (outdir / "lectures").mkdir(parents=True)
     (outdir / ".buildinfo").write_text("a previous build", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
     cwd = outdir / within
-    result = subprocess.run([sys.executable, str(docs_dir / "build.py"), "." if within == "." else "..", "--fast"],
-                            cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    result = run_build(docs_dir, "." if within == "." else "..", "--fast", cwd=cwd, timeout=600)
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.splitlines() == [
         f"docs/build.py: OUTDIR: expected a folder outside the current folder {cwd.resolve()} (OUTDIR is replaced, "
@@ -875,10 +867,8 @@ def run_on_a_small_disk(tmp_path, short_tmp, lectures, outdir_on_it, full_alread
             with open(disk / "filler", "wb", buffering=0) as filler, pytest.raises(OSError):
                 while True:
                     filler.write(bytes(4096))
-        env = {**os.environ, "TMPDIR": str(short_tmp if outdir_on_it else disk),
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
-        result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(outdir), "--fast", "--jobs", "1"],
-                                env=env, capture_output=True, text=True, timeout=600)
+        result = run_build(docs_dir, outdir, "--fast", "--jobs", "1", timeout=600,
+                           TMPDIR=str(short_tmp if outdir_on_it else disk))
         assert (outdir / "index.html").read_text(encoding="utf-8") == "the previous site"
         assert sorted(path.name for path in disk.iterdir()) == (["filler"] if full_already else []) + (
             ["site"] if outdir_on_it else []), "left behind"
@@ -932,10 +922,7 @@ def test_a_notebook_that_does_not_fit_in_the_staging_folder_is_one_line_naming_t
         "01_full.py": ("# %% [markdown]\n# # Full\n\n# %%\nimport os\n"
                        "os.symlink('/dev/full', '../lectures/01_full.ipynb')\n"),  # the kernel runs in staging/_run
     })
-    env = {**os.environ, "TMPDIR": str(short_tmp),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run([sys.executable, str(docs_dir / "build.py"), str(tmp_path / "site"), "--fast"],
-                            env=env, capture_output=True, text=True, timeout=600)
+    result = run_build(docs_dir, tmp_path / "site", "--fast", timeout=600, TMPDIR=str(short_tmp))
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.splitlines() == [
         f"docs/build.py: TMPDIR: expected room for the staging folder in {short_tmp}, got "
