@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 from numvae import buffers  # noqa: E402
 from numvae.cli.common import positive_int  # noqa: E402
 from numvae.data import DataUnavailableError, load_dataset  # noqa: E402
-from numvae.train import TrainConfig, Trainer  # noqa: E402
+from numvae.training import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
 
 

@@ -3,9 +3,9 @@
 Policies:
 
 * ``all cores``: ``OPENBLAS_NUM_THREADS`` = the cores available, what BLAS
-  does by itself (numvae before ``numvae.threads``);
+  does by itself (numvae before ``numvae.training.threads``);
 * ``one``: ``OPENBLAS_NUM_THREADS=1``;
-* ``numvae``: ``numvae.threads.set_blas_threads()`` chooses at start.
+* ``numvae``: ``numvae.training.threads.set_blas_threads()`` chooses at start.
 
 Conditions: as the machine is, then with ``--spinners`` processes running
 ``while True: pass`` beside it (one core busy with the default of 1). Runs are
@@ -31,7 +31,7 @@ from numvae.cli.common import non_negative_int, positive_int  # noqa: E402
 
 CORES = len(os.sched_getaffinity(0))
 TRAIN = (
-    "import sys; from numvae.threads import set_blas_threads; print('threads', set_blas_threads()); "
+    "import sys; from numvae.training.threads import set_blas_threads; print('threads', set_blas_threads()); "
     "from numvae.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 POLICIES = {

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from numvae.cli.common import positive_int  # noqa: E402
 from numvae.data import DataUnavailableError, load_dataset  # noqa: E402
-from numvae.train import TrainConfig, Trainer  # noqa: E402
+from numvae.training import TrainConfig, Trainer  # noqa: E402
 from numvae.vae import VAE  # noqa: E402
 
 
@@ -79,7 +79,9 @@ def profile_lines(trainer):
     """One epoch under line_profiler, over every function a training step runs."""
     from line_profiler import LineProfiler
 
-    from numvae import activations, checks, gaussian, layers, likelihoods, optim, train, vae
+    from numvae import activations, gaussian, layers, likelihoods, optim, vae
+    from numvae.util import checks
+    from numvae.training import trainer as train
 
     profiler = LineProfiler()
     for function in (

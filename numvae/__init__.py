@@ -1,25 +1,22 @@
 """numvae: a Variational Autoencoder written from scratch in NumPy, for teaching.
 
-Read the modules in this order, each builds only on the ones before it:
+Read these modules in this order; each builds only on the ones before it:
 
-1. ``activations`` — element-wise functions and their derivatives
-2. ``layers``      — Dense, Activation, MLP, with hand-written backward passes
-3. ``gaussian``    — reparameterization, KL to N(0, I), log densities
-4. ``likelihoods`` — Bernoulli (from logits) and Gaussian decoders
-5. ``vae``         — the model that joins them and its loss
-6. ``optim``       — SGD with momentum, Adam
-7. ``gradcheck``   — central differences that prove the gradients right
+1. ``activations``     — element-wise functions and their derivatives
+2. ``layers``          — the dense layer as two functions, and the Dense and MLP that call them
+3. ``gaussian``        — reparameterization, KL to N(0, I), log densities
+4. ``likelihoods``     — Bernoulli (from logits) and Gaussian decoders
+5. ``vae``             — the model that joins them, its loss and its backward pass
+6. ``optim``           — SGD with momentum, Adam
+7. ``gradcheck``       — central differences that prove the gradients right
+8. ``evaluate``        — the test ELBO and the importance-weighted bound on log p(x)
+9. ``linear_gaussian`` — a latent model whose log p(x) and posterior are exact
 
-``layers`` and ``optim`` keep their large arrays in ``buffers``: zeroed flat
-buffers on huge pages where Linux offers them (for speed; the bits are the same).
-
-Around the model: ``data`` (datasets, read by ``mnist5k``, ``idx`` and
-``download`` with its ``watchdog``; ``binarization``: grey pixels to bits), ``train`` (the loop; its settings in ``train_config``, what a
-diverging run reports in ``train_diverged``), ``evaluate`` (ELBO and
-importance-weighted log-likelihood), ``checkpoint``, ``plots``, ``cli``;
-``properties`` (the mathematical properties the tests, the exercise checker
-and the bug zoo apply) and ``exercises`` (self-grading workbooks, the bug zoo).
-Nothing in the model imports those, nor matplotlib.
+The machinery around them lives in subpackages, and the math imports none of
+it: ``data`` (datasets and binarization), ``training`` (the trainer, its
+settings, checkpoints, threads), ``course`` (exercises, the properties that
+grade them, the bug zoo), ``plots``, ``cli`` (the ``numvae`` command) and
+``util`` (argument checks at the door, atomic file writes).
 """
 
 __version__ = "0.1.0"

@@ -52,7 +52,7 @@ targets gives a true log-likelihood; lecture 05 shows both numbers.
 
 import numpy as np
 
-from . import checks
+from .util import checks
 from .gaussian import log_normal, log_standard_normal, reparameterize
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks
+from .util import checks
 
 
 def numerical_gradient(f, x, h=1e-5, name="x", require_float64=True):

@@ -29,7 +29,7 @@ and import nothing from the neural-network engine.
 
 import numpy as np
 
-from . import checks
+from .util import checks
 from .gaussian import LOG_2PI, kl_standard_normal, kl_standard_normal_backward
 
 

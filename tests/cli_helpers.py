@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from numvae.idx import write_idx
+from numvae.data.idx import write_idx
 
 
 def tiny_mnist(root, n_train=60, n_test=20):

@@ -10,7 +10,7 @@ GitHub Actions and most CI services set it); otherwise ``HYPOTHESIS_PROFILE``
 names the profile, defaulting to ``dev``.
 
 The ``assert_gradients`` fixture is how the engine tests judge a gradient-check
-report; it defers to ``numvae.properties``, where the properties live.
+report; it defers to ``numvae.course.properties``, where the properties live.
 """
 
 import os
@@ -18,11 +18,11 @@ import os
 import pytest
 from hypothesis import settings
 
-from numvae.properties import report_within_tolerance
+from numvae.course.properties import report_within_tolerance
 
 # Runs that the tests compare bit for bit (resume against an uninterrupted run,
 # same seed twice) must use the same BLAS thread count, and numvae's default
-# count follows the machine's load (numvae/threads.py), which may change
+# count follows the machine's load (numvae/training/threads.py), which may change
 # between two runs. Tests that exercise that choice set the variable themselves.
 os.environ.setdefault("NUMVAE_NUM_THREADS", "1")
 

@@ -1,4 +1,4 @@
-"""Tests of ``numvae.activations``: the properties of ``numvae.properties.activations`` applied to them.
+"""Tests of ``numvae.activations``: the properties of ``numvae.course.properties.activations`` applied to them.
 
 Every forward is compared with a formula written differently from the
 library's, every backward with central differences in float64, and sigmoid and
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from numvae import activations
-from numvae.properties import activations as P
-from numvae.properties import verify
+from numvae.course.properties import activations as P
+from numvae.course.properties import verify
 
 NAMES = ["identity", "relu", "leaky_relu", "tanh", "sigmoid", "softplus"]
 

@@ -1,4 +1,4 @@
-"""Tests of numvae.checkpoint: round trip, atomic writes, clear errors."""
+"""Tests of numvae.training.checkpoint: round trip, atomic writes, clear errors."""
 
 import json
 import os
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from numvae import VAE
-from numvae import checkpoint as ckpt_module
-from numvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from numvae.training import checkpoint as ckpt_module
+from numvae.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from numvae.optim import Adam
 
 

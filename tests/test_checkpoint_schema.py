@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from numvae import VAE
-from numvae.checkpoint import CheckpointError, load_checkpoint, read_meta
+from numvae.training.checkpoint import CheckpointError, load_checkpoint, read_meta
 from numvae.cli import main
-from numvae.train import TrainConfig, Trainer
+from numvae.training.trainer import TrainConfig, Trainer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 
 from numvae import VAE, plots
 from numvae.cli.figures import write_figures
-from numvae.data import CLASS_NAMES, Dataset
+from numvae.data.datasets import CLASS_NAMES, Dataset
 from numvae.plots import common
 
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from numvae.cli import main
-from numvae.idx import write_idx
+from numvae.data.idx import write_idx
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +210,7 @@ def test_diverging_run_is_one_line_and_saves_only_finite_checkpoints(data_dir, t
     _one_line_error(capsys, "became", "smaller learning rate")
     wild = tmp_path / "wild" / "model.npz"
     if wild.exists():  # whatever was saved before the divergence must be finite
-        from numvae.checkpoint import load_checkpoint
+        from numvae.training.checkpoint import load_checkpoint
 
         ckpt = load_checkpoint(wild)
         assert np.all(np.isfinite(ckpt.model.flat_params))
@@ -238,7 +238,7 @@ def test_python_dash_m_runs_without_traceback(tmp_path):
 
 
 def test_gaussian_with_learned_sigma_round_trips_through_evaluate(data_dir, tmp_path, capsys):
-    from numvae.checkpoint import load_checkpoint
+    from numvae.training.checkpoint import load_checkpoint
 
     out = tmp_path / "gauss"
     assert _train(data_dir, out, "--likelihood", "gaussian", "--sigma", "0.3", "--learn-sigma") == 0
@@ -261,7 +261,7 @@ def test_the_cli_package_docstring_names_every_subcommand():
 
 def test_data_dir_help_names_every_place_searched_by_default():
     from numvae.cli import build_parser
-    from numvae.data import SYSTEM_DIRS
+    from numvae.data.datasets import SYSTEM_DIRS
 
     commands = next(a for a in build_parser()._actions if a.dest == "command").choices
     for name in ("train", "evaluate"):

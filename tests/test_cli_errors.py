@@ -9,7 +9,7 @@ import pytest
 from cli_helpers import tiny_mnist, train_argv
 
 from numvae import VAE
-from numvae.checkpoint import save_checkpoint
+from numvae.training.checkpoint import save_checkpoint
 from numvae.cli import build_parser, main
 
 
@@ -69,7 +69,7 @@ def test_a_sigma_too_small_for_float32_gradients_is_refused_saying_so(data_dir, 
 
 
 def test_learning_a_tiny_sigma_diverges_naming_the_variance_not_the_learning_rate():
-    from numvae.train import TrainConfig, Trainer, TrainingDiverged
+    from numvae.training.trainer import TrainConfig, Trainer, TrainingDiverged
 
     model = VAE(6, [4], 2, likelihood="gaussian", sigma=1e-15, learn_sigma=True, dtype=np.float32, seed=0)
     x = np.random.default_rng(0).uniform(size=(10, 6))
@@ -98,7 +98,7 @@ def test_divergence_says_whether_a_checkpoint_exists(data_dir, tmp_path, capsys)
     assert main(train_argv(data_dir, out, "--lr", "1e6", epochs=3)) == 1
     err = _one_line_error(capsys, "became", "smaller learning rate").err
     if (out / "model.npz").exists():
-        from numvae.checkpoint import read_meta
+        from numvae.training.checkpoint import read_meta
 
         epoch = read_meta(out / "model.npz")["epoch"]
         assert f"the checkpoint of epoch {epoch} in {out / 'model.npz'} is intact" in err, err
@@ -107,7 +107,7 @@ def test_divergence_says_whether_a_checkpoint_exists(data_dir, tmp_path, capsys)
 
 
 def test_divergence_of_an_underflowing_variance_does_not_blame_the_learning_rate():
-    from numvae.train import TrainConfig, Trainer, TrainingDiverged
+    from numvae.training.trainer import TrainConfig, Trainer, TrainingDiverged
 
     model = VAE(6, [4], 2, likelihood="gaussian", sigma=1e-30, dtype=np.float32, seed=0)
     x = np.random.default_rng(0).uniform(size=(10, 6))
@@ -158,7 +158,8 @@ def test_a_full_disk_names_the_file(data_dir, tmpfs, capsys):
 
 
 def test_a_full_disk_names_the_file_simulated(data_dir, tmp_path, capsys, monkeypatch):
-    from numvae import checkpoint, files
+    from numvae.training import checkpoint
+    from numvae.util import files
 
     def full_disk(path, write):
         def fail(f):
@@ -196,7 +197,7 @@ def test_sample_out_under_a_regular_file_says_not_a_directory(tmp_path, capsys, 
 
 
 def test_atomic_write_names_the_destination_when_the_rename_fails(tmp_path):
-    from numvae.files import atomic_write
+    from numvae.util.files import atomic_write
 
     (tmp_path / "d.png").mkdir()
     with pytest.raises(OSError) as exc_info:
@@ -287,7 +288,7 @@ def mnist_mirror(tmp_path, monkeypatch):
     import http.server
     import threading
 
-    from numvae import data
+    from numvae.data import datasets as data
 
     data_dir = tiny_mnist(tmp_path / "data")
     served = tmp_path / "served"
@@ -444,7 +445,7 @@ def test_resume_without_a_checkpoint_says_to_drop_resume(data_dir, tmp_path, cap
     assert not (tmp_path / "empty").exists()
 
 
-# -- the BLAS thread policy (numvae/threads.py): a bad override is one line -------------------
+# -- the BLAS thread policy (numvae/training/threads.py): a bad override is one line -------------------
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
@@ -477,7 +478,7 @@ def test_ctrl_c_during_a_download_leaves_no_temporary_and_no_thread(tmp_path, ca
     import threading
     import time
 
-    from numvae import data
+    from numvae.data import datasets as data
 
     asked = threading.Event()
 

@@ -13,7 +13,7 @@ import time
 import pytest
 from cli_helpers import environment, numvae_process, tiny_mnist, train_argv
 
-from numvae.checkpoint import read_meta
+from numvae.training.checkpoint import read_meta
 from numvae.cli import main
 
 

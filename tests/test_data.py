@@ -1,4 +1,4 @@
-"""Tests for numvae.idx (the IDX file format) and numvae.data (datasets, download, binarize).
+"""Tests for numvae.data.idx (the IDX file format) and numvae.data (datasets, download, binarize).
 
 Nothing here touches the network or the real cache: downloads go to a local
 HTTP server on 127.0.0.1, and HOME, XDG_CACHE_HOME and NUMVAE_DATA are
@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numvae import data
-from numvae.data import (ChecksumError, DataUnavailableError, binarize, download_files,
-                         load_dataset, search_dirs)
-from numvae.idx import IDXFormatError, read_idx, write_idx
+from numvae.data import datasets as data
+from numvae.data.datasets import ChecksumError, DataUnavailableError, binarize, download_files, load_dataset, search_dirs
+from numvae.data.idx import IDXFormatError, read_idx, write_idx
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -492,7 +491,7 @@ def test_a_damaged_file_in_a_folder_that_cannot_be_written_is_named_with_both_pr
     def read_only(path, write):
         raise PermissionError(13, f"cannot write {path}: Permission denied")
 
-    monkeypatch.setattr("numvae.download.atomic_write", read_only)
+    monkeypatch.setattr("numvae.data.download.atomic_write", read_only)
     cache, _, requested, _ = damaged_cache
     _damage(cache / DAMAGED, "truncated")
     before = (cache / DAMAGED).read_bytes()
@@ -760,7 +759,7 @@ def test_a_mirror_that_sends_too_much_is_given_up_on_before_the_disk_fills(
         tmp_path, http_server, scripted_server, monkeypatch, promise):
     # Endless bytes were written until the disk was full, then blamed on the disk:
     # "cannot write ...: No space left on device".
-    monkeypatch.setattr("numvae.download.MAX_BYTES", 10_000)
+    monkeypatch.setattr("numvae.data.download.MAX_BYTES", 10_000)
     base, served, _ = http_server
     (served / "file.gz").write_bytes(b"payload")
 

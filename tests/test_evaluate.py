@@ -5,9 +5,9 @@ import pytest
 
 from numvae import VAE, evaluate
 from numvae.evaluate import elbo_terms, importance_weighted_log_likelihood, log_importance_weights, log_mean_exp
-from numvae.exercises import reference
-from numvae.properties import evaluate as P
-from numvae.properties import verify
+from numvae.course import reference
+from numvae.course.properties import evaluate as P
+from numvae.course.properties import verify
 
 
 @pytest.mark.parametrize("prop", [P.LOG_MEAN_EXP_DIRECT, P.LOG_MEAN_EXP_OVERFLOW], ids=["direct", "overflow"])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from numvae.cli import main
-from numvae.exercises.catalog import EXERCISES, NAMES
-from numvae.exercises.checker import FAIL, NOT_STARTED, PASS, check_exercise
+from numvae.course.catalog import EXERCISES, NAMES
+from numvae.course.checker import FAIL, NOT_STARTED, PASS, check_exercise
 
 FAST = ["--max-examples", "10"]
 
@@ -308,7 +308,7 @@ def test_a_grading_process_that_cannot_start_is_one_line_not_a_failed_exercise(s
 
 
 def test_a_workbook_decided_by_reading_its_files_starts_no_grading_process(tmp_path, capsys, monkeypatch):
-    from numvae.exercises import isolated
+    from numvae.course import isolated
 
     monkeypatch.setattr(isolated._Child, "start", lambda self: pytest.fail("a grading process was started"))
     main(["exercises", "start", str(tmp_path)])
@@ -559,8 +559,8 @@ def test_train_removes_the_stale_temporaries_of_a_killed_save(solutions, tmp_pat
 
 def test_the_functional_vae_with_numvaes_functions_is_the_vae_bit_for_bit():
     from numvae import VAE, Adam
-    from numvae.exercises import reference
-    from numvae.exercises.model import FunctionalVAE, functional_adam
+    from numvae.course import reference
+    from numvae.course.model import FunctionalVAE, functional_adam
 
     for kwargs in [dict(hidden_dims=(6,)), dict(likelihood="gaussian", learn_sigma=True, sigma=0.5,
                                                 activation="tanh", hidden_dims=(5, 4))]:

@@ -1,10 +1,10 @@
-"""Tests of numvae.files.atomic_write: all or nothing, never a stray temporary."""
+"""Tests of numvae.util.files.atomic_write: all or nothing, never a stray temporary."""
 
 import os
 
 import pytest
 
-from numvae.files import atomic_write
+from numvae.util.files import atomic_write
 
 
 def test_writes_the_bytes_and_creates_parent_directories(tmp_path):

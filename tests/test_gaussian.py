@@ -1,4 +1,4 @@
-"""Tests of ``numvae.gaussian``: the properties of ``numvae.properties.gaussian`` applied to it.
+"""Tests of ``numvae.gaussian``: the properties of ``numvae.course.properties.gaussian`` applied to it.
 
 The gradient checks prove each backward matches its forward; only the
 statistical properties can prove the forward itself uses the right
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from numvae import gaussian
-from numvae.properties import gaussian as P
-from numvae.properties import PropertyFailure, verify
+from numvae.course.properties import gaussian as P
+from numvae.course.properties import PropertyFailure, verify
 
 
 def _cases(prop):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from numvae import activations
-from numvae.exercises import reference
+from numvae.course import reference
 from numvae.gradcheck import check_gradients
 from numvae.layers import MLP, Activation, Dense, pack_parameters, view_parameters
-from numvae.properties import layers as PL
-from numvae.properties import verify
+from numvae.course.properties import layers as PL
+from numvae.course.properties import verify
 
 ACTIVATION_NAMES = list(activations.ACTIVATIONS)
 

@@ -19,9 +19,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from numvae import SGD, VAE, Adam, checks, evaluate, idx
+from numvae import SGD, VAE, Adam, evaluate
+from numvae.util import checks
+from numvae.data import idx
 from numvae.gaussian import LOG_2PI, log_normal, log_standard_normal
-from numvae.idx import IDXFormatError, read_idx
+from numvae.data.idx import IDXFormatError, read_idx
 
 MB = 1 << 20
 

@@ -1,12 +1,12 @@
-"""Tests of ``numvae.likelihoods``: the properties of ``numvae.properties.likelihoods``, and the wrappers."""
+"""Tests of ``numvae.likelihoods``: the properties of ``numvae.course.properties.likelihoods``, and the wrappers."""
 
 import numpy as np
 import pytest
 
 from numvae import likelihoods
 from numvae.likelihoods import Bernoulli, Gaussian, bernoulli_nll
-from numvae.properties import likelihoods as P
-from numvae.properties import verify
+from numvae.course.properties import likelihoods as P
+from numvae.course.properties import verify
 
 def _cases(prop):
     return pytest.mark.parametrize("case", prop.cases, ids=prop.case_ids())

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numvae import data, mnist5k
-from numvae.data import DataUnavailableError, load_dataset
+from numvae.data import datasets as data, mnist5k
+from numvae.data.datasets import DataUnavailableError, load_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -253,7 +253,7 @@ def test_a_built_wheel_carries_the_shipped_file(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     (wheel,) = (tmp_path / "dist").glob("numvae-*.whl")
     with zipfile.ZipFile(wheel) as zf:
-        assert zf.read("numvae/datasets/mnist5k.npz") == mnist5k.FILE.read_bytes()
+        assert zf.read("numvae/data/mnist5k.npz") == mnist5k.FILE.read_bytes()
         metadata = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
         requires = [line for line in zf.read(metadata).decode().splitlines()
                     if line.startswith("Requires-Dist:") and "extra ==" not in line]

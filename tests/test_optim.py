@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from numvae import SGD, VAE, Adam, optim
-from numvae.exercises import reference
-from numvae.exercises.model import functional_adam
-from numvae.properties import optim as P
-from numvae.properties import verify
+from numvae.course import reference
+from numvae.course.model import functional_adam
+from numvae.course.properties import optim as P
+from numvae.course.properties import verify
 
 IMPLEMENTATIONS = {
     "numvae.optim": optim,

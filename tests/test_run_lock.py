@@ -72,7 +72,7 @@ def test_the_lock_of_a_killed_run_is_taken_over(data_dir, tmp_path):
 
 
 def _resume_one_more(data_dir, out):
-    from numvae.checkpoint import read_meta
+    from numvae.training.checkpoint import read_meta
 
     epochs = read_meta(out / "model.npz")["epoch"] + 1
     return run_numvae("train", "--data-dir", str(data_dir), "--out", str(out), "--resume",

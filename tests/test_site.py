@@ -73,7 +73,7 @@ def run_build(docs_dir, outdir, *options, timeout=1800, cwd=None, **extra_env):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     require_site_extra()
-    from numvae.data import DataUnavailableError, load_dataset
+    from numvae.data.datasets import DataUnavailableError, load_dataset
 
     try:
         load_dataset("mnist5k")  # what most lectures train on

@@ -7,7 +7,7 @@ import time
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from numvae import threads
+from numvae.training import threads
 
 
 def _blas_threads():

@@ -1,11 +1,11 @@
-"""Tests of numvae.train: determinism, resume, KL warm-up, divergence, real training."""
+"""Tests of numvae.training.trainer: determinism, resume, KL warm-up, divergence, real training."""
 
 import numpy as np
 import pytest
 
 from numvae import VAE
-from numvae.checkpoint import CheckpointError
-from numvae.train import HISTORY_KEYS, TrainConfig, Trainer, TrainingDiverged
+from numvae.training.checkpoint import CheckpointError
+from numvae.training.trainer import HISTORY_KEYS, TrainConfig, Trainer, TrainingDiverged
 
 
 def _data(seed=0, n=120, dim=16):
@@ -204,7 +204,7 @@ def test_a_gaussian_model_without_binarization_trains_on_any_values():
 
 
 def test_a_short_real_training_run_lowers_the_test_loss():
-    from numvae.data import load_dataset
+    from numvae.data.datasets import load_dataset
 
     data = load_dataset("mnist5k")
     model = VAE(input_dim=784, hidden_dims=(128,), latent_dim=8, dtype=np.float32, seed=0)

@@ -10,7 +10,7 @@ import pytest
 from numvae import VAE
 from numvae.gaussian import reparameterize
 from numvae.gradcheck import check_model
-from numvae.properties.gaussian import mean_and_variance_match
+from numvae.course.properties.gaussian import mean_and_variance_match
 from numvae.vae import HIDDEN_ACTIVATIONS
 
 INPUT_DIM = 6
@@ -265,7 +265,7 @@ def test_a_copied_or_unpickled_model_keeps_its_layers_as_views_of_its_own_flat_b
 
 def test_training_a_deepcopied_model_follows_the_original_bit_for_bit():
     """A copy used to train not at all: the optimizer moved flat_params, the layers kept the old W."""
-    from numvae.train import TrainConfig, Trainer
+    from numvae.training.trainer import TrainConfig, Trainer
 
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 1, size=(40, INPUT_DIM))
@@ -286,7 +286,7 @@ def test_training_a_deepcopied_model_follows_the_original_bit_for_bit():
 
 def test_a_deepcopied_trainer_updates_the_layers_of_its_copied_model():
     """Model and optimizer copied together share the copied buffer, as the originals did."""
-    from numvae.train import TrainConfig, Trainer
+    from numvae.training.trainer import TrainConfig, Trainer
 
     x = np.random.default_rng(2).uniform(0, 1, size=(16, INPUT_DIM))
     trainer = Trainer(VAE(INPUT_DIM, hidden_dims=(3,), latent_dim=2), x, config=TrainConfig(batch_size=8, seed=0))

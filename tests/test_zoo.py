@@ -3,9 +3,9 @@
 import pytest
 
 from numvae.cli import main
-from numvae.exercises import zoo
-from numvae.exercises.catalog import BY_NAME
-from numvae.properties import hypothesis_settings
+from numvae.course import zoo
+from numvae.course.catalog import BY_NAME
+from numvae.course.properties import hypothesis_settings
 
 MUTANTS = [m.name for m in zoo.ZOO]
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 import numvae
 from numvae import gaussian
 from numvae.data import load_dataset
-from numvae.train import TrainConfig, Trainer
+from numvae.training import TrainConfig, Trainer
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, save

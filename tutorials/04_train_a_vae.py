@@ -4,7 +4,7 @@
 # The pieces of the first lectures (layers with hand-written backward
 # passes, the reparameterized sample, the KL term) make up ``numvae.VAE``. Here
 # we train one on 4,000 MNIST digits: first with a training loop written out in
-# full, then with ``numvae.train.Trainer``, which runs the same three lines per
+# full, then with ``numvae.training.Trainer``, which runs the same three lines per
 # step. We then look at what it learned (reconstructions, samples from the
 # prior) and measure it: the test ELBO, and the tighter importance-weighted
 # bound of Burda, Grosse & Salakhutdinov (arXiv:1509.00519) that lecture 00
@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 import numvae
 from numvae import evaluate, plots
 from numvae.data import load_dataset
-from numvae.train import TrainConfig, Trainer
+from numvae.training import TrainConfig, Trainer
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, FIGURES_DIR, save, show
@@ -197,7 +197,7 @@ save(fig, "04_hand_loop.png")
 #
 # ## 4. The same, with ``Trainer``
 #
-# ``numvae.train.Trainer`` runs exactly these three lines per step, plus what
+# ``numvae.training.Trainer`` runs exactly these three lines per step, plus what
 # a real run needs: shuffling with its own Generator, the test loss after every
 # epoch (with the same noise every epoch, so epochs compare), a clear error if
 # the loss stops being finite, checkpoints. We train a fresh model with the

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 import numvae
 from numvae import evaluate
 from numvae.data import load_dataset
-from numvae.train import TrainConfig, Trainer, evaluation_targets
+from numvae.training.trainer import TrainConfig, Trainer, evaluation_targets
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, save
@@ -376,7 +376,7 @@ for p in (0.5, 0.9, 0.999):
 # The fix is to give the Bernoulli the binary data it is defined on. Dynamic
 # binarization (``TrainConfig(binarize="dynamic")``) draws $b_d \sim
 # \mathrm{Bernoulli}(x_d)$ afresh every epoch, and the test set is
-# binarized once, with a fixed seed (``numvae.train.evaluation_targets``).
+# binarized once, with a fixed seed (``numvae.training.trainer.evaluation_targets``).
 # Then $\sum_{b \in \{0,1\}^{784}} p(b) = 1$ and $\mathcal L_K$ is a bound on
 # a true log-probability. We train that model too and evaluate each model on
 # its own kind of targets.

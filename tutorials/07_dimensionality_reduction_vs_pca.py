@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 import numvae
 from numvae.data import load_dataset
 from numvae.likelihoods import bernoulli_nll
-from numvae.train import TrainConfig, Trainer
+from numvae.training import TrainConfig, Trainer
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, save

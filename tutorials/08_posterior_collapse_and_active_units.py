@@ -28,7 +28,7 @@ from numvae import evaluate
 from numvae.data import load_dataset
 from numvae.gaussian import kl_standard_normal
 from numvae.likelihoods import bernoulli_nll
-from numvae.train import TrainConfig, Trainer
+from numvae.training import TrainConfig, Trainer
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, save

@@ -3,7 +3,7 @@
 #
 # Every VAE course sees the same mistakes: a missing ½, a flipped sign, a loss
 # averaged where it should be summed. numvae keeps fourteen of them in a zoo
-# (``numvae.exercises.zoo``), each a small variant of one of numvae's own
+# (``numvae.course.zoo``), each a small variant of one of numvae's own
 # functions, with a line on where it is seen in the wild. Here we put every one
 # of them through three kinds of check and draw the table of which check
 # catches which bug:
@@ -17,7 +17,7 @@
 #
 # These are the checks ``numvae exercises check`` runs on a student's workbook,
 # and the ones ``tests/`` runs on numvae itself: the same functions, from
-# ``numvae.properties``.
+# ``numvae.course.properties``.
 
 # %% [markdown]
 # ## Setup
@@ -27,10 +27,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from numvae.data import load_dataset
-from numvae.exercises import zoo
+from numvae.course import zoo
 from numvae.optim import Adam
-from numvae.properties import hypothesis_settings
-from numvae.train import TrainConfig
+from numvae.course.properties import hypothesis_settings
+from numvae.training import TrainConfig
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, save

@@ -25,7 +25,7 @@ SUBCOMMANDS = (
     "numvae.cli.train",
     "numvae.cli.evaluate",
     "numvae.cli.sample",
-    "numvae.exercises.cli",
+    "numvae.course.cli",
 )
 """The modules of the subcommands, in the order ``numvae --help`` lists them.
 They are imported by :func:`main`, after Ctrl-C handling is in place."""
@@ -112,9 +112,9 @@ def main(argv=None):
 def _main(argv, handle_interrupt, handle_sigterm=False):
     import sys
 
-    from ..checkpoint import CheckpointError
-    from ..idx import DataUnavailableError, IDXFormatError
-    from ..train import TrainingDiverged
+    from ..training.checkpoint import CheckpointError
+    from ..data.idx import DataUnavailableError, IDXFormatError
+    from ..training.trainer import TrainingDiverged
     from .common import CommandError, one_line, stdout
 
     args = build_parser().parse_args(argv)  # args.prog: "numvae train", "numvae exercises check", ...

@@ -7,7 +7,7 @@ from .common import CommandError
 
 def saved_dataset(ckpt):
     """The dataset a checkpoint was trained on (``extra.dataset``; mnist5k if not recorded)."""
-    from ..data import DATASETS
+    from ..data.datasets import DATASETS
 
     name = ckpt.extra.get("dataset", "mnist5k")
     if name not in DATASETS:
@@ -17,7 +17,7 @@ def saved_dataset(ckpt):
 
 def load(name, data_dir, download, dtype):
     """Load dataset ``name``; returns ``(dataset, where)``, ``where`` a phrase naming its source."""
-    from ..data import IDX_FILES, DataUnavailableError, load_dataset, search_dirs
+    from ..data.datasets import IDX_FILES, DataUnavailableError, load_dataset, search_dirs
 
     if name != "mnist5k" and data_dir is not None and Path(data_dir).exists() and not Path(data_dir).is_dir():
         raise CommandError(f"--data-dir: expected a directory, got the file {str(data_dir)!r}")

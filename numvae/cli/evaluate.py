@@ -17,7 +17,7 @@ MEMORY_HINT = "the importance-weighted estimate holds --iw-samples draws per tes
 
 
 def add_parser(subparsers):
-    from ..data import DATASETS
+    from ..data.datasets import DATASETS
 
     p = subparsers.add_parser(
         "evaluate",
@@ -38,13 +38,13 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from ..checkpoint import load_checkpoint
+    from ..training.checkpoint import load_checkpoint
     from ..evaluate import elbo_terms, importance_weighted_log_likelihood
-    from ..train import TrainConfig, evaluation_targets
-    from ..threads import set_blas_threads
+    from ..training.trainer import TrainConfig, evaluation_targets
+    from ..training.threads import set_blas_threads
     from .datasets import load, saved_dataset
 
-    set_blas_threads()  # once, before any matrix product: see numvae/threads.py
+    set_blas_threads()  # once, before any matrix product: see numvae/training/threads.py
     ckpt = load_checkpoint(args.checkpoint)
     config = TrainConfig(**ckpt.train_config) if ckpt.train_config else TrainConfig()
     name = args.dataset or saved_dataset(ckpt)

@@ -9,7 +9,7 @@ def write_figures(model, history, dataset, out_dir, seed=0):
     """Write the loss curves, reconstructions, prior samples and, for a 2-D latent
     space, the latent scatter and the manifold; returns the paths written."""
     from .. import plots
-    from ..data import CLASS_NAMES
+    from ..data.datasets import CLASS_NAMES
 
     names = CLASS_NAMES.get(dataset.name)
     rng = np.random.default_rng(seed)

@@ -6,7 +6,7 @@
   drops the lock when its process ends, however it ends, so a run killed with
   SIGKILL never leaves a lock behind that the next run has to break.
 * It then removes the run's own stale temporaries (``.model.npz.<hex>.tmp``
-  …), which only a killed save leaves behind (:func:`numvae.files.atomic_write`).
+  …), which only a killed save leaves behind (:func:`numvae.util.files.atomic_write`).
 * :func:`write_history_csv` writes ``history.csv`` from the checkpoint's
   history, so the two can never disagree: the history lives in the checkpoint.
 """
@@ -20,7 +20,7 @@ import socket
 import time
 from pathlib import Path
 
-from ..files import atomic_write
+from ..util.files import atomic_write
 from .common import CommandError
 
 LOCK_NAME = ".lock"
@@ -150,6 +150,6 @@ def write_history_csv(history, path):
 
 def history_of(checkpoint):
     """The history saved in ``checkpoint`` (a path), read without loading the model."""
-    from ..checkpoint import read_meta
+    from ..training.checkpoint import read_meta
 
     return read_meta(checkpoint)["history"]

@@ -33,7 +33,7 @@ def default_out(checkpoint, seed):
 
 
 def run(args):
-    from ..checkpoint import load_checkpoint
+    from ..training.checkpoint import load_checkpoint
     from ..plots import plot_image_grid
 
     out = Path(args.out) if args.out else default_out(args.checkpoint, args.seed)

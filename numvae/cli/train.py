@@ -51,8 +51,8 @@ SMALLEST_SIGMA = float(np.finfo(np.float32).max ** -0.25)
 
 
 def add_parser(subparsers):
-    from ..binarization import BINARIZE_METHODS
-    from ..data import DATASETS
+    from ..data.binarization import BINARIZE_METHODS
+    from ..data.datasets import DATASETS
     from ..vae import HIDDEN_ACTIVATIONS, LIKELIHOODS
 
     d = TRAIN_DEFAULTS
@@ -142,7 +142,7 @@ def _check_new_run_flags(args):
 
 
 def _new_trainer(args, checkpoint):
-    from ..train import TrainConfig, Trainer
+    from ..training.trainer import TrainConfig, Trainer
     from ..vae import VAE
     from .datasets import load
 
@@ -181,8 +181,8 @@ def _new_trainer(args, checkpoint):
 
 def _resume_trainer(args, checkpoint):
     """The trainer of ``--resume``: the checkpoint's settings, its dataset."""
-    from ..checkpoint import load_checkpoint
-    from ..train import Trainer
+    from ..training.checkpoint import load_checkpoint
+    from ..training.trainer import Trainer
     from .datasets import load
 
     given = [name for name in TRAIN_DEFAULTS if name != "dataset" and getattr(args, name) is not None]
@@ -205,15 +205,15 @@ def _resume_trainer(args, checkpoint):
 
 
 def run(args):
-    from ..checkpoint import CheckpointError
+    from ..training.checkpoint import CheckpointError
     from . import rundir
     from .figures import write_figures
 
-    from ..threads import set_blas_threads
+    from ..training.threads import set_blas_threads
 
     out = Path(args.out or DEFAULT_OUT.format(dataset=args.dataset or TRAIN_DEFAULTS["dataset"]))
     checkpoint, history_csv = out / "model.npz", out / "history.csv"
-    threads, reason = set_blas_threads()  # once, before any matrix product: see numvae/threads.py
+    threads, reason = set_blas_threads()  # once, before any matrix product: see numvae/training/threads.py
     with rundir.prepare(out) as removed:
         if removed:
             say(f"removed {removed} temporary file(s) an interrupted save left in {out}")

@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from numvae import checks
-from numvae.files import atomic_write
+from numvae.util import checks
+from numvae.util.files import atomic_write
 
 DPI = 120
 TITLE_SIZE, LABEL_SIZE, TICK_SIZE = 15, 13, 11
@@ -28,7 +28,7 @@ _GRAY = matplotlib.colormaps["gray"].with_extremes(bad="white")
 
 
 def save(fig, path):
-    """Render ``fig`` as PNG into ``path`` (atomically, see ``numvae.files``)."""
+    """Render ``fig`` as PNG into ``path`` (atomically, see ``numvae.util.files``)."""
     return atomic_write(path, FigureCanvasAgg(fig).print_png)
 
 

@@ -2,7 +2,7 @@
 
 The three terms are those :mod:`numvae.vae` minimises (Kingma & Welling 2013,
 "Auto-Encoding Variational Bayes"), one value per epoch as a trainer's history
-holds them (see :mod:`numvae.train`).
+holds them (see :mod:`numvae.training.trainer`).
 """
 
 from collections.abc import Mapping

@@ -7,7 +7,7 @@ figures compare.
 
 import numpy as np
 
-from numvae import checks
+from numvae.util import checks
 from numvae.plots import common
 from numvae.plots.common import LABEL_SIZE, TICK_SIZE, TITLE_SIZE
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint_schema import OPTIMIZER_SLOTS, SchemaError, check_meta, parameter_shapes
-from .files import atomic_write
-from .vae import VAE
+from ..util.files import atomic_write
+from ..vae import VAE
 
 FORMAT = "numvae-checkpoint"
 FORMAT_VERSION = 1
@@ -93,7 +93,7 @@ def load_checkpoint(path):
     The whole file is checked against the format before any value is used:
     the array names, each array's declared size (before it is read), shape and
     real floating dtype, finite values, and every field of ``meta`` (see
-    :mod:`numvae.checkpoint_schema`). Anything else raises :class:`CheckpointError`
+    :mod:`numvae.training.checkpoint_schema`). Anything else raises :class:`CheckpointError`
     naming the file and the field.
     """
     path = Path(path)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..properties import PropertyFailure, hypothesis_settings, verify
-from ..properties.core import describe
+from .properties import PropertyFailure, hypothesis_settings, verify
+from .properties.core import describe
 from .workbook import is_stub
 
 PASS, FAIL, NOT_STARTED = "pass", "FAIL", "not started"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gradcheck import check_gradients
+from ...gradcheck import check_gradients
 
 def _short(value):
     """A compact, readable rendering of one input for a failure message."""

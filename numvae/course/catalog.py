@@ -3,19 +3,19 @@
 Each exercise is one workbook file ``DIR/<name>.py``. Its functions have
 numvae's own signatures and docstrings (formula, derivative, shapes); the
 solutions are numvae's own functions (see :mod:`.workbook`). The properties
-come from :mod:`numvae.properties`, the same ones ``tests/`` applies to numvae.
+come from :mod:`numvae.course.properties`, the same ones ``tests/`` applies to numvae.
 """
 
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 from .. import activations, evaluate, gaussian, likelihoods
-from ..properties import activations as PA
-from ..properties import evaluate as PE
-from ..properties import gaussian as PG
-from ..properties import layers as PL
-from ..properties import likelihoods as PLi
-from ..properties import optim as PO
+from .properties import activations as PA
+from .properties import evaluate as PE
+from .properties import gaussian as PG
+from .properties import layers as PL
+from .properties import likelihoods as PLi
+from .properties import optim as PO
 from . import reference
 
 

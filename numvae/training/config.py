@@ -1,15 +1,15 @@
 """The settings of a training run: ``TrainConfig``, checked when built, and what a resumed run may change.
 
 A checkpoint stores a ``TrainConfig`` as the JSON object of its fields (see
-:mod:`numvae.checkpoint`), so every field is a plain int, float or str.
+:mod:`numvae.training.checkpoint`), so every field is a plain int, float or str.
 :func:`check_overrides` decides which fields ``Trainer.resume`` (in
-:mod:`numvae.train`) may replace.
+:mod:`numvae.training.trainer`) may replace.
 """
 
 from dataclasses import dataclass, fields
 
-from . import checks
-from .binarization import BINARIZE_METHODS
+from ..util import checks
+from ..data.binarization import BINARIZE_METHODS
 
 OPTIMIZERS = ("adam", "sgd")
 

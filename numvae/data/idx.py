@@ -20,7 +20,7 @@ Reference: Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of
 handwritten digits", http://yann.lecun.com/exdb/mnist/ (section "File formats
 for the MNIST database").
 
-Downloading them, with SHA-256 verification, is :mod:`numvae.download`'s job.
+Downloading them, with SHA-256 verification, is :mod:`numvae.data.download`'s job.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numvae.files import atomic_write
+from numvae.util.files import atomic_write
 
 __all__ = ["IDXFormatError", "DataUnavailableError", "ChecksumError",
            "MAX_DATA_BYTES", "read_idx", "write_idx"]
@@ -151,7 +151,7 @@ def _read_idx_stream(stream, compressed, file_size, fail):
         raise fail(
             f"the header promises an array of shape {shape} ({file_dtype.name}), "
             f"{expected:,} bytes of data, more than numvae reads "
-            f"({MAX_DATA_BYTES:,} bytes, numvae.idx.MAX_DATA_BYTES); refusing to read it"
+            f"({MAX_DATA_BYTES:,} bytes, numvae.data.idx.MAX_DATA_BYTES); refusing to read it"
         )
     if not compressed:
         found = file_size - header_size  # known from the size on disk, before reading the data

@@ -1,7 +1,7 @@
 """The schema of a checkpoint's metadata, checked field by field before any value is used.
 
 :func:`check_meta` takes the parsed JSON ``meta`` of a checkpoint (see
-:mod:`numvae.checkpoint`) and raises :class:`SchemaError` naming the first
+:mod:`numvae.training.checkpoint`) and raises :class:`SchemaError` naming the first
 field that does not fit, e.g. ``epoch: expected an integer >= 0, got None``.
 :func:`parameter_shapes` gives the arrays a model config implies, so that the
 loader can bound every array before reading it.
@@ -104,7 +104,7 @@ def check_meta(meta):
 
 
 def _check_train_config(config, epoch):
-    from .train_config import TrainConfig  # imports numvae.data, which reading a model alone does not need
+    from .config import TrainConfig  # imports numvae.data, which reading a model alone does not need
 
     _dict("train_config", config)
     if not config:

@@ -1,7 +1,7 @@
 """Downloading data files from mirrors, keeping only those whose SHA-256 is the expected one.
 
 Nothing is downloaded unless asked (``load_dataset(..., download=True)``,
-CLI ``--download``). Files are written through :func:`numvae.files.atomic_write`,
+CLI ``--download``). Files are written through :func:`numvae.util.files.atomic_write`,
 so no partial or unverified file ever has its final name.
 
 A timeout on each read does not bound a download: a server that sends a
@@ -23,10 +23,10 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from numvae import checks
-from numvae.files import atomic_write
-from numvae.idx import MAX_DATA_BYTES, ChecksumError, DataUnavailableError
-from numvae.watchdog import Watchdog, open_watched
+from numvae.util import checks
+from numvae.util.files import atomic_write
+from numvae.data.idx import MAX_DATA_BYTES, ChecksumError, DataUnavailableError
+from numvae.data.watchdog import Watchdog, open_watched
 
 __all__ = ["MIN_RATE", "MAX_BYTES", "download_files"]
 
@@ -204,7 +204,7 @@ def _fetch_verified(file_name: str, expected: str, target: Path,
             with _from_network(watchdog, open_watched, request, timeout, watchdog) as response:
                 promised = response.length  # Content-Length; None if the server did not say
                 encoding = response.headers.get("Content-Encoding", "").strip().lower()
-                too_much = f"more than numvae downloads ({MAX_BYTES:,} bytes, numvae.download.MAX_BYTES)"
+                too_much = f"more than numvae downloads ({MAX_BYTES:,} bytes, numvae.data.download.MAX_BYTES)"
                 if promised is not None and promised > MAX_BYTES:
                     raise _MirrorFailure(f"promises {promised:,} bytes, {too_much}")
                 # read1 returns what has arrived; read(n) would wait for all n bytes.

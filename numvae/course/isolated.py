@@ -39,7 +39,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..cli.common import discard
-from ..properties.core import describe
+from .properties.core import describe
 from .checker import FAIL, NOT_STARTED, PASS, Result, check_exercise, precheck
 
 GRACE = 2.0
@@ -95,7 +95,7 @@ class _Child:
         root = str(Path(numvae.__file__).resolve().parent.parent)  # the parent's numvae, not another one
         code = (f"import sys; root = {root!r}\n"
                 "if root not in sys.path: sys.path.insert(0, root)\n"
-                f"from numvae.exercises.isolated import serve; serve(sys.argv[1:], parent={os.getpid()})")
+                f"from numvae.course.isolated import serve; serve(sys.argv[1:], parent={os.getpid()})")
         env = {"HYPOTHESIS_STORAGE_DIRECTORY": self.storage, **os.environ}  # a user's own choice is kept
         read, write = os.pipe()
         # The child inherits the signal mask, and keeps SIGINT blocked to its end: the terminal's Ctrl-C
@@ -272,7 +272,7 @@ def serve(argv, parent=None):
     """The child: grade the exercises named in ``argv`` (see the module docstring), reporting to the pipe."""
     if parent is not None:
         _die_with(parent)
-    from ..properties import require_hypothesis
+    from .properties import require_hypothesis
     from .catalog import select as select_exercises
 
     fd, directory, max_examples, timeout, *names = argv

@@ -1,4 +1,8 @@
-"""Self-grading exercises and the bug zoo: a layer above the engine (no engine module imports it).
+"""The course around the engine: exercises, the properties that grade them, and the bug zoo.
+
+A layer above the engine: no math module imports it.
+
+* :mod:`.properties` — the mathematical properties the tests, the exercise checker and the zoo apply
 
 * :mod:`.catalog`   — the exercises: functions to write, and the properties that grade them
 * :mod:`.workbook`  — writing a workbook (stubs, or solutions read from numvae's own source)

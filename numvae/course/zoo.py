@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..properties import PropertyFailure, verify
+from .properties import PropertyFailure, verify
 from . import mutants
 from .catalog import BY_NAME
 from .model import FunctionalVAE, default_implementation, functional_adam
@@ -120,7 +120,7 @@ def _settings_for(mutant):
 def train_once(x_train, x_test, impl, activation, likelihood, epochs, hidden, seed):
     """Test loss (numvae's own −ELBO, nats) after training a FunctionalVAE built from ``impl``."""
     from ..evaluate import elbo_terms
-    from ..train import TrainConfig, Trainer, TrainingDiverged
+    from ..training.trainer import TrainConfig, Trainer, TrainingDiverged
     from ..vae import VAE
 
     kwargs = dict(input_dim=x_train.shape[1], hidden_dims=hidden, latent_dim=2, likelihood=likelihood,

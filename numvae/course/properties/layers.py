@@ -9,7 +9,7 @@ two paths, the sampler (through z) and the KL, and the two must be summed
 
 import numpy as np
 
-from ..gaussian import kl_standard_normal, kl_standard_normal_backward, reparameterize, reparameterize_backward
+from ...gaussian import kl_standard_normal, kl_standard_normal_backward, reparameterize, reparameterize_backward
 from .core import Property, call, call_twice, expect_close, expect_shape, expect_tuple, gradients_match
 
 

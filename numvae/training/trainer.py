@@ -14,9 +14,9 @@ after every epoch, and resuming from one. The same seed, data and settings
 give bit-identical parameters and history; so does a run that was stopped
 and resumed from a checkpoint.
 
-Its settings, ``TrainConfig``, are in :mod:`numvae.train_config`; the error a
+Its settings, ``TrainConfig``, are in :mod:`numvae.training.config`; the error a
 diverging run raises, ``TrainingDiverged``, and the cause its message names are
-in :mod:`numvae.train_diverged`. Both names are importable from here too.
+in :mod:`numvae.training.diverged`. Both names are importable from here too.
 """
 
 import math
@@ -25,13 +25,13 @@ from dataclasses import asdict, replace
 
 import numpy as np
 
-from . import checks
+from ..util import checks
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from .binarization import binarize
-from .evaluate import elbo_terms
-from .optim import SGD, Adam
-from .train_config import OPTIMIZERS, TrainConfig, check_overrides
-from .train_diverged import TrainingDiverged, likely_cause
+from ..data.binarization import binarize
+from ..evaluate import elbo_terms
+from ..optim import SGD, Adam
+from .config import OPTIMIZERS, TrainConfig, check_overrides
+from .diverged import TrainingDiverged, likely_cause
 
 __all__ = ["HISTORY_KEYS", "Trainer", "evaluation_targets",
            # moved to train_config and train_diverged; still importable from here

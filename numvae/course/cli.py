@@ -100,7 +100,7 @@ def _hypothesis_installed():
 
 
 def cmd_check(args):
-    from ..properties import HYPOTHESIS_MISSING
+    from .properties import HYPOTHESIS_MISSING
     from .catalog import select
     from .checker import PASS, present
     from .isolated import grade
@@ -126,7 +126,7 @@ def student_implementation(directory):
 
     Returns ``(impl, used)``: ``used`` names the exercises whose code is the student's.
     """
-    from ..properties.core import describe
+    from .properties.core import describe
     from .catalog import EXERCISES
     from .checker import NOT_STARTED, static_status, load
     from .model import default_implementation
@@ -155,7 +155,7 @@ def student_implementation(directory):
 
 def cmd_train(args):
     from ..cli import rundir
-    from ..threads import set_blas_threads
+    from ..training.threads import set_blas_threads
 
     set_blas_threads()  # as numvae train: the same thread count gives the same bits
     directory = _workbook(args.dir)
@@ -174,9 +174,9 @@ def _train_into(args, impl, out):
     """Train the workbook's VAE into the prepared directory ``out``; returns the exit status."""
     from ..cli import write_figures, write_history_csv
     from ..cli.train import default_binarize
-    from ..data import load_dataset
-    from ..properties.core import describe
-    from ..train import TrainConfig, Trainer
+    from ..data.datasets import load_dataset
+    from .properties.core import describe
+    from ..training.trainer import TrainConfig, Trainer
     from .model import FunctionalVAE, functional_adam
 
     dataset = load_dataset("mnist5k", dtype=np.float32)

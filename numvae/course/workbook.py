@@ -16,7 +16,7 @@ import shlex
 import textwrap
 from pathlib import Path
 
-from ..files import atomic_write
+from ..util.files import atomic_write
 
 STUB = 'raise NotImplementedError("{name}: not implemented yet")'
 

@@ -1,0 +1,1 @@
+"""Small helpers the rest of numvae shares: argument checks at the door, atomic file writes."""
