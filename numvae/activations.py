@@ -5,36 +5,12 @@ upstream gradient ``d_y = dL/dy`` into ``d_x = dL/dx = d_y * f'(x)``. The
 backward functions receive whatever the forward already computed (the input
 ``x`` and/or the output ``y``) so that nothing is evaluated twice.
 
-All functions are pure (arrays in, arrays out), keep the dtype of their input
-and are numerically stable: ``sigmoid`` and ``softplus`` never overflow, even
-for inputs of +-1e4.
+All functions are pure (arrays in, arrays out), keep the dtype of their
+floating-point input and are numerically stable: ``sigmoid`` and ``softplus``
+never overflow, even for inputs of +-1e4.
 """
 
 import numpy as np
-
-# --------------------------------------------------------------------------
-# Identity: y = x,  dy/dx = 1
-# --------------------------------------------------------------------------
-
-
-def identity(x):
-    r"""Identity, :math:`y = x`.
-
-    Parameters
-    ----------
-    x : ndarray, any shape
-
-    Returns
-    -------
-    y : ndarray, same shape and dtype as ``x`` (``x`` itself).
-    """
-    return x
-
-
-def identity_backward(d_y, x, y):
-    r""":math:`\partial y / \partial x = 1`, so ``d_x = d_y``."""
-    return d_y
-
 
 # --------------------------------------------------------------------------
 # ReLU: y = max(x, 0),  dy/dx = 1[x > 0]
@@ -107,25 +83,12 @@ def tanh_backward(d_y, x, y):
     return d_y * (1 - y * y)
 
 
-def floating(x):
-    """``x`` as an array, with unsigned integers and booleans made floating.
-
-    On them ``-|x|`` would wrap around to a huge positive number (or fail),
-    so sigmoid and softplus first give them the floating type NumPy's own
-    ``exp`` would (float16 for uint8 and bool, float64 for uint64).
-    """
-    x = np.asarray(x)
-    if x.dtype.kind in "ub":
-        return x.astype(np.result_type(x.dtype, np.float16))
-    return x
-
-
 # --------------------------------------------------------------------------
 # Sigmoid: y = 1 / (1 + exp(-x)),  dy/dx = y (1 - y)
 # --------------------------------------------------------------------------
 
 
-def sigmoid(x, exp_neg_abs=None):
+def sigmoid(x):
     r"""Logistic sigmoid, :math:`\mathrm{sigmoid}(x) = 1 / (1 + e^{-x})`, without overflow.
 
     (Spelled out: in numvae σ is always a standard deviation.)
@@ -139,21 +102,14 @@ def sigmoid(x, exp_neg_abs=None):
 
     Parameters
     ----------
-    x : ndarray, any shape
-    exp_neg_abs : ndarray, same shape as ``x``, optional
-        :math:`e^{-|x|}`, if the caller has it already (see :func:`softplus`).
+    x : ndarray of floats, any shape
 
     Returns
     -------
     y : ndarray, same shape and dtype as ``x``, in [0, 1].
     """
-    x = floating(x)  # -|x| below would wrap around on unsigned integers
-    e = np.exp(-np.abs(x)) if exp_neg_abs is None else exp_neg_abs
-    # The numerator is 1 where x >= 0 and e elsewhere. Since 0 < e <= 1 it is
-    # max(e, [x >= 0]) (the comparison counts as 1 or 0): the same values as
-    # np.where(x >= 0, 1, e), about ten times faster on logits of mixed sign
-    # (np.where branches on every element; measured in benchmarks/README.md).
-    return np.maximum(e, x >= 0) / (1 + e)
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def sigmoid_backward(d_y, x, y):
@@ -166,7 +122,7 @@ def sigmoid_backward(d_y, x, y):
 # --------------------------------------------------------------------------
 
 
-def softplus(x, exp_neg_abs=None):
+def softplus(x):
     r"""Softplus, :math:`y = \log(1 + e^{x})`, without overflow.
 
     For large x, ``exp(x)`` overflows although y is close to x. The identity
@@ -179,20 +135,13 @@ def softplus(x, exp_neg_abs=None):
 
     Parameters
     ----------
-    x : ndarray, any shape
-    exp_neg_abs : ndarray, same shape as ``x``, optional
-        :math:`e^{-|x|}`, if the caller has it already. The exponential is
-        the costliest step of both softplus and sigmoid; a caller that needs
-        both of the same ``x`` (the Bernoulli loss and its gradient) computes
-        it once and passes it to each.
+    x : ndarray of floats, any shape
 
     Returns
     -------
     y : ndarray, same shape and dtype as ``x``, non-negative.
     """
-    x = floating(x)  # -|x| below would wrap around on unsigned integers
-    e = np.exp(-np.abs(x)) if exp_neg_abs is None else exp_neg_abs
-    return np.maximum(x, 0) + np.log1p(e)
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def softplus_backward(d_y, x, y):
@@ -201,7 +150,6 @@ def softplus_backward(d_y, x, y):
 
 
 ACTIVATIONS = {
-    "identity": (identity, identity_backward),
     "relu": (relu, relu_backward),
     "leaky_relu": (leaky_relu, leaky_relu_backward),
     "tanh": (tanh, tanh_backward),
@@ -211,7 +159,6 @@ ACTIVATIONS = {
 """Name -> (forward, backward) for every activation numvae knows."""
 
 GAINS = {
-    "identity": 1.0,
     "relu": float(np.sqrt(2.0)),
     "leaky_relu": float(np.sqrt(2.0 / (1 + LEAKY_SLOPE**2))),
     "tanh": 5.0 / 3.0,

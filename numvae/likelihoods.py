@@ -28,17 +28,12 @@ def _check_cache(likelihood):
     return likelihood.cache
 
 
-def _per_example(d_nll):
-    """Upstream gradient (batch,) -> (batch, 1) so it broadcasts over pixels."""
-    return np.reshape(d_nll, (-1, 1)) if np.ndim(d_nll) else d_nll
-
-
 # --------------------------------------------------------------------------
 # Bernoulli from logits
 # --------------------------------------------------------------------------
 
 
-def bernoulli_nll(x, logits, exp_neg_abs=None):
+def bernoulli_nll(x, logits):
     r"""Negative Bernoulli log-likelihood computed from logits.
 
     With :math:`p = \mathrm{sigmoid}(l)`, :math:`\log p = -\mathrm{softplus}(-l)` and
@@ -56,31 +51,28 @@ def bernoulli_nll(x, logits, exp_neg_abs=None):
     ----------
     x : ndarray, shape (batch, input_dim), values in [0, 1]
     logits : ndarray, shape (batch, input_dim)
-    exp_neg_abs : ndarray, shape (batch, input_dim), optional
-        :math:`e^{-|l|}`, shared with the backward pass (see ``Bernoulli.nll``).
 
     Returns
     -------
     nll : ndarray, shape (batch,), in nats.
     """
-    return np.sum(softplus(logits, exp_neg_abs) - x * logits, axis=-1)
+    return np.sum(softplus(logits) - x * logits, axis=-1)
 
 
-def bernoulli_nll_backward(d_nll, x, logits, exp_neg_abs=None):
+def bernoulli_nll_backward(d_nll, x, logits):
     r""":math:`\partial(-\log p)/\partial l_d = \mathrm{sigmoid}(l_d) - x_d`, scaled by ``d_nll``.
 
     Parameters
     ----------
     d_nll : ndarray, shape (batch,), or a scalar
     x, logits : ndarray, shape (batch, input_dim)
-    exp_neg_abs : ndarray, shape (batch, input_dim), optional
-        :math:`e^{-|l|}`, as the forward pass computed it.
 
     Returns
     -------
     d_logits : ndarray, shape (batch, input_dim)
     """
-    return _per_example(d_nll) * (sigmoid(logits, exp_neg_abs) - x)
+    d_nll = np.reshape(d_nll, (-1, 1)) if np.ndim(d_nll) else d_nll  # (batch, 1): one factor per example
+    return d_nll * (sigmoid(logits) - x)
 
 
 # --------------------------------------------------------------------------
@@ -110,7 +102,7 @@ def gaussian_nll(x, mean, log_var):
     return 0.5 * np.sum(per_pixel, axis=-1)
 
 
-def gaussian_nll_backward(d_nll, x, mean, log_var, need_d_log_var=True):
+def gaussian_nll_backward(d_nll, x, mean, log_var):
     r"""Gradients of :func:`gaussian_nll`, scaled by ``d_nll``.
 
     .. math::
@@ -122,16 +114,13 @@ def gaussian_nll_backward(d_nll, x, mean, log_var, need_d_log_var=True):
     d_nll : ndarray, shape (batch,), or a scalar
     x, mean : ndarray, shape (batch, input_dim)
     log_var : float or ndarray of shape (input_dim,)
-    need_d_log_var : bool
-        False when σ is fixed: skips the variance gradient.
 
     Returns
     -------
     d_mean : ndarray, shape (batch, input_dim)
-    d_log_var : ndarray, shape (input_dim,), or None
+    d_log_var : ndarray, shape (input_dim,)
         Summed over the batch, as a per-pixel parameter shared by all examples
-        needs; None when ``need_d_log_var`` is False. (For a scalar
-        ``log_var`` sum it once more if you need it.)
+        needs. (For a scalar ``log_var`` sum it once more if you need it.)
 
     Notes
     -----
@@ -140,13 +129,11 @@ def gaussian_nll_backward(d_nll, x, mean, log_var, need_d_log_var=True):
     forward pass, so that this pure function takes exactly what its forward
     took and can be shown and tested on its own.
     """
-    scale = _per_example(d_nll)
+    d_nll = np.reshape(d_nll, (-1, 1)) if np.ndim(d_nll) else d_nll  # (batch, 1): one factor per example
     inv_var = np.exp(-log_var)
     residual = x - mean
-    d_mean = -scale * residual * inv_var
-    if not need_d_log_var:
-        return d_mean, None
-    d_log_var = np.sum(scale * 0.5 * (1 - residual * residual * inv_var), axis=0)
+    d_mean = -d_nll * residual * inv_var
+    d_log_var = np.sum(d_nll * 0.5 * (1 - residual * residual * inv_var), axis=0)
     return d_mean, d_log_var
 
 
@@ -165,17 +152,14 @@ class Bernoulli:
 
     def nll(self, x, logits, keep_cache=True):
         """Per-example −log p(x|z), shape (batch,)."""
-        # exp(-|l|) serves softplus here and sigmoid in backward: one
-        # exponential per pixel instead of two (it is the costly step of both).
-        exp_neg_abs = np.exp(-np.abs(logits))
         if keep_cache:
-            self.cache = (x, logits, exp_neg_abs)
-        return bernoulli_nll(x, logits, exp_neg_abs)
+            self.cache = (x, logits)
+        return bernoulli_nll(x, logits)
 
     def backward(self, d_nll):
-        """``d_nll`` (batch,) -> d_logits (batch, input_dim)."""
-        x, logits, exp_neg_abs = _check_cache(self)
-        return bernoulli_nll_backward(d_nll, x, logits, exp_neg_abs)
+        """``d_nll`` (batch,) or a scalar -> d_logits (batch, input_dim)."""
+        x, logits = _check_cache(self)
+        return bernoulli_nll_backward(d_nll, x, logits)
 
     def mean(self, logits):
         """E[x|z] = sigmoid(logits), the pixel probabilities."""
@@ -225,11 +209,9 @@ class Gaussian:
     def backward(self, d_nll):
         """``d_nll`` (batch,) -> d_mean (batch, input_dim); fills ``grads`` if σ is learned."""
         x, mean = _check_cache(self)
-        d_mean, d_log_var = gaussian_nll_backward(
-            d_nll, x, mean, self.log_var, need_d_log_var=self.learn_sigma
-        )
+        d_mean, d_log_var = gaussian_nll_backward(d_nll, x, mean, self.log_var)
         if self.learn_sigma:
-            self.grads["log_var"][...] = d_log_var
+            self.grads["log_var"] = d_log_var
         return d_mean
 
     def mean(self, out):

@@ -1,24 +1,26 @@
 r"""Hand-written optimizers: SGD with momentum, and Adam.
 
-An optimizer holds a dict ``params`` of live arrays (name -> ndarray) and
-updates them **in place** from a dict of gradients with the same keys:
+Each update rule is a pure function first (:func:`sgd_momentum_step`,
+:func:`adam_step`: arrays in, new arrays out); the classes ``SGD`` and
+``Adam`` hold a dict ``params`` of live arrays (name -> ndarray) and their
+state, and apply the rule **in place** from a dict of gradients with the same
+keys:
 
 >>> opt = Adam(model.parameters(), lr=1e-3)        # doctest: +SKIP
 >>> model.loss(x); opt.step(model.backward())      # doctest: +SKIP
-
-Both rules are element-wise, so they work the same on one flat buffer that
-holds every parameter: ``Adam({"all": model.flat_params})`` with
-``opt.step({"all": model.flat_grads})`` performs exactly the same update with
-a few large array operations instead of many small ones.
 """
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
-from . import buffers
 from .util import checks
+
+
+def _describe(p):
+    if not isinstance(p, np.ndarray):
+        return type(p).__name__
+    return f"dtype {p.dtype}" if p.dtype.kind != "f" else f"a read-only {p.dtype} array"
 
 
 class Optimizer:
@@ -31,47 +33,29 @@ class Optimizer:
             raise ValueError(f"params: expected a dict of name -> array, got {type(params).__name__}")
         # Checked now: a step that failed on one of them would already have moved t and the state.
         for name, p in params.items():
-            if not isinstance(p, np.ndarray):
-                got = type(p).__name__
-            elif p.dtype.kind != "f":
-                got = f"dtype {p.dtype}"
-            elif not p.flags.writeable:
-                got = f"a read-only {p.dtype} array"
-            else:
-                continue
-            raise ValueError(f"params[{name!r}]: expected a writable floating-point ndarray (updated in place), got {got}")
-        # Two entries on the same memory (model.flat_params beside the views
-        # parameters() returns) would be updated twice per step, silently.
-        names = list(params)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                if np.shares_memory(params[a], params[b]):
-                    raise ValueError(f"params: {a!r} and {b!r} share memory, so a step would update it twice; "
-                                     "pass either the flat buffer or the separate arrays")
+            if not (isinstance(p, np.ndarray) and p.dtype.kind == "f" and p.flags.writeable):
+                raise ValueError(f"params[{name!r}]: expected a writable floating-point ndarray (updated in place), "
+                                 f"got {_describe(p)}")
         self.params = dict(params)
         self.lr = checks.real("lr", lr, minimum=0, strict=True)
         self.t = 0  # number of steps taken
 
     def _zeros(self):
-        """One zeroed array per parameter, on huge pages when large (see ``numvae.buffers``)."""
-        return {name: buffers.zeros_like(p) for name, p in self.params.items()}
+        """One zeroed array per parameter."""
+        return {name: np.zeros_like(p) for name, p in self.params.items()}
 
     def _check(self, grads):
-        """Validate every gradient before any update: a failed step changes nothing, not even t."""
+        """Check every gradient before any update: a refused step changes nothing, not even t."""
         if not isinstance(grads, Mapping):
             raise ValueError(f"grads: expected a dict of arrays keyed like params, got {type(grads).__name__}")
         if grads.keys() != self.params.keys():
-            raise ValueError(
-                f"grads: expected the keys {sorted(self.params)}, got {sorted(grads)}"
-            )
+            raise ValueError(f"grads: expected the keys {sorted(self.params)}, got {sorted(grads)}")
         for name, p in self.params.items():
-            g = np.asarray(grads[name])  # no copy for an array
+            g = np.asarray(grads[name])
             if g.shape != p.shape:
                 raise ValueError(f"grads[{name!r}]: expected shape {p.shape}, got shape {g.shape}")
-            # Real numbers that the in-place update can store in p without losing their kind.
             if g.dtype.kind not in "fiu" or not np.can_cast(g.dtype, p.dtype, "same_kind"):
-                raise ValueError(f"grads[{name!r}]: expected real numbers storable as {p.dtype}, "
-                                 f"got dtype {g.dtype}")
+                raise ValueError(f"grads[{name!r}]: expected real numbers storable as {p.dtype}, got dtype {g.dtype}")
 
     def state_dict(self):
         """Everything needed to resume: the step count and each buffer, copied."""
@@ -115,13 +99,32 @@ class Optimizer:
             value[...] = saved[key]
 
 
-class SGD(Optimizer):
-    r"""Stochastic gradient descent with (heavy-ball) momentum.
+def sgd_momentum_step(param, grad, velocity, lr, momentum):
+    r"""One step of SGD with (heavy-ball) momentum, PyTorch's convention.
 
     .. math::
         v \leftarrow \gamma v + g, \qquad \theta \leftarrow \theta - \eta v
 
-    (PyTorch's convention; with momentum γ = 0 this is plain SGD.)
+    With momentum γ = 0 this is plain SGD, :math:`\theta \leftarrow \theta - \eta g`.
+
+    Parameters
+    ----------
+    param, grad, velocity : ndarray, all of one shape
+    lr : float
+        The learning rate η.
+    momentum : float
+        The momentum coefficient γ.
+
+    Returns
+    -------
+    param, velocity : ndarray, the updated values (same shape)
+    """
+    velocity = momentum * velocity + grad
+    return param - lr * velocity, velocity
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with momentum: :func:`sgd_momentum_step` on every parameter.
 
     Parameters
     ----------
@@ -139,7 +142,6 @@ class SGD(Optimizer):
         if self.momentum >= 1:
             raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
         self.velocity = self._zeros()
-        self._scratch = self._zeros()
 
     def _slots(self):
         return {"velocity": self.velocity}
@@ -149,25 +151,22 @@ class SGD(Optimizer):
         self._check(grads)
         self.t += 1
         for name, p in self.params.items():
-            v, tmp = self.velocity[name], self._scratch[name]
-            v *= self.momentum
-            v += grads[name]
-            np.multiply(v, self.lr, out=tmp)
-            p -= tmp
+            p[...], self.velocity[name] = sgd_momentum_step(p, grads[name], self.velocity[name],
+                                                            self.lr, self.momentum)
 
 
-class Adam(Optimizer):
-    r"""Adam with bias correction (Kingma & Ba, 2015, arXiv:1412.6980, Algorithm 1).
+def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
+    r"""Step t (counting from 1) of Adam: Algorithm 1 of Kingma & Ba (2015, arXiv:1412.6980).
 
-    At step t, for gradient g, with decay rates ρ₁, ρ₂ (the paper's β₁, β₂;
-    numvae keeps β for the KL weight) and stabilizing constant δ (the paper's ε):
+    With decay rates ρ₁, ρ₂ (the paper's β₁, β₂; numvae keeps β for the KL
+    weight) and stabilizing constant δ (the paper's ε):
 
     .. math::
         m \leftarrow \rho_1 m + (1 - \rho_1) g, \qquad
         v \leftarrow \rho_2 v + (1 - \rho_2) g^2,
 
     .. math::
-        \hat m = \frac{m}{1 - \rho_1^t}, \quad \hat v = \frac{v}{1 - \rho_2^t}, \quad
+        \hat m = \frac{m}{1 - \rho_1^t}, \qquad \hat v = \frac{v}{1 - \rho_2^t}, \qquad
         \theta \leftarrow \theta - \eta \frac{\hat m}{\sqrt{\hat v} + \delta}.
 
     **Why divide by** :math:`1 - \rho_1^t`. From :math:`m_0 = 0`, unrolling the
@@ -179,23 +178,34 @@ class Adam(Optimizer):
     holds for v with ρ₂ and :math:`g^2`; with ρ₂ = 0.999 the factor stays well
     below 1 for the first thousand or so steps.
 
-    **The folded form.** ``step`` never forms :math:`\hat m, \hat v`. Multiplying
-    numerator and denominator of the update by :math:`\sqrt{1 - \rho_2^t}`,
+    δ is part of the algorithm, not a fudge: it keeps the step finite where a
+    gradient has been 0 so far (the paper's 1e-8).
 
-    .. math::
-        \eta \frac{m / (1 - \rho_1^t)}{\sqrt{v / (1 - \rho_2^t)} + \delta}
-        = \underbrace{\eta \frac{\sqrt{1 - \rho_2^t}}{1 - \rho_1^t}}_{\texttt{lr\_t}}
-          \cdot \frac{m}{\sqrt v + \underbrace{\delta \sqrt{1 - \rho_2^t}}_{\texttt{eps\_t}}},
+    Parameters
+    ----------
+    param, grad, m, v : ndarray, all of one shape
+    t : int >= 1
+    lr : float
+        The step size η.
+    betas : (float, float)
+        The decay rates ρ₁, ρ₂.
+    epsilon : float
+        The stabilizing constant δ.
 
-    an identity, so the code performs exactly Algorithm 1 (up to rounding).
-    The paper's "efficient version" (end of its section 2) writes a constant
-    :math:`\hat\epsilon` where ``eps_t`` stands; implementations that put
-    :math:`\hat\epsilon = \delta` there differ from Algorithm 1 slightly
-    while :math:`\sqrt v` is small. Scaling δ by :math:`\sqrt{1 - \rho_2^t}`
-    removes that difference.
+    Returns
+    -------
+    param, m, v : ndarray, the updated values (same shape)
+    """
+    beta1, beta2 = betas
+    m = beta1 * m + (1 - beta1) * grad  # biased first moment
+    v = beta2 * v + (1 - beta2) * grad * grad  # biased second moment
+    m_hat = m / (1 - beta1**t)  # bias-corrected
+    v_hat = v / (1 - beta2**t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v
 
-    δ (``epsilon``) is not a fudge of ours: it is part of the algorithm, keeping
-    the step finite where a gradient has been 0 so far (the paper's 1e-8).
+
+class Adam(Optimizer):
+    r"""Adam with bias correction: :func:`adam_step` on every parameter.
 
     Parameters
     ----------
@@ -210,6 +220,8 @@ class Adam(Optimizer):
         The stabilizing constant δ.
     """
 
+    _non_negative = ("v",)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), epsilon=1e-8):
         super().__init__(params, lr)
         try:
@@ -221,9 +233,6 @@ class Adam(Optimizer):
         self.epsilon = checks.real("epsilon", epsilon, minimum=0, strict=True)
         self.m = self._zeros()
         self.v = self._zeros()
-        self._scratch = self._zeros()  # one scratch array per parameter, so a step allocates nothing
-
-    _non_negative = ("v",)
 
     def _slots(self):
         return {"m": self.m, "v": self.v}
@@ -232,22 +241,6 @@ class Adam(Optimizer):
         """One update from ``grads`` (same keys and shapes as ``params``)."""
         self._check(grads)
         self.t += 1
-        # Both bias corrections folded into lr_t and eps_t: exactly Algorithm 1,
-        # as the class docstring derives. Python floats (not NumPy scalars)
-        # keep float32 arrays in float32.
-        lr_t = self.lr * math.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
-        eps_t = self.epsilon * math.sqrt(1 - self.beta2**self.t)
         for name, p in self.params.items():
-            g, m, v, tmp = grads[name], self.m[name], self.v[name], self._scratch[name]
-            np.multiply(g, 1 - self.beta1, out=tmp)
-            m *= self.beta1
-            m += tmp
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - self.beta2
-            v *= self.beta2
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp += eps_t
-            np.divide(m, tmp, out=tmp)
-            tmp *= lr_t
-            p -= tmp
+            p[...], self.m[name], self.v[name] = adam_step(p, grads[name], self.m[name], self.v[name], self.t,
+                                                           self.lr, (self.beta1, self.beta2), self.epsilon)

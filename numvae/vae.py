@@ -31,20 +31,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .util import checks
+from . import gaussian, likelihoods
 from .activations import ACTIVATIONS
-from .gaussian import (
-    kl_standard_normal,
-    kl_standard_normal_backward,
-    reparameterize,
-    reparameterize_backward,
-)
-from .layers import MLP, pack_parameters, view_parameters
-from .likelihoods import Bernoulli, Gaussian
+from .layers import MLP
+from .util import checks
 
-HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
+HIDDEN_ACTIVATIONS = tuple(ACTIVATIONS)
 LIKELIHOODS = ("bernoulli", "gaussian")
-SAMPLE_CHUNK = 1024  # rows sample() decodes at once: bounds the decoder's intermediate arrays
 
 
 class LossTerms(NamedTuple):
@@ -55,125 +48,108 @@ class LossTerms(NamedTuple):
     kl: float
 
 
+def encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl):
+    r"""The gradient reaching the encoder's output ``h = [mu | log_var]``: the two paths added.
+
+    mu and log_var reach the loss along two paths: through the sample
+    :math:`z = \mu + \sigma\varepsilon` (the reconstruction term; its
+    gradients come from ``reparameterize_backward``) and through the KL (from
+    ``kl_standard_normal_backward``, already scaled by β/batch). The chain rule
+    adds the paths:
+
+    .. math::
+        \frac{\partial L}{\partial \mu} = \frac{\partial L}{\partial z}\frac{\partial z}{\partial \mu}
+            + \frac{\partial L}{\partial D_{KL}}\frac{\partial D_{KL}}{\partial \mu},
+        \qquad \text{and the same for } \log\sigma^2.
+
+    The encoder's last layer outputs ``h`` with ``h[:, :latent_dim] = mu`` and
+    ``h[:, latent_dim:] = log_var``, so its upstream gradient has that layout.
+
+    Parameters
+    ----------
+    d_mu_z, d_log_var_z : ndarray, shape (batch, latent_dim)
+        The sampler's path.
+    d_mu_kl, d_log_var_kl : ndarray, shape (batch, latent_dim)
+        The KL's path.
+
+    Returns
+    -------
+    d_h : ndarray, shape (batch, 2 * latent_dim), ``[d_mu | d_log_var]``
+    """
+    return np.concatenate([d_mu_z + d_mu_kl, d_log_var_z + d_log_var_kl], axis=1)
+
+
 class VAE:
     r"""A VAE with MLP encoder and decoder, trained by hand-written backprop.
+
+    The defaults are those of ``numvae train`` (the README's table measures
+    them): three hidden layers of 256 units and a 2-D latent space.
 
     Parameters
     ----------
     input_dim : int
         Size of one flattened example (784 for 28×28 images).
-    hidden_dims : sequence of int
+    hidden_dims : sequence of int, default (256, 256, 256)
         Hidden layer sizes of the encoder; the decoder mirrors them.
-    latent_dim : int
+    latent_dim : int, default 2
         Size of z.
-    likelihood : {"bernoulli", "gaussian"}
+    likelihood : {"bernoulli", "gaussian"}, default "bernoulli"
         Bernoulli: the decoder outputs logits, data must lie in [0, 1].
         Gaussian: the decoder outputs the mean, with standard deviation ``sigma``.
-    activation : {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}, default "relu"
         Between hidden layers of both networks, never after the last layer.
-    beta : float >= 0
+    beta : float >= 0, default 1
         Weight of the KL term (β-VAE; 1 gives the ELBO). May be changed
         between steps, e.g. for a KL warm-up.
     sigma : float > 0, optional
         Gaussian likelihood only: σ of p(x|z) (default 0.1), or its initial
         value if ``learn_sigma``.
-    learn_sigma : bool
+    learn_sigma : bool, default False
         Gaussian likelihood only: learn a per-pixel log σ², the parameter
         ``"decoder.log_var"`` (last in ``parameters()``).
-    dtype : float32 or float64
+    dtype : float32 or float64, default float64
         float64 for gradient checks, float32 for fast training. Parameters,
         activations and gradients all use it; inputs are converted to it.
-    seed : int
+    seed : int, default 0
         Seeds the model's own ``np.random.Generator``, used for the initial
         weights and for ``eps`` when none is given.
 
     Attributes
     ----------
-    flat_params, flat_grads : ndarray, shape (n_parameters,)
-        One contiguous buffer each; every entry of ``parameters()`` and of
-        the dict returned by ``backward()`` is a view into them.
+    encoder, decoder : MLP
+    likelihood : likelihoods.Bernoulli or likelihoods.Gaussian
     rng : numpy.random.Generator
     """
 
-    def __init__(
-        self,
-        input_dim,
-        hidden_dims=(400,),
-        latent_dim=20,
-        likelihood="bernoulli",
-        activation="relu",
-        beta=1.0,
-        sigma=None,
-        learn_sigma=False,
-        dtype=np.float64,
-        seed=0,
-    ):
+    def __init__(self, input_dim, hidden_dims=(256, 256, 256), latent_dim=2, likelihood="bernoulli", activation="relu",
+                 beta=1.0, sigma=None, learn_sigma=False, dtype=np.float64, seed=0):
         self.input_dim = checks.positive_int("input_dim", input_dim)
         self.hidden_dims = checks.positive_ints("hidden_dims", hidden_dims)
         self.latent_dim = checks.positive_int("latent_dim", latent_dim)
         self.likelihood_name = checks.choice("likelihood", likelihood, LIKELIHOODS)
         self.activation = checks.choice("activation", activation, HIDDEN_ACTIVATIONS)
         self.beta = beta  # checked by the property setter
-        learn_sigma = checks.boolean("learn_sigma", learn_sigma)
+        self.learn_sigma = checks.boolean("learn_sigma", learn_sigma)
         if likelihood == "bernoulli" and (sigma is not None or learn_sigma):
             raise ValueError(
                 "sigma: only used with likelihood='gaussian', got "
                 f"sigma={sigma!r}, learn_sigma={learn_sigma!r} with likelihood='bernoulli'"
             )
         self.sigma = None if sigma is None else checks.real("sigma", sigma, minimum=0, strict=True)
-        self.learn_sigma = learn_sigma
         # Not float16: Adam's squared gradients and its δ underflow to 0 there
         # (0/0 on the first step); and a checkpoint holds float32 or float64.
         self.dtype = checks.floating_dtype("dtype", dtype, allowed=("float32", "float64"))
         self.seed = checks.non_negative_int("seed", seed)
         self.rng = np.random.default_rng(self.seed)
 
-        enc_sizes = (self.input_dim, *self.hidden_dims, 2 * self.latent_dim)
-        dec_sizes = (self.latent_dim, *reversed(self.hidden_dims), self.input_dim)
-        self._check_size(enc_sizes, dec_sizes)
-        self.encoder = MLP(enc_sizes, self.activation, self.rng, self.dtype)
-        self.decoder = MLP(dec_sizes, self.activation, self.rng, self.dtype)
+        self.encoder = MLP((self.input_dim, *self.hidden_dims, 2 * self.latent_dim), self.activation, self.rng, self.dtype)
+        self.decoder = MLP((self.latent_dim, *reversed(self.hidden_dims), self.input_dim), self.activation, self.rng, self.dtype)
         if self.likelihood_name == "bernoulli":
-            self.likelihood = Bernoulli()
+            self.likelihood = likelihoods.Bernoulli()
         else:
             self.sigma = 0.1 if self.sigma is None else self.sigma
-            self.likelihood = Gaussian(self.sigma, self.input_dim, self.learn_sigma, self.dtype)
-
-        self.flat_params, self.flat_grads, self._params, self._grads = pack_parameters(
-            self._named_modules(), self.dtype
-        )
+            self.likelihood = likelihoods.Gaussian(self.sigma, self.input_dim, self.learn_sigma, self.dtype)
         self._cache = None
-
-    def _check_size(self, enc_sizes, dec_sizes):
-        """Refuse, naming the widest layer's argument, a model whose training state would not fit in memory."""
-        n = sum((fan_in + 1) * fan_out for sizes in (enc_sizes, dec_sizes)
-                for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
-        widths = [("input_dim", self.input_dim, self.input_dim), ("latent_dim", self.latent_dim, self.latent_dim)]
-        widths += [("hidden_dims", h, self.hidden_dims) for h in self.hidden_dims]
-        name, _, value = max(widths, key=lambda width: width[1])
-        # Parameters, gradients and an optimizer's state (Adam: m, v and a scratch buffer).
-        checks.fits_in_memory(name, value, 5 * n * self.dtype.itemsize,
-                              f"{n:,} parameters with their gradients and Adam's state")
-
-    def _named_modules(self):
-        """The modules that hold parameters, named and in ``flat_params`` order."""
-        modules = [*self.encoder.named_modules("encoder"), *self.decoder.named_modules("decoder")]
-        if self.likelihood.params:
-            modules.append(("decoder", self.likelihood))
-        return modules
-
-    def __setstate__(self, state):
-        """After ``copy.deepcopy`` or unpickling: make the layers views of ``flat_params`` again.
-
-        A copy gives every array its own memory, so each layer's ``W`` and
-        ``b`` would be cut loose from the copied ``flat_params``; an optimizer
-        updating the buffer would then leave the layers untouched and
-        training would silently do nothing. The copied buffers keep their
-        values (they are the ones an optimizer copied along with the model
-        holds) and the layers become views of them again.
-        """
-        self.__dict__.update(state)
-        self._params, self._grads = view_parameters(self._named_modules(), self.flat_params, self.flat_grads)
 
     def config(self):
         """The constructor arguments, as a dict (enough to rebuild the model)."""
@@ -200,13 +176,14 @@ class VAE:
         self._beta = checks.real("beta", value, minimum=0)
 
     def parameters(self):
-        """Name -> live parameter array (a view into ``flat_params``).
+        """Name -> live parameter array (updated in place by an optimizer).
 
         Order: encoder Dense layers first to last, then decoder Dense layers
         first to last, each ``W`` then ``b``; ``"decoder.log_var"`` last if
         the Gaussian σ is learned. Names look like ``"encoder.0.W"``.
         """
-        return dict(self._params)
+        return {**self.encoder.parameters("encoder"), **self.decoder.parameters("decoder"),
+                **{f"decoder.{key}": value for key, value in self.likelihood.params.items()}}
 
     # ------------------------------------------------------------------
     # Forward pieces (no cache: safe to call between loss() and backward())
@@ -234,20 +211,10 @@ class VAE:
         """Decode ``n`` draws z ~ N(0, I) from the prior: shape (n, input_dim).
 
         ``rng`` (a ``numpy.random.Generator``) defaults to the model's own.
-        The draws are decoded :data:`SAMPLE_CHUNK` rows at a time, so memory
-        is the output plus one chunk; an ``n`` whose output alone would take
-        more than half of the machine's memory is refused.
         """
         n = checks.positive_int("n", n)
         rng = self.rng if rng is None else checks.generator("rng", rng)
-        checks.fits_in_memory("n", n, n * self.input_dim * self.dtype.itemsize,
-                              f"{n} samples of {self.input_dim} {self.dtype.name} values")
-        out = np.empty((n, self.input_dim), dtype=self.dtype)
-        for start in range(0, n, SAMPLE_CHUNK):
-            rows = min(SAMPLE_CHUNK, n - start)
-            z = rng.standard_normal((rows, self.latent_dim)).astype(self.dtype, copy=False)
-            out[start : start + rows] = self.decode(z)
-        return out
+        return self.decode(rng.standard_normal((n, self.latent_dim)).astype(self.dtype, copy=False))
 
     def log_px_given_z(self, x, z):
         """log p(x|z) for each row, shape (batch,). ``x`` (batch, input_dim), ``z`` (batch, latent_dim)."""
@@ -265,14 +232,12 @@ class VAE:
 
     def _forward(self, x, eps, keep_cache):
         """One pass; per-example reconstruction and KL, each (batch,)."""
-        x = self._check_x(x)
-        eps = self._draw_eps(x.shape[0], eps)
         h = self.encoder.forward(x, keep_cache)  # (batch, 2 latent_dim)
-        mu, log_var = h[:, : self.latent_dim], h[:, self.latent_dim :]
-        z, std = reparameterize(mu, log_var, eps)  # (batch, latent_dim)
-        out = self.decoder.forward(z, keep_cache)  # (batch, input_dim)
+        mu, log_var = h[:, : self.latent_dim], h[:, self.latent_dim :]  # each (batch, latent_dim)
+        z, std = gaussian.reparameterize(mu, log_var, eps)  # (batch, latent_dim)
+        out = self.decoder.forward(z, keep_cache)  # (batch, input_dim): logits or mean
         reconstruction = self.likelihood.nll(x, out, keep_cache)  # (batch,)
-        kl = kl_standard_normal(mu, log_var)  # (batch,)
+        kl = gaussian.kl_standard_normal(mu, log_var)  # (batch,)
         if keep_cache:
             self._cache = (mu, log_var, eps, std)
         return reconstruction, kl
@@ -283,7 +248,8 @@ class VAE:
         Nothing is cached. ``reconstruction + kl`` is a one-sample estimate of
         each example's −ELBO: a natural anomaly score.
         """
-        return self._forward(x, eps, keep_cache=False)
+        x = self._check_x(x)
+        return self._forward(x, self._draw_eps(len(x), eps), keep_cache=False)
 
     # ------------------------------------------------------------------
     # Training: loss() then backward()
@@ -305,7 +271,8 @@ class VAE:
             ``loss = reconstruction + beta * kl``, batch means in nats per example.
         """
         self._cache = None  # if this forward fails, backward() must not reuse an old batch
-        reconstruction, kl = self._forward(x, eps, keep_cache=True)
+        x = self._check_x(x)
+        reconstruction, kl = self._forward(x, self._draw_eps(len(x), eps), keep_cache=True)
         rec, kl_mean = float(np.mean(reconstruction)), float(np.mean(kl))
         return LossTerms(rec + self.beta * kl_mean, rec, kl_mean)
 
@@ -320,8 +287,7 @@ class VAE:
         Returns
         -------
         dict
-            Same keys, order and shapes as ``parameters()``; live views into
-            ``flat_grads``, overwritten by the next call (copy to keep).
+            Same keys, order and shapes as ``parameters()``.
         """
         if self._cache is None:
             raise RuntimeError("backward() called before loss(): compute the loss on a batch first")
@@ -332,8 +298,8 @@ class VAE:
 
         d_out = self.likelihood.backward(d_rec)  # (batch, input_dim)
         d_z = self.decoder.backward(d_out)  # (batch, latent_dim)
-        d_mu, d_log_var = reparameterize_backward(d_z, eps, std)
-        kl_d_mu, kl_d_log_var = kl_standard_normal_backward(d_kl, mu, log_var)
-        d_h = np.concatenate([d_mu + kl_d_mu, d_log_var + kl_d_log_var], axis=1)  # (batch, 2 latent_dim)
-        self.encoder.backward(d_h, need_d_x=False)
-        return dict(self._grads)
+        d_mu_z, d_log_var_z = gaussian.reparameterize_backward(d_z, eps, std)
+        d_mu_kl, d_log_var_kl = gaussian.kl_standard_normal_backward(d_kl, mu, log_var)
+        self.encoder.backward(encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl))  # d_x: unused
+        return {**self.encoder.gradients("encoder"), **self.decoder.gradients("decoder"),
+                **{f"decoder.{key}": value for key, value in self.likelihood.grads.items()}}

@@ -63,7 +63,7 @@ print("training on", x_train.shape, "testing on", x_test.shape)
 model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=20, dtype=np.float32, seed=0)
 for name, p in model.parameters().items():
     print(f"{name:14s} {str(p.shape):12s} {p.dtype}")
-print(f"{model.flat_params.size:,} parameters")
+print(f"{sum(p.size for p in model.parameters().values()):,} parameters")
 
 # %% [markdown]
 # ## 2. One training step, taken apart

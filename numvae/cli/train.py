@@ -223,7 +223,7 @@ def run(args):
             rundir.write_history_csv(trainer.history, history_csv)  # whatever state the CSV was left in
             say(f"resuming {checkpoint} at epoch {first_epoch}")
         say(_settings_line(trainer.model, trainer.config, dataset.name, out))
-        say(describe(dataset, where) + f"; {trainer.model.flat_params.size:,} parameters")
+        say(describe(dataset, where) + f"; {sum(p.size for p in trainer.model.parameters().values()):,} parameters")
         say(f"BLAS threads: {'as ' + reason + ' says' if threads is None else f'{threads} ({reason})'}")
 
         def on_epoch(t, row):

@@ -111,13 +111,14 @@ def load_checkpoint(path):
             if name.startswith("param/") and name[len("param/") :] not in shapes:
                 raise CheckpointError(f"{path}: {name}: not a parameter of this model")
             if name.startswith("optim/"):
-                optim_shapes[name] = _optimizer_shape(path, name, shapes, model.flat_params.size)
+                optim_shapes[name] = _optimizer_shape(path, name, shapes, sum(math.prod(s) for s in shapes.values()))
         for name, p in model.parameters().items():
             p[...] = archive.array(f"param/{name}", shapes[name], (dtype,))
         optimizer_state = {
             name[len("optim/") :]: archive.array(name, shape, (np.dtype(np.float32), np.dtype(np.float64)))
             for name, shape in optim_shapes.items()
         }
+    optimizer_state = _per_parameter(optimizer_state, shapes)
     for key, value in optimizer_state.items():
         if key.startswith("v.") and np.any(value < 0):
             raise CheckpointError(f"{path}: optim/{key}: expected Adam's second moments >= 0, found {value.min():g}")
@@ -152,6 +153,27 @@ def _build_model(path, config, file_size):
         return VAE(**config)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: model: {exc}") from None
+
+
+def _per_parameter(optimizer_state, shapes):
+    """Split the ``SLOT.all`` buffers of checkpoints written before numvae 0.2 into one array per parameter.
+
+    Those optimizers ran on one flat buffer of every parameter, in the order
+    of ``VAE.parameters()`` (which is the order of ``shapes``); today's keep a
+    buffer per parameter, ``SLOT.NAME``. The values are the same.
+    """
+    state = {}
+    for key, value in optimizer_state.items():
+        slot, _, target = key.partition(".")
+        if target != "all":
+            state[key] = value
+            continue
+        offset = 0
+        for name, shape in shapes.items():
+            size = math.prod(shape)
+            state[f"{slot}.{name}"] = value[offset : offset + size].reshape(shape)
+            offset += size
+    return state
 
 
 def _optimizer_shape(path, name, shapes, n_flat):

@@ -92,10 +92,7 @@ class Trainer:
         self._x_evaluation_targets = None  # x_test binarized once, on first use
         self.beta = model.beta  # the target β; model.beta follows the warm-up
         self.rng = np.random.default_rng(self.config.seed)
-        # Adam's update is element-wise, so it can run on the flat buffer of
-        # all parameters at once: the same numbers, far fewer array calls.
-        params = {"all": model.flat_params}
-        self._grads = {"all": model.flat_grads}
+        params = model.parameters()
         if self.config.optimizer == "adam":
             self.optimizer = Adam(params, lr=self.config.lr)
         else:
@@ -131,8 +128,7 @@ class Trainer:
                 terms = self.model.loss(batch)
                 if not math.isfinite(terms.loss):
                     raise self._diverged(f"the training loss became {terms.loss}", f"step {step + 1}")
-                self.model.backward()  # fills model.flat_grads, which _grads wraps
-                self.optimizer.step(self._grads)
+                self.optimizer.step(self.model.backward())
             rec_sum += terms.reconstruction * len(batch)
             kl_sum += terms.kl * len(batch)
             if bar is not None:
@@ -183,7 +179,7 @@ class Trainer:
         while self.epoch < epochs:
             start = time.perf_counter()
             train = self.train_epoch(progress=progress)
-            if not np.all(np.isfinite(self.model.flat_params)):
+            if not all(np.all(np.isfinite(p)) for p in self.model.parameters().values()):
                 raise self._diverged("the parameters became non-finite", "after its last step")
             state = self.optimizer.state_dict()
             if not all(np.all(np.isfinite(v)) for v in state.values()):  # e.g. Adam's v overflows: g² > 3e38
