@@ -225,8 +225,7 @@ def numvae_step_peak_bytes(run):
     base = tracemalloc.get_traced_memory()[0]
     for _ in range(5):
         run.model.loss(x)
-        run.model.backward()
-        run.trainer.optimizer.step(run.trainer._grads)
+        run.trainer.optimizer.step(run.model.backward())
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return peak

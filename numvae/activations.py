@@ -109,7 +109,10 @@ def sigmoid(x):
     y : ndarray, same shape and dtype as ``x``, in [0, 1].
     """
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    return np.where(x >= 0, 1, e) / (1 + e)
+    # The numerator is 1 where x >= 0 and e elsewhere. Since 0 < e <= 1 it is
+    # max(e, [x >= 0]) (the comparison counts as 1 or 0): the values of
+    # np.where(x >= 0, 1, e), about ten times faster (measured in benchmarks/README.md).
+    return np.maximum(e, x >= 0) / (1 + e)
 
 
 def sigmoid_backward(d_y, x, y):

@@ -41,7 +41,7 @@ def dense_forward(x, W, b):
     return x @ W + b
 
 
-def dense_backward(d_y, x, W):
+def dense_backward(d_y, x, W, need_d_x=True):
     r"""Gradients of :math:`y = x W + b` from :math:`\bar y = \partial L / \partial y`.
 
     By indices first: :math:`y_{nk} = \sum_i x_{ni} W_{ik} + b_k` for example n
@@ -67,14 +67,17 @@ def dense_backward(d_y, x, W):
     d_y : ndarray, shape (batch, fan_out)
     x : ndarray, shape (batch, fan_in), the forward's input
     W : ndarray, shape (fan_in, fan_out)
+    need_d_x : bool
+        False for a network's first layer, whose input is the data: its
+        gradient is of no use, and it is the costliest product of the three.
 
     Returns
     -------
     d_W : ndarray, shape (fan_in, fan_out)
     d_b : ndarray, shape (fan_out,)
-    d_x : ndarray, shape (batch, fan_in)
+    d_x : ndarray, shape (batch, fan_in), or None if not ``need_d_x``
     """
-    return x.T @ d_y, d_y.sum(axis=0), d_y @ W.T
+    return x.T @ d_y, d_y.sum(axis=0), d_y @ W.T if need_d_x else None
 
 
 # --------------------------------------------------------------------------
@@ -121,11 +124,11 @@ class Dense:
             self.cache = x
         return dense_forward(x, self.params["W"], self.params["b"])
 
-    def backward(self, d_y):
-        """Fill ``grads`` from ``d_y`` (batch, fan_out); return ``d_x`` (batch, fan_in)."""
+    def backward(self, d_y, need_d_x=True):
+        """Fill ``grads`` from ``d_y`` (batch, fan_out); return ``d_x`` (batch, fan_in), or None."""
         if self.cache is None:
             raise _missing_cache(self)
-        self.grads["W"], self.grads["b"], d_x = dense_backward(d_y, self.cache, self.params["W"])
+        self.grads["W"], self.grads["b"], d_x = dense_backward(d_y, self.cache, self.params["W"], need_d_x)
         return d_x
 
 
@@ -192,11 +195,11 @@ class MLP:
             x = layer.forward(x, keep_cache)
         return x
 
-    def backward(self, d_out):
-        """(batch, sizes[-1]) -> (batch, sizes[0]); fills every Dense layer's ``grads``."""
-        for layer in reversed(self.layers):
+    def backward(self, d_out, need_d_x=True):
+        """(batch, sizes[-1]) -> (batch, sizes[0]), or None if not ``need_d_x``; fills every Dense layer's ``grads``."""
+        for layer in reversed(self.layers[1:]):
             d_out = layer.backward(d_out)
-        return d_out
+        return self.layers[0].backward(d_out, need_d_x)
 
     def parameters(self, prefix):
         """``{f"{prefix}.{i}.W": W_i, f"{prefix}.{i}.b": b_i}`` for the Dense layers, first to last."""

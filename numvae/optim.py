@@ -1,10 +1,10 @@
 r"""Hand-written optimizers: SGD with momentum, and Adam.
 
-Each update rule is a pure function first (:func:`sgd_momentum_step`,
-:func:`adam_step`: arrays in, new arrays out); the classes ``SGD`` and
-``Adam`` hold a dict ``params`` of live arrays (name -> ndarray) and their
-state, and apply the rule **in place** from a dict of gradients with the same
-keys:
+Each update rule is a function first (:func:`sgd_momentum_step`,
+:func:`adam_step`), which updates its arrays in place; the classes ``SGD``
+and ``Adam`` hold a dict ``params`` of live arrays (name -> ndarray) and the
+optimizer's state, and apply the rule to every parameter from a dict of
+gradients with the same keys:
 
 >>> opt = Adam(model.parameters(), lr=1e-3)        # doctest: +SKIP
 >>> model.loss(x); opt.step(model.backward())      # doctest: +SKIP
@@ -100,7 +100,7 @@ class Optimizer:
 
 
 def sgd_momentum_step(param, grad, velocity, lr, momentum):
-    r"""One step of SGD with (heavy-ball) momentum, PyTorch's convention.
+    r"""One step of SGD with (heavy-ball) momentum, PyTorch's convention; in place.
 
     .. math::
         v \leftarrow \gamma v + g, \qquad \theta \leftarrow \theta - \eta v
@@ -110,6 +110,7 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
     Parameters
     ----------
     param, grad, velocity : ndarray, all of one shape
+        ``param`` and ``velocity`` are updated in place.
     lr : float
         The learning rate η.
     momentum : float
@@ -117,10 +118,12 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
 
     Returns
     -------
-    param, velocity : ndarray, the updated values (same shape)
+    param, velocity : ndarray, the same arrays, updated
     """
-    velocity = momentum * velocity + grad
-    return param - lr * velocity, velocity
+    velocity *= momentum
+    velocity += grad  # v ← γ v + g
+    param -= lr * velocity  # θ ← θ − η v
+    return param, velocity
 
 
 class SGD(Optimizer):
@@ -151,8 +154,7 @@ class SGD(Optimizer):
         self._check(grads)
         self.t += 1
         for name, p in self.params.items():
-            p[...], self.velocity[name] = sgd_momentum_step(p, grads[name], self.velocity[name],
-                                                            self.lr, self.momentum)
+            sgd_momentum_step(p, grads[name], self.velocity[name], self.lr, self.momentum)
 
 
 def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
@@ -181,9 +183,15 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
     δ is part of the algorithm, not a fudge: it keeps the step finite where a
     gradient has been 0 so far (the paper's 1e-8).
 
+    The update is done in place, each line of Algorithm 1 in turn, with
+    ``out=`` into one scratch array: the arrays are as large as the model
+    (313,600 weights in its first layer), and a new array for every
+    operation costs more than the arithmetic (three times the time, measured).
+
     Parameters
     ----------
     param, grad, m, v : ndarray, all of one shape
+        ``param``, ``m`` and ``v`` are updated in place.
     t : int >= 1
     lr : float
         The step size η.
@@ -194,14 +202,19 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
 
     Returns
     -------
-    param, m, v : ndarray, the updated values (same shape)
+    param, m, v : ndarray, the same arrays, updated
     """
     beta1, beta2 = betas
-    m = beta1 * m + (1 - beta1) * grad  # biased first moment
-    v = beta2 * v + (1 - beta2) * grad * grad  # biased second moment
-    m_hat = m / (1 - beta1**t)  # bias-corrected
-    v_hat = v / (1 - beta2**t)
-    return param - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+    scratch = np.empty_like(param)
+    m *= beta1
+    m += np.multiply(1 - beta1, grad, out=scratch)  # m ← ρ₁ m + (1 − ρ₁) g
+    v *= beta2
+    v += np.multiply(1 - beta2, np.square(grad, out=scratch), out=scratch)  # v ← ρ₂ v + (1 − ρ₂) g²
+    v_hat = np.divide(v, 1 - beta2**t, out=scratch)  # v̂ = v / (1 − ρ₂ᵗ)
+    denominator = np.add(np.sqrt(v_hat, out=scratch), epsilon, out=scratch)  # √v̂ + δ
+    m_hat = m / (1 - beta1**t)  # m̂ = m / (1 − ρ₁ᵗ)
+    param -= np.multiply(lr, m_hat / denominator, out=scratch)  # θ ← θ − η m̂ / (√v̂ + δ)
+    return param, m, v
 
 
 class Adam(Optimizer):
@@ -242,5 +255,4 @@ class Adam(Optimizer):
         self._check(grads)
         self.t += 1
         for name, p in self.params.items():
-            p[...], self.m[name], self.v[name] = adam_step(p, grads[name], self.m[name], self.v[name], self.t,
-                                                           self.lr, (self.beta1, self.beta2), self.epsilon)
+            adam_step(p, grads[name], self.m[name], self.v[name], self.t, self.lr, (self.beta1, self.beta2), self.epsilon)

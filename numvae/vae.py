@@ -300,6 +300,6 @@ class VAE:
         d_z = self.decoder.backward(d_out)  # (batch, latent_dim)
         d_mu_z, d_log_var_z = gaussian.reparameterize_backward(d_z, eps, std)
         d_mu_kl, d_log_var_kl = gaussian.kl_standard_normal_backward(d_kl, mu, log_var)
-        self.encoder.backward(encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl))  # d_x: unused
+        self.encoder.backward(encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl), need_d_x=False)
         return {**self.encoder.gradients("encoder"), **self.decoder.gradients("decoder"),
                 **{f"decoder.{key}": value for key, value in self.likelihood.grads.items()}}

@@ -27,11 +27,6 @@ def test_gaussian_d_mean_and_per_pixel_d_log_var_match_central_differences(case)
     verify(P.GAUSSIAN_GRADIENTS, likelihoods, case=case)
 
 
-@_cases(P.GAUSSIAN_FIXED_SIGMA_GRADIENT)
-def test_gaussian_with_fixed_sigma_d_mean_matches_central_differences(case):
-    verify(P.GAUSSIAN_FIXED_SIGMA_GRADIENT, likelihoods, case=case)
-
-
 def test_gaussian_d_log_var_for_a_scalar_log_var_sums_to_its_derivative():
     verify(P.GAUSSIAN_SCALAR_LOG_VAR, likelihoods)
 
