@@ -40,13 +40,15 @@ def add_parser(subparsers):
 def run(args):
     from ..training.checkpoint import load_checkpoint
     from ..evaluate import elbo_terms, importance_weighted_log_likelihood
-    from ..training.trainer import TrainConfig, evaluation_targets
+    from ..training.config import TrainConfig, default_binarize
+    from ..training.trainer import evaluation_targets
     from ..training.threads import set_blas_threads
     from .datasets import load, saved_dataset
 
     set_blas_threads()  # once, before any matrix product: see numvae/training/threads.py
     ckpt = load_checkpoint(args.checkpoint)
     config = TrainConfig(**ckpt.train_config) if ckpt.train_config else TrainConfig()
+    binarize = config.binarize or default_binarize(ckpt.model.likelihood_name)  # None: no training state saved
     name = args.dataset or saved_dataset(ckpt)
     dataset, _ = load(name, args.data_dir, args.download, ckpt.model.dtype)
     if dataset.x_test.shape[1] != ckpt.model.input_dim:
@@ -55,7 +57,7 @@ def run(args):
         )
     seed = config.seed if args.seed is None else args.seed
     # The targets and the noise of Trainer.evaluate_test: its test loss, repeated.
-    x = evaluation_targets(dataset.x_test, config.binarize, config.seed)
+    x = evaluation_targets(dataset.x_test, binarize, config.seed)
     model = ckpt.model
     # With β = 1 and the training run's noise, the ELBO repeats train's last test loss.
     repeats_train = args.seed is None and model.beta == 1.0 and name == saved_dataset(ckpt)
