@@ -237,6 +237,18 @@ def test_a_model_too_large_for_memory_is_refused_naming_hidden_dims(data_dir, tm
     assert not (tmp_path / "o" / "model.npz").exists()
 
 
+@pytest.mark.parametrize("flags, needle", [
+    (["--hidden", str(10**7)], "hidden_dims: (10000000,) is too large"),
+    (["--latent-dim", str(10**9)], "latent_dim: 1000000000 is too large"),
+])
+def test_train_refuses_a_model_too_large_for_memory_naming_the_flag(data_dir, tmp_path, capsys, flags, needle):
+    """The model no longer checks its size; the command does, before it builds anything."""
+    assert main([*train_argv(data_dir, tmp_path / "o"), *flags]) == 1
+    _one_line_error(capsys, f"numvae train: error: {needle}", "more than half of this machine's",
+                    f"try a smaller {flags[0]}")
+    assert not (tmp_path / "o" / "model.npz").exists()
+
+
 def test_evaluate_never_prints_nan(data_dir, capsys, monkeypatch, model_file):
     from numvae import evaluate
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..training.config import TrainConfig, default_binarize
+from ..util import checks
 from ..vae import VAE
 from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, flag, non_negative_int, number, path_text, positive_int, say
 from .datasets import describe, saved_dataset
@@ -145,6 +146,27 @@ def _check_new_run_flags(args):
         raise CommandError(f"--sigma: {why}; expected σ ≥ {SMALLEST_SIGMA:.2g}, got {args.sigma:g}")
 
 
+def _check_model_fits(input_dim, hidden, latent_dim, dtype):
+    """Refuse, naming the widest layer's setting, a model whose training state would not fit in memory.
+
+    Checked before the model is built: numpy would otherwise fail deep inside
+    ("Maximum allowed dimension exceeded"), or the OS grant the memory lazily
+    and the OOM killer end the run much later.
+    """
+    encoder = (input_dim, *hidden, 2 * latent_dim)
+    decoder = (latent_dim, *reversed(hidden), input_dim)
+    n = sum((fan_in + 1) * fan_out for sizes in (encoder, decoder) for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    name, value, option = ("latent_dim", latent_dim, "--latent-dim")
+    if max(hidden, default=0) > latent_dim:
+        name, value, option = ("hidden_dims", tuple(hidden), "--hidden")
+    try:
+        # Parameters, gradients and an optimizer's state (Adam: m, v and a scratch buffer).
+        checks.fits_in_memory(name, value, 5 * n * np.dtype(dtype).itemsize,
+                              f"{n:,} parameters with their gradients and Adam's state")
+    except ValueError as exc:
+        raise CommandError(f"{exc}; try a smaller {option}") from None
+
+
 def _new_trainer(args, checkpoint):
     from ..training.trainer import Trainer
     from .datasets import load
@@ -157,6 +179,7 @@ def _new_trainer(args, checkpoint):
             setattr(args, name, value)
     config = TrainConfig(epochs=args.epochs, **{name: getattr(args, name) for name in CONFIG_FLAGS})
     dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
+    _check_model_fits(dataset.x_train.shape[1], args.hidden, args.latent_dim, np.float32)
     model = VAE(
         input_dim=dataset.x_train.shape[1],
         **{argument: getattr(args, name) for name, argument in MODEL_FLAGS.items()},
