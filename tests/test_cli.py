@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+from cli_helpers import write_idx
+
 from numvae.cli import main
-from numvae.data.idx import write_idx
 
 
 @pytest.fixture(scope="module")
