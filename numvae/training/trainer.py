@@ -274,11 +274,9 @@ class Trainer:
 
 
 def _progress_bar(total, description, enabled):
-    """A tqdm bar if asked for and tqdm is installed (the ``data`` extra), else None."""
+    """A tqdm bar if asked for, else None."""
     if not enabled:
         return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
+    from tqdm.auto import tqdm  # imported only when a bar is shown: it is slow to import
+
     return tqdm(total=total, desc=description, leave=False, unit="batch")
