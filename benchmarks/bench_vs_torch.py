@@ -89,7 +89,7 @@ class NumvaeRun:
 
     def __init__(self, data, seed):
         self.model = VAE(784, (HIDDEN,), LATENT, dtype=np.float32, seed=seed)
-        config = TrainConfig(batch_size=BATCH, lr=LR, seed=seed)
+        config = TrainConfig(batch_size=BATCH, lr=LR, binarize="none", seed=seed)  # grey levels, as torch sees them
         self.trainer = Trainer(self.model, data.x_train, config=config)
         self.x_test = data.x_test
         self.seed = seed

@@ -54,7 +54,7 @@ def main(argv=None):
     except DataUnavailableError as error:
         sys.exit(f"profile_epoch.py: {error}")
     model = VAE(784, (400,), 20, dtype=np.float32, seed=0)
-    trainer = Trainer(model, data.x_train, config=TrainConfig(batch_size=128))
+    trainer = Trainer(model, data.x_train, config=TrainConfig(batch_size=128, binarize="none"))
     with threadpool_limits(limits=args.threads):
         trainer.train_epoch()  # warm up: first-touch page faults, BLAS buffers
         if args.pyinstrument:

@@ -42,12 +42,13 @@ A result that is not a finite number is an error naming the term that broke
 (log p(x|z), log p(z) or log q(z|x)), never a NaN returned to the caller.
 
 With a Bernoulli decoder, log p(x) is a log-probability only for binary x.
-On grey levels (``binarize="none"``, the default) the Bernoulli "log p(x)" is
-a score, not a normalised density over grey-level images, and it cannot
-exceed :math:`-\sum_d H(x_d)`, minus the binary entropies of the image's
-pixels (their sum is about 46 nats per mnist5k test image). Training with
-dynamic binarization (``binarize="dynamic"``) and evaluating on binarized
-targets gives a true log-likelihood; lecture 05 shows both numbers.
+On grey levels (``binarize="none"``) the Bernoulli "log p(x)" is a score,
+not a normalised density over grey-level images, and it cannot exceed
+:math:`-\sum_d H(x_d)`, minus the binary entropies of the image's pixels
+(their sum is about 46 nats per mnist5k test image). Training with dynamic
+binarization (``binarize="dynamic"``, the default with a Bernoulli decoder)
+and evaluating on binarized targets gives a true log-likelihood; lecture 05
+shows both numbers.
 """
 
 import numpy as np

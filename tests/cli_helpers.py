@@ -1,12 +1,28 @@
-"""Shared by the command-line tests: a tiny 'mnist' in IDX files, and running ``python -m numvae``."""
+"""Shared by the command-line and data tests: IDX files, a tiny 'mnist' in them, and running ``python -m numvae``."""
 
+import gzip
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from numvae.data.idx import write_idx
+IDX_TYPE_CODES = {"u1": 0x08, "i1": 0x09, "i2": 0x0B, "i4": 0x0C, "f4": 0x0D, "f8": 0x0E}
+"""IDX's type code of each dtype (kind and size), as in numvae.data.idx's table."""
+
+
+def write_idx(path, array):
+    """Write ``array`` (1-D or more) as an IDX file, gzip-compressed if ``path`` ends in .gz.
+
+    numvae only reads IDX files; the tests write their own: the magic number
+    (two zero bytes, the type code, the number of dimensions), one big-endian
+    uint32 per dimension, then the elements in C order, big-endian.
+    """
+    array = np.asarray(array)
+    header = bytes([0, 0, IDX_TYPE_CODES[f"{array.dtype.kind}{array.dtype.itemsize}"], array.ndim])
+    raw = header + np.asarray(array.shape, ">u4").tobytes() + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    Path(path).write_bytes(gzip.compress(raw, mtime=0) if str(path).endswith(".gz") else raw)
 
 
 def tiny_mnist(root, n_train=60, n_test=20):

@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+from cli_helpers import write_idx
+
 from numvae.cli import main
-from numvae.data.idx import write_idx
 
 
 @pytest.fixture(scope="module")
@@ -268,3 +269,24 @@ def test_data_dir_help_names_every_place_searched_by_default():
         text = next(a.help for a in commands[name]._actions if a.dest == "data_dir")
         for dataset, dirs in SYSTEM_DIRS.items():
             assert all(str(d) in text for d in dirs), (name, dataset, text)
+
+
+def test_train_defaults_are_the_models_and_the_configs():
+    """One set of defaults: ``numvae train`` reads them from VAE's signature and TrainConfig's fields."""
+    import inspect
+    from dataclasses import fields
+
+    from numvae import VAE
+    from numvae.cli.train import MODEL_FLAGS, TRAIN_DEFAULTS
+    from numvae.training.config import TrainConfig
+
+    model = inspect.signature(VAE).parameters
+    for name, argument in MODEL_FLAGS.items():
+        assert TRAIN_DEFAULTS[name] == model[argument].default, name
+    for field in fields(TrainConfig):
+        if field.name != "epochs":  # not fixed by a checkpoint: the parser's default
+            assert TRAIN_DEFAULTS[field.name] == field.default, field.name
+    from numvae.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    assert commands["train"].get_default("epochs") == TrainConfig.epochs

@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from cli_helpers import tiny_mnist, train_argv
+from cli_helpers import run_numvae, tiny_mnist, train_argv
 
 from numvae import VAE
 from numvae.training.checkpoint import save_checkpoint
@@ -235,6 +235,43 @@ def test_a_model_too_large_for_memory_is_refused_naming_hidden_dims(data_dir, tm
     assert main(argv) == 1
     _one_line_error(capsys, "numvae train: error: hidden_dims: (100000000000000000000,) is too large", "parameters")
     assert not (tmp_path / "o" / "model.npz").exists()
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--hidden", str(10**7)], "hidden_dims: (10000000,) is too large"),
+    (["--latent-dim", str(10**9)], "latent_dim: 1000000000 is too large"),
+])
+def test_train_refuses_a_model_too_large_for_memory_naming_the_flag(data_dir, tmp_path, capsys, flags, needle):
+    """The model no longer checks its size; the command does, before it builds anything."""
+    assert main([*train_argv(data_dir, tmp_path / "o"), *flags]) == 1
+    _one_line_error(capsys, f"numvae train: error: {needle}", "more than half of this machine's",
+                    f"try a smaller {flags[0]}")
+    assert not (tmp_path / "o" / "model.npz").exists()
+
+
+def test_evaluate_refuses_at_once_an_iw_samples_that_would_run_for_months(data_dir, model_file):
+    """Before: bounded memory, but no answer within 120 s (and none for years)."""
+    process = run_numvae("evaluate", str(model_file), "--data-dir", str(data_dir),
+                         "--iw-samples", "1000000000000", timeout=120)  # a hang guard, not a speed test
+    assert process.returncode == 1, process
+    err = process.stderr
+    assert err.count("\n") == 1 and err.startswith("numvae evaluate: error: --iw-samples: "), err
+    assert "would take about 73 days" in err and "expected at most 159,033,078 for this model and dataset" in err, err
+    assert process.stdout == ""
+
+
+def test_the_iw_samples_limit_is_the_largest_k_within_the_work_bound(model_file):
+    from numvae.cli.common import CommandError
+    from numvae.cli.evaluate import MAX_IW_WORK, check_iw_samples, decoder_multiply_adds, max_iw_samples
+    from numvae.training.checkpoint import load_checkpoint
+
+    model = load_checkpoint(model_file).model
+    assert decoder_multiply_adds(model) == 2 * 8 + 8 * 784  # the decoder 2 -> 8 -> 784
+    k = max_iw_samples(model, 20)
+    assert k * 20 * decoder_multiply_adds(model) <= MAX_IW_WORK < (k + 1) * 20 * decoder_multiply_adds(model)
+    check_iw_samples(k, model, 20)
+    with pytest.raises(CommandError, match=f"expected at most {k:,} "):
+        check_iw_samples(k + 1, model, 20)
 
 
 def test_evaluate_never_prints_nan(data_dir, capsys, monkeypatch, model_file):

@@ -20,7 +20,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from numvae import SGD, VAE, Adam, evaluate
-from numvae.util import checks
 from numvae.data import idx
 from numvae.gaussian import LOG_2PI, log_normal, log_standard_normal
 from numvae.data.idx import IDXFormatError, read_idx
@@ -275,19 +274,6 @@ def test_importance_weighted_bound_memory_does_not_grow_with_k():
                           np.random.default_rng(0), max_rows=500)
     assert np.isfinite(iw).all(), iw
     assert peak < 20 * MB, f"peak {peak / MB:.0f} MB for K = {k}"
-
-
-def test_sample_refuses_an_n_whose_output_cannot_fit_in_memory():
-    with pytest.raises(ValueError, match=r"^n: 100000000000 is too large: .* 313\.6 TB, more than half"):
-        small_model(dtype=np.float32).sample(10**11)
-
-
-def test_sample_bound_follows_the_machines_memory(monkeypatch):
-    monkeypatch.setattr(checks, "physical_memory", lambda: 100_000_000)
-    model = small_model(dtype=np.float32)
-    with pytest.raises(ValueError, match=r"^n: 20000 is too large: .*62\.7 MB.*100\.0 MB of memory"):
-        model.sample(20_000)
-    assert model.sample(10_000).shape == (10_000, 784)  # 31 MB: under half
 
 
 def test_sample_decodes_in_chunks_as_if_all_at_once():

@@ -22,7 +22,7 @@ def test_the_model_in_ten_lines_runs_as_pasted():
     assert namespace["x_new"].shape == (16, 784)
     assert np.isfinite(namespace["terms"].loss)
     # The training step and gradient check, as pasted, on a narrower model: central
-    # differences over the README's 400-unit model would take minutes.
+    # differences over the README's full-size model would take minutes.
     import numvae
 
     namespace["model"] = numvae.VAE(input_dim=784, hidden_dims=(3,), latent_dim=2, dtype=np.float64, seed=0)

@@ -247,3 +247,14 @@ def test_non_finite_parameters_after_an_epoch_stop_before_the_checkpoint(tmp_pat
     with pytest.raises(TrainingDiverged, match="the parameters became non-finite at epoch 2"):
         trainer.fit(checkpoint_path=path)
     assert path.read_bytes() == saved
+
+
+@pytest.mark.parametrize("likelihood, binarize", [("bernoulli", "dynamic"), ("gaussian", "none")])
+def test_the_default_binarization_is_decided_by_the_likelihood(likelihood, binarize, tmp_path):
+    """``TrainConfig().binarize`` is None: 0/1 draws for Bernoulli pixels, grey levels for a Gaussian."""
+    assert TrainConfig().binarize is None
+    model = VAE(input_dim=16, hidden_dims=(4,), latent_dim=2, likelihood=likelihood)
+    trainer = Trainer(model, *_data(), TrainConfig(epochs=1, batch_size=50))
+    assert trainer.config.binarize == binarize
+    trainer.fit(checkpoint_path=tmp_path / "run.npz")  # the checkpoint keeps the choice, not None
+    assert Trainer.resume(tmp_path / "run.npz", *_data())[0].config.binarize == binarize

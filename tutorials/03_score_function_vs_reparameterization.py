@@ -171,7 +171,7 @@ data = load_dataset("mnist5k")
 x_train, x_test = (data.x_train[:300], data.x_test[:100]) if FAST else (data.x_train, data.x_test)
 model = numvae.VAE(input_dim=784, hidden_dims=(200,), latent_dim=10, dtype=np.float32, seed=0)
 history = Trainer(model, x_train, x_test,
-                  TrainConfig(epochs=1 if FAST else 10, batch_size=100, lr=1e-3, seed=0)).fit()
+                  TrainConfig(epochs=1 if FAST else 10, batch_size=100, lr=1e-3, binarize="none", seed=0)).fit()
 print(f"test loss after {len(history['test_loss'])} epochs: {history['test_loss'][-1]:.1f} nats")
 
 batch = x_test[:8 if FAST else 16]  # (B, 784)

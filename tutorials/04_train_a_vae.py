@@ -205,7 +205,7 @@ save(fig, "04_hand_loop.png")
 
 # %%
 model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=20, dtype=np.float32, seed=0)
-trainer = Trainer(model, x_train, x_test, TrainConfig(epochs=trainer_epochs, batch_size=batch_size, lr=1e-3, seed=0))
+trainer = Trainer(model, x_train, x_test, TrainConfig(epochs=trainer_epochs, batch_size=batch_size, lr=1e-3, binarize="none", seed=0))
 start = time.perf_counter()
 history = trainer.fit()
 print(f"{trainer_epochs} epochs in {time.perf_counter() - start:.1f} s")

@@ -41,7 +41,7 @@ def train_vae(beta, seed=0, latent_dim=2, n_epochs=epochs):
     """A VAE trained with KL weight ``beta`` from initialisation ``seed``; returns it and its history."""
     model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim, beta=beta, dtype=np.float32,
                        seed=seed)
-    history = Trainer(model, x_train, x_test, TrainConfig(epochs=n_epochs, seed=seed)).fit()
+    history = Trainer(model, x_train, x_test, TrainConfig(epochs=n_epochs, binarize="none", seed=seed)).fit()
     return model, history
 
 

@@ -112,7 +112,7 @@ def pca_decode(codes):
 vaes = {}
 for seed in seeds:
     vaes[seed] = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=2, dtype=np.float32, seed=seed)
-    history = Trainer(vaes[seed], x_train, x_test, TrainConfig(epochs=epochs, seed=seed)).fit()
+    history = Trainer(vaes[seed], x_train, x_test, TrainConfig(epochs=epochs, binarize="none", seed=seed)).fit()
     print(f"seed {seed}: test loss {history['test_loss'][-1]:.1f} nats after {epochs} epochs")
 
 embeddings = {"PCA-2": (pca_encode(x_train), pca_encode(x_test))}

@@ -62,7 +62,7 @@ def train(beta, seed, warmup_epochs=0.0):
     model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim, beta=beta, dtype=np.float32,
                        seed=seed)
     active_per_epoch = []
-    Trainer(model, x_train, config=TrainConfig(epochs=epochs, warmup_epochs=warmup_epochs, seed=seed)).fit(
+    Trainer(model, x_train, config=TrainConfig(epochs=epochs, warmup_epochs=warmup_epochs, binarize="none", seed=seed)).fit(
         on_epoch=lambda trainer, row: active_per_epoch.append(int(np.sum(activity_of(model, x_test) > ACTIVE))))
     return model, active_per_epoch
 

@@ -68,7 +68,7 @@ print(f"train on {len(x_normal)} images of digits other than {HELD_OUT} "
 # %%
 def train_normal_model(x, n_epochs):
     model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=20, dtype=np.float32, seed=0)
-    history = Trainer(model, x, config=TrainConfig(epochs=n_epochs, seed=0)).fit()
+    history = Trainer(model, x, config=TrainConfig(epochs=n_epochs, binarize="none", seed=0)).fit()
     return model, history
 
 

@@ -48,7 +48,7 @@ x_test, y_test = data.x_test, data.y_test  # (1000, 784), (1000,)
 
 # %%
 vae = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=20, dtype=np.float32, seed=0)
-history = Trainer(vae, x_train, x_test, TrainConfig(epochs=epochs, seed=0)).fit()
+history = Trainer(vae, x_train, x_test, TrainConfig(epochs=epochs, binarize="none", seed=0)).fit()
 print(f"VAE after {epochs} epochs: test loss {history['test_loss'][-1]:.1f} nats")
 
 # The features: the mean of q(z|x) for every image. Float64 for the classifier,

@@ -5,46 +5,51 @@ the checkpoint is saved after every epoch and ``history.csv`` is rewritten
 from it, so the two always agree, whatever stops the run.
 """
 
+import inspect
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
+from ..training.config import TrainConfig, default_binarize
+from ..util import checks
+from ..vae import VAE
 from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, flag, non_negative_int, number, path_text, positive_int, say
 from .datasets import describe, saved_dataset
 
 DEFAULT_OUT = "runs/{dataset}"
 MEMORY_HINT = "the model or a batch is too large for this machine: try a smaller --hidden or --batch-size"
 
-TRAIN_DEFAULTS = {
-    "dataset": "mnist5k",
-    "latent_dim": 2,
-    "hidden": [256, 256, 256],
-    "activation": "relu",
-    "likelihood": "bernoulli",
-    "sigma": 0.1,
-    "learn_sigma": False,
-    "beta": 1.0,
-    "warmup_epochs": 0.0,
-    "binarize": "dynamic",  # with a Bernoulli likelihood; "none" with a Gaussian (see default_binarize)
-    "batch_size": 100,
-    "lr": 1e-3,
-    "optimizer": "adam",
-    "seed": 0,
-}
+MODEL_FLAGS = {"latent_dim": "latent_dim", "hidden": "hidden_dims", "activation": "activation",
+               "likelihood": "likelihood", "sigma": "sigma", "learn_sigma": "learn_sigma", "beta": "beta"}
+"""The flags that build the ``VAE``, and the constructor argument each one sets."""
+
+CONFIG_FLAGS = ("warmup_epochs", "binarize", "batch_size", "lr", "optimizer", "seed")
+"""The flags that set a field of ``TrainConfig``, of the same name (``--epochs`` aside: see below)."""
+
+
+def _train_defaults():
+    model = inspect.signature(VAE).parameters
+    config = {field.name: field.default for field in fields(TrainConfig)}
+    return {"dataset": "mnist5k",
+            **{name: model[argument].default for name, argument in MODEL_FLAGS.items()},
+            **{name: config[name] for name in CONFIG_FLAGS}}
+
+
+TRAIN_DEFAULTS = _train_defaults()
 """Settings of ``numvae train`` that a checkpoint fixes: given with ``--resume``
 they are refused rather than silently ignored, so their parser default is None
-and these values are filled in for a new run.
+and these values are filled in for a new run. They are not written here but
+read from ``VAE``'s signature and ``TrainConfig``'s fields, where they are
+stated once (``binarize=None``: see :func:`numvae.training.config.default_binarize`;
+``sigma=None``: the model's 0.1). ``--epochs``, which ``--resume`` may raise,
+defaults to ``TrainConfig.epochs``.
 
 Chosen by measurement (30 epochs on mnist5k, seeds 0-2): three hidden layers of
 256 reach a test loss near 153 nats where one layer of 400 stays near 169 and
 draws fragments among its prior samples; dynamic binarization makes the loss a
 true (bound on a) log-likelihood, narrows the train/test gap and costs no time."""
-
-
-def default_binarize(likelihood):
-    """``--binarize``'s default: a fresh 0/1 draw per epoch for Bernoulli pixels, grey levels for a Gaussian."""
-    return TRAIN_DEFAULTS["binarize"] if likelihood == "bernoulli" else "none"
 
 SMALLEST_SIGMA = float(np.finfo(np.float32).max ** -0.25)
 """Below this σ (7.4e-10) the squared gradients Adam keeps, of order 1/σ⁴, overflow float32."""
@@ -64,7 +69,7 @@ def add_parser(subparsers):
     p.add_argument("--dataset", choices=DATASETS, help=f"the images to train on (default: {d['dataset']}, built in)")
     p.add_argument("--data-dir", type=path_text, metavar="DIR", help=DATA_DIR_HELP)
     p.add_argument("--download", action="store_true", help=DOWNLOAD_HELP)
-    p.add_argument("--epochs", type=positive_int, default=30,
+    p.add_argument("--epochs", type=positive_int, default=TrainConfig.epochs,
                    help="total passes over the training set, also with --resume (default: %(default)s)")
     p.add_argument("--latent-dim", type=positive_int, help=f"size J of the latent code z (default: {d['latent_dim']})")
     p.add_argument("--hidden", type=positive_int, nargs="+", metavar="UNITS",
@@ -75,19 +80,19 @@ def add_parser(subparsers):
     p.add_argument("--likelihood", choices=LIKELIHOODS,
                    help=f"the decoder's p(x|z): Bernoulli pixels, or Gaussian with std σ (default: {d['likelihood']})")
     p.add_argument("--sigma", type=number(strict=True),
-                   help=f"Gaussian only: the decoder's standard deviation σ (default: {d['sigma']})")
+                   help="Gaussian only: the decoder's standard deviation σ (default: 0.1)")
     p.add_argument("--learn-sigma", action="store_true", default=None,
                    help="Gaussian only: learn a per-pixel σ, starting at --sigma")
     p.add_argument("--beta", type=number(strict=False),
-                   help=f"KL weight β; the loss is reconstruction + β·KL (default: {d['beta']})")
+                   help=f"KL weight β; the loss is reconstruction + β·KL (default: {d['beta']:g})")
     p.add_argument("--warmup-epochs", type=number(strict=False),
-                   help="grow β linearly from 0 over this many epochs (default: 0, no warm-up)")
+                   help=f"grow β linearly from 0 over this many epochs (default: {d['warmup_epochs']:g}, no warm-up)")
     p.add_argument("--binarize", choices=BINARIZE_METHODS,
                    help="none: grey levels as they are; threshold: pixel > 0.5; dynamic: a fresh 0/1 "
-                        "draw with P(1) = the grey level, every epoch (default: dynamic with a Bernoulli likelihood, "
-                        "none with a Gaussian one)")
+                        f"draw with P(1) = the grey level, every epoch (default: {default_binarize('bernoulli')} "
+                        f"with a Bernoulli likelihood, {default_binarize('gaussian')} with a Gaussian one)")
     p.add_argument("--batch-size", type=positive_int, help=f"images per optimizer step (default: {d['batch_size']})")
-    p.add_argument("--lr", type=number(strict=True), help=f"learning rate η (default: {d['lr']})")
+    p.add_argument("--lr", type=number(strict=True), help=f"learning rate η (default: {d['lr']:g})")
     p.add_argument("--optimizer", choices=("adam", "sgd"),
                    help=f"adam, or sgd with momentum 0.9 (default: {d['optimizer']})")
     p.add_argument("--seed", type=non_negative_int,
@@ -141,38 +146,43 @@ def _check_new_run_flags(args):
         raise CommandError(f"--sigma: {why}; expected σ ≥ {SMALLEST_SIGMA:.2g}, got {args.sigma:g}")
 
 
+def _check_model_fits(input_dim, hidden, latent_dim, dtype):
+    """Refuse, naming the widest layer's setting, a model whose training state would not fit in memory.
+
+    Checked before the model is built: numpy would otherwise fail deep inside
+    ("Maximum allowed dimension exceeded"), or the OS grant the memory lazily
+    and the OOM killer end the run much later.
+    """
+    encoder = (input_dim, *hidden, 2 * latent_dim)
+    decoder = (latent_dim, *reversed(hidden), input_dim)
+    n = sum((fan_in + 1) * fan_out for sizes in (encoder, decoder) for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    name, value, option = ("latent_dim", latent_dim, "--latent-dim")
+    if max(hidden, default=0) > latent_dim:
+        name, value, option = ("hidden_dims", tuple(hidden), "--hidden")
+    try:
+        # Parameters, gradients and an optimizer's state (Adam: m, v and a scratch buffer).
+        checks.fits_in_memory(name, value, 5 * n * np.dtype(dtype).itemsize,
+                              f"{n:,} parameters with their gradients and Adam's state")
+    except ValueError as exc:
+        raise CommandError(f"{exc}; try a smaller {option}") from None
+
+
 def _new_trainer(args, checkpoint):
-    from ..training.trainer import TrainConfig, Trainer
-    from ..vae import VAE
+    from ..training.trainer import Trainer
     from .datasets import load
 
     if checkpoint.exists():
         raise CommandError(f"--out: {checkpoint} exists; pass --resume to continue it, or choose another --out")
     _check_new_run_flags(args)
-    if args.binarize is None:
-        args.binarize = default_binarize(args.likelihood or TRAIN_DEFAULTS["likelihood"])
     for name, value in TRAIN_DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        warmup_epochs=args.warmup_epochs,
-        binarize=args.binarize,
-        seed=args.seed,
-    )
+    config = TrainConfig(epochs=args.epochs, **{name: getattr(args, name) for name in CONFIG_FLAGS})
     dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
+    _check_model_fits(dataset.x_train.shape[1], args.hidden, args.latent_dim, np.float32)
     model = VAE(
         input_dim=dataset.x_train.shape[1],
-        hidden_dims=args.hidden,
-        latent_dim=args.latent_dim,
-        likelihood=args.likelihood,
-        activation=args.activation,
-        beta=args.beta,
-        sigma=args.sigma if args.likelihood == "gaussian" else None,
-        learn_sigma=args.learn_sigma,
+        **{argument: getattr(args, name) for name, argument in MODEL_FLAGS.items()},
         dtype=np.float32,
         seed=args.seed,
     )

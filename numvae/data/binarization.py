@@ -19,8 +19,7 @@ __all__ = ["BINARIZE_METHODS", "binarize"]
 BINARIZE_METHODS = ("none", "threshold", "dynamic")
 
 
-def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = None,
-             threshold: float = 0.5) -> np.ndarray:
+def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = None) -> np.ndarray:
     """Turn grey levels in [0, 1] into targets for a Bernoulli decoder.
 
     Parameters
@@ -29,14 +28,12 @@ def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = No
         Grey levels in [0, 1].
     method : {"none", "threshold", "dynamic"}
         ``"none"`` returns `x` itself (the Bernoulli likelihood still accepts
-        grey targets). ``"threshold"`` returns ``x > threshold``: fixed
+        grey targets). ``"threshold"`` returns ``x > 0.5``: fixed
         bits, so the model can overfit to them. ``"dynamic"`` draws
         ``b ~ Bernoulli(x)`` anew on every call, so ``E[b] = x`` and the
         model sees many binary versions of each image.
     rng : np.random.Generator, optional
         Required for ``"dynamic"``.
-    threshold : float
-        Used by ``"threshold"``.
 
     Returns
     -------
@@ -48,7 +45,7 @@ def binarize(x: np.ndarray, method: str, *, rng: np.random.Generator | None = No
         return x
     x = np.asarray(x)
     if method == "threshold":
-        return (x > threshold).astype(x.dtype)
+        return (x > 0.5).astype(x.dtype)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng: expected a np.random.Generator for method 'dynamic', got {rng!r}")
     # P(u < x) = x for u ~ Uniform[0, 1).

@@ -1,4 +1,4 @@
-"""IDX files, the container format of MNIST and Fashion-MNIST: read and write.
+"""IDX files, the container format of MNIST and Fashion-MNIST: read them, checked.
 
 This module deals in files; :mod:`numvae.data` turns them into datasets.
 
@@ -33,10 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from numvae.util.files import atomic_write
-
 __all__ = ["IDXFormatError", "DataUnavailableError", "ChecksumError",
-           "MAX_DATA_BYTES", "read_idx", "write_idx"]
+           "MAX_DATA_BYTES", "read_idx"]
 
 # Type code -> big-endian dtype as stored in the file.
 _CODE_TO_DTYPE = {
@@ -47,8 +45,6 @@ _CODE_TO_DTYPE = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-# Keyed by (kind, itemsize) so that native- and big-endian arrays both map.
-_KIND_SIZE_TO_CODE = {(dt.kind, dt.itemsize): code for code, dt in _CODE_TO_DTYPE.items()}
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # The largest array read_idx accepts, from the header's promise (dims x itemsize).
@@ -192,53 +188,3 @@ def _read_at_most(stream, limit, chunk_size=1 << 20):
             break
         payload += chunk
     return payload
-
-
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write an array as an IDX file, atomically; gzip if `path` ends in ``.gz``.
-
-    The bytes go to a temporary file in the destination directory, which is
-    then renamed over `path` with :func:`os.replace`. A reader therefore sees
-    either the old file or the complete new one, never a partial write. The
-    gzip header carries no file name or time stamp, so equal arrays give
-    byte-identical files.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The destination file.
-    array : array_like, shape dims
-        At least 1-D, every dimension below 2**32, with a dtype IDX can hold:
-        uint8, int8, int16, int32, float32 or float64 (any byte order).
-
-    Raises
-    ------
-    ValueError
-        If the array is 0-D, has more than 255 dimensions, a dimension of
-        2**32 or more, or a dtype IDX cannot store.
-    """
-    array = np.asarray(array)
-    code = _KIND_SIZE_TO_CODE.get((array.dtype.kind, array.dtype.itemsize))
-    if code is None:
-        raise ValueError(
-            f"array: IDX cannot store dtype {array.dtype}; "
-            "use uint8, int8, int16, int32, float32 or float64"
-        )
-    if not 1 <= array.ndim <= 255:
-        raise ValueError(f"array: IDX needs 1 to 255 dimensions, got {array.ndim}")
-    if any(d >= 2**32 for d in array.shape):
-        raise ValueError(f"array: every dimension must be below 2**32, got {array.shape}")
-
-    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    payload = np.ascontiguousarray(array, dtype=_CODE_TO_DTYPE[code]).tobytes()
-
-    def write(raw_file):
-        if Path(path).name.endswith(".gz"):
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw_file, mtime=0) as gz:
-                gz.write(header)
-                gz.write(payload)
-        else:
-            raw_file.write(header)
-            raw_file.write(payload)
-
-    atomic_write(path, write)

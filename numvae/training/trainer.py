@@ -30,7 +30,7 @@ from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_check
 from ..data.binarization import binarize
 from ..evaluate import elbo_terms
 from ..optim import SGD, Adam
-from .config import OPTIMIZERS, TrainConfig, check_overrides
+from .config import OPTIMIZERS, TrainConfig, check_overrides, default_binarize
 from .diverged import TrainingDiverged, likely_cause
 
 __all__ = ["HISTORY_KEYS", "Trainer", "evaluation_targets",
@@ -71,7 +71,9 @@ class Trainer:
     x_test : array, shape (n_test, input_dim), optional
         Evaluated after every epoch (the same noise every epoch, from a
         Generator seeded by ``config.seed``, so epochs compare fairly).
-    config : TrainConfig
+    config : TrainConfig, optional
+        Default ``TrainConfig()``. Its ``binarize=None`` becomes
+        ``default_binarize(model.likelihood_name)`` here.
     """
 
     def __init__(self, model, x_train, x_test=None, config=None):
@@ -80,6 +82,8 @@ class Trainer:
             raise ValueError(f"config: expected a TrainConfig, got {type(config).__name__}")
         # replace() runs TrainConfig's checks again: a field may have been set since it was built.
         self.config = TrainConfig() if config is None else replace(config)
+        if self.config.binarize is None:  # decided here, where the likelihood is known; a checkpoint stores the choice
+            self.config = replace(self.config, binarize=default_binarize(model.likelihood_name))
         # Values read as probabilities, by the Bernoulli likelihood or by a
         # binarization, must be in [0, 1]: checked here, naming the array.
         if model.likelihood_name == "bernoulli":
@@ -270,11 +274,9 @@ class Trainer:
 
 
 def _progress_bar(total, description, enabled):
-    """A tqdm bar if asked for and tqdm is installed (the ``data`` extra), else None."""
+    """A tqdm bar if asked for, else None."""
     if not enabled:
         return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
+    from tqdm.auto import tqdm  # imported only when a bar is shown: it is slow to import
+
     return tqdm(total=total, desc=description, leave=False, unit="batch")

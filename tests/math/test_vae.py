@@ -80,7 +80,7 @@ def test_loss_gradients_of_every_parameter_match_central_differences(
     x = _data(rng, 3, _likelihood_name(kind))
     eps = rng.standard_normal((3, latent_dim))
 
-    # h = 1e-5 rather than the default 1e-6: the round-off of a central difference,
+    # h = 1e-5 (check_model's default) and not smaller: the round-off of a central difference,
     # ~1e-16 |loss| / h, is measured against the largest gradient of a parameter,
     # which saturating activations can make ~1e-3 while the loss is ~10; the
     # truncation error O(h^2) stays ~1e-10.
