@@ -22,7 +22,9 @@ def _model(**kwargs):
 )
 def test_round_trip_keeps_everything(tmp_path, kwargs):
     model = _model(**kwargs)
-    model.flat_params[...] = np.random.default_rng(0).normal(size=model.flat_params.size)
+    rng = np.random.default_rng(0)
+    for p in model.parameters().values():
+        p[...] = rng.normal(size=p.shape)
     optimizer = Adam(model.parameters())
     x = np.random.default_rng(1).uniform(size=(4, 6))
     model.loss(x)

@@ -121,10 +121,10 @@ def test_weights_of_another_dtype_are_refused(good, tmp_path):
 
 
 def test_optimizer_state_must_be_finite_with_non_negative_second_moments(good, tmp_path):
-    v = _arrays(good)["optim/v.all"]
-    _refused(_damaged(good, tmp_path, **{"optim__v.all": -np.ones_like(v)}), "optim/v.all", ">= 0")
-    _refused(_damaged(good, tmp_path, **{"optim__m.all": np.full_like(v, np.nan)}), "optim/m.all", "finite")
-    _refused(_damaged(good, tmp_path, **{"optim__momentum.all": v}), "optim/momentum.all")
+    v = _arrays(good)["optim/v.encoder.0.W"]
+    _refused(_damaged(good, tmp_path, **{"optim__v.encoder.0.W": -np.ones_like(v)}), "optim/v.encoder.0.W", ">= 0")
+    _refused(_damaged(good, tmp_path, **{"optim__m.encoder.0.W": np.full_like(v, np.nan)}), "optim/m.encoder.0.W", "finite")
+    _refused(_damaged(good, tmp_path, **{"optim__momentum.encoder.0.W": v}), "optim/momentum.encoder.0.W")
 
 
 def test_an_extra_array_is_refused_without_reading_it(good, tmp_path, monkeypatch):

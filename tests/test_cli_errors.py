@@ -286,7 +286,8 @@ def test_evaluate_never_prints_nan(data_dir, capsys, monkeypatch, model_file):
 
 def test_evaluate_of_overflowing_weights_is_an_error_not_nan(data_dir, tmp_path, capsys):
     model = VAE(784, [8], 2, dtype=np.float32, seed=0)
-    model.flat_params[...] *= 1e4  # finite weights whose outputs overflow float32
+    for p in model.parameters().values():
+        p[...] *= 1e4  # finite weights whose outputs overflow float32
     path = save_checkpoint(tmp_path / "big.npz", model, extra={"dataset": "mnist"})
     assert main(["evaluate", str(path), "--data-dir", str(data_dir), "--iw-samples", "3", "--json"]) == 1
     captured = _one_line_error(capsys, "numvae evaluate: error:")

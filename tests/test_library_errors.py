@@ -276,22 +276,6 @@ def test_importance_weighted_bound_memory_does_not_grow_with_k():
     assert peak < 20 * MB, f"peak {peak / MB:.0f} MB for K = {k}"
 
 
-def test_sample_decodes_in_chunks_as_if_all_at_once():
-    from numvae.vae import SAMPLE_CHUNK
-
-    model = small_model()
-    n = SAMPLE_CHUNK + 5
-    chunked = model.sample(n, rng=np.random.default_rng(3))
-    at_once = model.decode(np.random.default_rng(3).standard_normal((n, 2)))
-    np.testing.assert_allclose(chunked, at_once, rtol=1e-12)
-    # Beyond its output, sample() needs one chunk's worth of memory, whatever n.
-    extra = []
-    for n in (4 * SAMPLE_CHUNK, 16 * SAMPLE_CHUNK):
-        _, peak = peak_bytes(model.sample, n, rng=np.random.default_rng(3))
-        extra.append(peak - n * 784 * 8)
-    assert extra[1] < extra[0] + MB, f"beyond the output: {extra[0] / MB:.1f} MB, then {extra[1] / MB:.1f} MB"
-
-
 def _gzip_bomb(path, header, zeros):
     """An IDX header then ``zeros`` zero bytes, gzip-compressed, written in 1 MB pieces (small on disk)."""
     with gzip.GzipFile(path, "wb", mtime=0) as stream:

@@ -8,6 +8,11 @@ from numvae.training.checkpoint import CheckpointError
 from numvae.training.trainer import HISTORY_KEYS, TrainConfig, Trainer, TrainingDiverged
 
 
+
+def _flat(model):
+    """Every parameter of ``model``, back to back in ``parameters()`` order."""
+    return np.concatenate([p.ravel() for p in model.parameters().values()])
+
 def _data(seed=0, n=120, dim=16):
     rng = np.random.default_rng(seed)
     prototypes = rng.uniform(size=(4, dim))
@@ -25,11 +30,30 @@ def test_same_seed_same_data_gives_bit_identical_parameters_and_history():
     config = TrainConfig(epochs=3, batch_size=16, binarize="dynamic", warmup_epochs=1.5)
     a, b = _trainer(config), _trainer(config)
     a.fit(), b.fit()
-    assert np.array_equal(a.model.flat_params, b.model.flat_params)
+    assert np.array_equal(_flat(a.model), _flat(b.model))
     assert a.history == b.history
     c = _trainer(TrainConfig(epochs=3, batch_size=16, binarize="dynamic", warmup_epochs=1.5, seed=1))
     c.fit()
-    assert not np.array_equal(a.model.flat_params, c.model.flat_params), "the seed had no effect"
+    assert not np.array_equal(_flat(a.model), _flat(c.model)), "the seed had no effect"
+
+
+def test_a_checkpoint_with_the_old_flat_optimizer_buffers_resumes_as_the_new_one(tmp_path):
+    """Before 0.2 the optimizer ran on one flat buffer: optim/m.all, optim/v.all in parameters() order."""
+    config = TrainConfig(epochs=3, batch_size=16, lr=0.01)
+    first = _trainer(config)
+    first.fit(epochs=2, checkpoint_path=tmp_path / "model.npz")
+    with np.load(tmp_path / "model.npz") as f:
+        arrays = dict(f)
+    names = list(first.model.parameters())
+    for slot in ("m", "v"):
+        arrays[f"optim/{slot}.all"] = np.concatenate([arrays.pop(f"optim/{slot}.{name}").ravel() for name in names])
+    np.savez(tmp_path / "old.npz", **arrays)
+    x_train, x_test = _data()
+    resumed = [Trainer.resume(tmp_path / name, x_train, x_test)[0] for name in ("model.npz", "old.npz")]
+    for trainer in resumed:
+        trainer.fit()
+    np.testing.assert_array_equal(_flat(resumed[0].model), _flat(resumed[1].model))
+    assert resumed[0].history == resumed[1].history
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
@@ -44,7 +68,7 @@ def test_resume_reaches_the_same_parameters_as_an_uninterrupted_run(tmp_path, op
     resumed, ckpt = Trainer.resume(tmp_path / "model.npz", x_train, x_test)
     assert ckpt.epoch == 2 and resumed.epoch == 2
     resumed.fit()
-    assert np.array_equal(resumed.model.flat_params, straight.model.flat_params)
+    assert np.array_equal(_flat(resumed.model), _flat(straight.model))
     assert resumed.history == straight.history
     assert resumed.model.beta == straight.model.beta == 1.0
 
@@ -113,9 +137,9 @@ def test_non_finite_loss_stops_with_step_and_advice_and_keeps_last_checkpoint(tm
 def test_training_keeps_float32_end_to_end():
     trainer = _trainer(TrainConfig(epochs=1, batch_size=16))
     trainer.fit()
-    assert trainer.model.flat_params.dtype == np.float32
-    assert trainer.optimizer.m["all"].dtype == np.float32
-    assert trainer.optimizer.v["all"].dtype == np.float32
+    assert all(p.dtype == np.float32 for p in trainer.model.parameters().values())
+    assert all(m.dtype == np.float32 for m in trainer.optimizer.m.values())
+    assert all(v.dtype == np.float32 for v in trainer.optimizer.v.values())
 
 
 @pytest.mark.parametrize(
@@ -240,7 +264,7 @@ def test_non_finite_parameters_after_an_epoch_stop_before_the_checkpoint(tmp_pat
 
     def poisoned(progress=False):
         terms = train_epoch(progress)
-        trainer.model.flat_params[-1] = np.inf
+        list(trainer.model.parameters().values())[-1][-1] = np.inf
         return terms
 
     trainer.train_epoch = poisoned
