@@ -38,7 +38,9 @@ def dense_forward(x, W, b):
     -------
     y : ndarray, shape (batch, fan_out)
     """
-    return x @ W + b
+    y = x @ W  # (batch, fan_out)
+    y += b  # in place: no second array of this size
+    return y
 
 
 def dense_backward(d_y, x, W, need_d_x=True):

@@ -212,8 +212,8 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
     v += np.multiply(1 - beta2, np.square(grad, out=scratch), out=scratch)  # v ← ρ₂ v + (1 − ρ₂) g²
     v_hat = np.divide(v, 1 - beta2**t, out=scratch)  # v̂ = v / (1 − ρ₂ᵗ)
     denominator = np.add(np.sqrt(v_hat, out=scratch), epsilon, out=scratch)  # √v̂ + δ
-    m_hat = m / (1 - beta1**t)  # m̂ = m / (1 − ρ₁ᵗ)
-    param -= np.multiply(lr, m_hat / denominator, out=scratch)  # θ ← θ − η m̂ / (√v̂ + δ)
+    ratio = np.divide(m, denominator, out=scratch)  # m / (√v̂ + δ)
+    param -= np.multiply(lr / (1 - beta1**t), ratio, out=scratch)  # θ ← θ − η m̂ / (√v̂ + δ), m̂ = m / (1 − ρ₁ᵗ)
     return param, m, v
 
 
