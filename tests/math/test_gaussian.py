@@ -1,18 +1,60 @@
-"""Tests of ``numvae.gaussian``: the properties of ``numvae.course.properties.gaussian`` applied to it.
+"""The Gaussian pieces: the KL, the sampler and their gradients.
 
-The gradient checks prove each backward matches its forward; only the
-statistical properties can prove the forward itself uses the right
-parameterization (variance exp(log_var), not exp(log_var)²).
+The first two tests are property tests written out in this file: Hypothesis
+draws mu and log_var, and the KL must be non-negative, zero exactly at the
+prior, and equal to its definition as an expectation; the sampler must give z
+the variance exp(log_var). The gradient checks prove each backward matches
+its forward; only the statistical properties can prove the forward itself
+uses the right parameterization (variance exp(log_var), not exp(log_var)²).
+The tests after them apply the same properties as ``numvae exercises check``
+applies them to a student's code (``numvae.course.properties.gaussian``).
 """
 
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from numvae import gaussian
 from numvae.course.properties import gaussian as P
 from numvae.course.properties import PropertyFailure, verify
+
+_moderate = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
+
+
+@given(mu=arrays(np.float64, (3, 4), elements=_moderate), log_var=arrays(np.float64, (3, 4), elements=_moderate))
+def test_kl_is_non_negative_zero_only_at_the_prior_and_the_expectation_it_defines(mu, log_var):
+    kl = gaussian.kl_standard_normal(mu, log_var)  # (3,): one KL per row
+    assert kl.shape == (3,)
+    assert np.all(kl >= 0), f"KL < 0: {kl} for mu={mu}, log_var={log_var}"
+    at_prior = np.all((mu == 0) & (log_var == 0), axis=1)
+    assert np.all(kl[at_prior] == 0), f"KL > 0 at the prior: {kl}"
+    # Away from it the KL grows like mu²/2 + log_var²/4: a distance of 1e-6 leaves ≥ 2.5e-13, no underflow.
+    away = np.max(np.maximum(np.abs(mu), np.abs(log_var)), axis=1) > 1e-6
+    assert np.all(kl[away] > 0), f"KL = 0 away from the prior: {kl}"
+    # D_KL = E_q[log q(z) - log p(z)], estimated by Monte Carlo on the first row.
+    eps = np.random.default_rng(0).standard_normal((200_000, 4))
+    z = mu[0] + np.exp(0.5 * log_var[0]) * eps
+    log_ratio = gaussian.log_normal(z, mu[0], log_var[0]) - gaussian.log_standard_normal(z)
+    standard_error = log_ratio.std() / np.sqrt(len(z))
+    assert abs(log_ratio.mean() - kl[0]) < 5 * standard_error + 1e-12, (
+        f"KL {kl[0]:.6g}, Monte Carlo {log_ratio.mean():.6g} ± {standard_error:.2g}")
+
+
+@given(mu=_moderate, log_var=st.floats(-4, 4))
+def test_reparameterized_samples_have_mean_mu_and_variance_exp_log_var(mu, log_var):
+    eps = np.random.default_rng(1).standard_normal((100_000, 1))
+    z, std = gaussian.reparameterize(np.full((1, 1), mu), np.full((1, 1), log_var), eps)
+    variance = np.exp(log_var)
+    # Standard errors of the sample mean and variance of a normal sample of n draws.
+    n = len(z)
+    assert abs(z.mean() - mu) < 5 * np.sqrt(variance / n)
+    assert abs(z.var() - variance) < 5 * variance * np.sqrt(2 / n), (
+        f"sample variance {z.var():.4g}, expected exp(log_var) = {variance:.4g} (exp(log_var)^2 would be {variance**2:.4g})")
+    np.testing.assert_allclose(std, np.exp(0.5 * log_var), rtol=1e-15)
 
 
 def _cases(prop):
