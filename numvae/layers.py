@@ -147,9 +147,6 @@ class Activation:
         A key of ``activations.ACTIVATIONS``.
     """
 
-    params = {}
-    grads = {}
-
     def __init__(self, name):
         self.name = name
         self.function, self.function_backward = activations.ACTIVATIONS[name]

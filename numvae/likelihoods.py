@@ -145,8 +145,6 @@ def gaussian_nll_backward(d_nll, x, mean, log_var):
 class Bernoulli:
     """Bernoulli decoder likelihood; the decoder outputs logits. No parameters."""
 
-    name = "bernoulli"
-
     def __init__(self):
         self.params, self.grads, self.cache = {}, {}, None
 
@@ -181,8 +179,6 @@ class Gaussian:
         that cannot happen.
     dtype : numpy dtype
     """
-
-    name = "gaussian"
 
     def __init__(self, sigma, input_dim, learn_sigma=False, dtype=np.float64):
         self.learn_sigma = learn_sigma
