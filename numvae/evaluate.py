@@ -31,12 +31,14 @@ is taken in log space with the log-mean-exp trick:
 :math:`\log \frac1K \sum_k e^{a_k} = m + \log \frac1K \sum_k e^{a_k - m}`,
 with :math:`m = \max_k a_k`, which never overflows.
 
-Memory stays bounded for any K: the samples are taken in chunks of at most
-``max_rows`` decoded rows, and the sum over k is kept as a running pair
-(m, s) with :math:`\sum_k e^{a_k} = e^m s`. When a chunk raises the maximum
-to m', the sum so far is rescaled, :math:`s \leftarrow s\,e^{m - m'}`, so no
-term is ever exponentiated above 1. Time, not memory, grows with K: about
-K × (number of images) decoder passes.
+:func:`iw_bound` is that formula. Memory stays bounded for any K: the samples
+are taken in chunks of at most ``max_rows`` decoded rows, :func:`iw_bound`
+gives the bound of each chunk, and the bound over all samples so far is kept
+as one number per example: the mean of :math:`s + n` weights is the mean of
+the first s and the mean of the next n, weighted by their counts,
+:math:`\mathcal L_{s+n} = \log\big(\frac{s}{s+n} e^{\mathcal L_s} + \frac{n}{s+n} e^{\mathcal L_n}\big)`,
+which ``np.logaddexp`` computes without overflow. Time, not memory, grows
+with K: about K × (number of images) decoder passes.
 
 A result that is not a finite number is an error naming the term that broke
 (log p(x|z), log p(z) or log q(z|x)), never a NaN returned to the caller.
@@ -62,6 +64,24 @@ def log_mean_exp(a, axis=0):
     a = np.asarray(a, dtype=np.float64)
     m = np.max(a, axis=axis, keepdims=True)
     return np.squeeze(m, axis) + np.log(np.mean(np.exp(a - m), axis=axis))
+
+
+def iw_bound(log_px_z, log_pz, log_qz):
+    r"""The importance-weighted bound :math:`\mathcal L_K = \log \frac1K \sum_k w_k` of each example.
+
+    .. math::
+        \log w_k = \log p(x \mid z_k) + \log p(z_k) - \log q(z_k \mid x)
+
+    Parameters
+    ----------
+    log_px_z, log_pz, log_qz : ndarray, shape (K, batch)
+        The three terms of each sample's log-weight.
+
+    Returns
+    -------
+    ndarray, shape (batch,)
+    """
+    return log_mean_exp(log_px_z + log_pz - log_qz, axis=0)
 
 
 def _batches(n, batch_size):
@@ -110,10 +130,10 @@ def elbo_terms(model, x, rng, batch_size=500):
     return {"loss": rec + model.beta * kl, "reconstruction": rec, "kl": kl}
 
 
-def log_importance_weights(model, x, k, rng):
-    """log w for ``k`` samples of each example: shape (k, batch), float64.
+def log_importance_terms(model, x, k, rng):
+    """The terms of log w for ``k`` samples of each example: (log p(x|z), log p(z), log q(z|x)), each (k, batch), float64.
 
-    ``x`` (batch, input_dim). ``log w = log p(x|z) + log p(z) − log q(z|x)``.
+    ``x`` (batch, input_dim); :func:`iw_bound` turns them into the bound.
     Memory: about ``k * batch`` rows of the decoder; see
     :func:`importance_weighted_log_likelihood` for large k. Raises ValueError
     naming the term that is not finite.
@@ -132,7 +152,17 @@ def log_importance_weights(model, x, k, rng):
     _require_finite("log p(z)", log_pz, model)
     log_qz = log_normal(z, mu, log_var)  # (k, batch), float64
     _require_finite("log q(z|x)", log_qz, model)
-    log_w = log_px_z.astype(np.float64) + log_pz - log_qz
+    return log_px_z.astype(np.float64), log_pz, log_qz
+
+
+def log_importance_weights(model, x, k, rng):
+    """log w = log p(x|z) + log p(z) − log q(z|x) for ``k`` samples of each example: shape (k, batch), float64.
+
+    The terms are :func:`log_importance_terms`'s; raises ValueError naming
+    the term that is not finite.
+    """
+    log_px_z, log_pz, log_qz = log_importance_terms(model, x, k, rng)
+    log_w = log_px_z + log_pz - log_qz
     _require_finite("log w = log p(x|z) + log p(z) − log q(z|x)", log_w, model)
     return log_w
 
@@ -165,12 +195,12 @@ def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
     chunk = min(k, max_rows)  # samples of one example decoded at once
     out = np.empty(len(x), dtype=np.float64)
     for part in _batches(len(x), batch_size):
-        running_max = np.full(part.stop - part.start, -np.inf)  # m, shape (batch,)
-        scaled_sum = np.zeros(part.stop - part.start)  # s, with sum_k w_k = exp(m) * s
+        seen = 0  # samples of each example taken so far
         for start in range(0, k, chunk):
-            log_w = log_importance_weights(model, x[part], min(chunk, k - start), rng)  # (chunk, batch)
-            new_max = np.maximum(running_max, np.max(log_w, axis=0))
-            scaled_sum = scaled_sum * np.exp(running_max - new_max) + np.sum(np.exp(log_w - new_max), axis=0)
-            running_max = new_max
-        out[part] = running_max + np.log(scaled_sum / k)
+            n = min(chunk, k - start)
+            bound = iw_bound(*log_importance_terms(model, x[part], n, rng))  # (batch,): L over these n samples
+            if seen:  # the mean of seen + n weights is the two means, weighted by their counts
+                bound = np.logaddexp(out[part] + np.log(seen / (seen + n)), bound + np.log(n / (seen + n)))
+            out[part] = bound
+            seen += n
     return out

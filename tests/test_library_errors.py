@@ -236,7 +236,7 @@ def test_a_nan_parameter_is_named_by_the_importance_weighted_bound():
 
 def test_importance_weighted_bound_asks_for_at_most_max_rows_samples_at_once(monkeypatch):
     # K = 10**12 used to allocate K x latent_dim noise at once (7 TiB): MemoryError.
-    real = evaluate.log_importance_weights
+    real = evaluate.log_importance_terms
     requested = []
 
     class Enough(Exception):
@@ -248,7 +248,7 @@ def test_importance_weighted_bound_asks_for_at_most_max_rows_samples_at_once(mon
             raise Enough
         return real(model, x, k, rng)
 
-    monkeypatch.setattr(evaluate, "log_importance_weights", spy)
+    monkeypatch.setattr(evaluate, "log_importance_terms", spy)
     with pytest.raises(Enough):
         evaluate.importance_weighted_log_likelihood(small_model(), np.full((2, 784), 0.5), 10**12,
                                                     np.random.default_rng(0), max_rows=64)
