@@ -9,7 +9,6 @@ forward, and only a property of the mathematics can tell.
 import numpy as np
 
 from ..activations import sigmoid, softplus
-from ..likelihoods import _per_example
 
 
 def reparameterize__std_exp_log_var(mu, log_var, eps):
@@ -77,7 +76,8 @@ def bernoulli_nll__pixel_mean(x, logits):
 
 
 def bernoulli_nll_backward__pixel_mean(d_nll, x, logits):
-    return _per_example(d_nll) * (sigmoid(logits) - x) / np.shape(x)[-1]
+    d_nll = np.reshape(d_nll, (-1, 1)) if np.ndim(d_nll) else d_nll
+    return d_nll * (sigmoid(logits) - x) / np.shape(x)[-1]
 
 
 def bernoulli_nll__sigmoid_output(x, logits):
@@ -87,7 +87,8 @@ def bernoulli_nll__sigmoid_output(x, logits):
 
 def bernoulli_nll_backward__sigmoid_output(d_nll, x, logits):
     p = sigmoid(logits)
-    return _per_example(d_nll) * (sigmoid(p) - x) * p * (1 - p)
+    d_nll = np.reshape(d_nll, (-1, 1)) if np.ndim(d_nll) else d_nll
+    return d_nll * (sigmoid(p) - x) * p * (1 - p)
 
 
 def log_mean_exp__log_sum_exp(a, axis=0):
