@@ -553,27 +553,27 @@ def test_train_removes_the_stale_temporaries_of_a_killed_save(solutions, tmp_pat
     assert not stale.exists() and (out / "model.npz").exists() and not (out / ".lock").exists()
 
 
-def test_the_functional_vae_with_numvaes_functions_is_the_vae_bit_for_bit():
-    from numvae import VAE, Adam
-    from numvae.course import reference
-    from numvae.course.model import FunctionalVAE, functional_adam
+def test_swapped_puts_the_functions_in_every_engine_module_that_holds_them_and_restores_numvaes():
+    from numvae import activations, likelihoods, optim
+    from numvae.course.swap import swapped
 
-    for kwargs in [dict(hidden_dims=(6,)), dict(likelihood="gaussian", learn_sigma=True, sigma=0.5,
-                                                activation="tanh", hidden_dims=(5, 4))]:
-        models = [cls(7, latent_dim=2, dtype=np.float32, seed=3, **kwargs) for cls in (VAE, FunctionalVAE)]
-        optimizers = [Adam({"all": models[0].flat_params}, lr=1e-2),
-                      functional_adam(reference.adam_step)({"all": models[1].flat_params}, lr=1e-2)]
-        rng = np.random.default_rng(0)
-        for _ in range(10):
-            x = rng.uniform(0, 1, (8, 7)).astype(np.float32)
-            losses = [m.loss(x) for m in models]
-            for m, opt in zip(models, optimizers):
-                m.backward()
-                opt.step({"all": m.flat_grads})
-            assert losses[0] == losses[1]
-        np.testing.assert_array_equal(models[0].flat_params, models[1].flat_params)
-        x = rng.uniform(0, 1, (5, 7)).astype(np.float32)
-        np.testing.assert_array_equal(models[0].reconstruct(x), models[1].reconstruct(x))
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
+        return param - lr * grad  # the param alone, not (param, m, v)
+
+    own = activations.sigmoid, likelihoods.sigmoid, activations.ACTIVATIONS["sigmoid"], optim.adam_step
+    with pytest.raises(KeyError), swapped({"sigmoid": sigmoid, "adam_step": adam_step}):
+        assert activations.sigmoid is sigmoid and likelihoods.sigmoid is sigmoid  # likelihoods imported it
+        assert activations.ACTIVATIONS["sigmoid"] == (sigmoid, activations.sigmoid_backward)
+        with pytest.raises(ValueError, match=r"^adam_step must return the tuple \(param, m, v\), got an array"):
+            optim.Adam({"w": np.zeros(2)}).step({"w": np.ones(2)})
+        raise KeyError  # left by an exception: numvae's own are back all the same
+    assert (activations.sigmoid, likelihoods.sigmoid, activations.ACTIVATIONS["sigmoid"], optim.adam_step) == own
+    with pytest.raises(ValueError, match="functions: expected names of numvae's functions, got 'sigmoidd'"):
+        with swapped({"sigmoidd": sigmoid}):
+            pass
 
 
 @pytest.mark.parametrize("command", ["train", "check"])

@@ -8,8 +8,7 @@ A layer above the engine: no math module imports it.
 * :mod:`.workbook`  — writing a workbook (stubs, or solutions read from numvae's own source)
 * :mod:`.checker`   — grading a workbook, one line per exercise
 * :mod:`.isolated`  — the grading run in a child process, so a student's os._exit() or segfault is a FAIL
-* :mod:`.reference` — pure-function forms of Dense, Adam, the IW bound and the encoder wiring
-* :mod:`.model`     — a VAE and an Adam computed by a given set of functions
+* :mod:`.swap`      — numvae's own VAE and Adam computing with a student's (or a mutant's) functions
 * :mod:`.mutants`, :mod:`.zoo` — classic mistakes, and which check catches which
 * :mod:`.cli`       — ``numvae exercises start|check|train``
 """

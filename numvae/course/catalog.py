@@ -1,22 +1,25 @@
 """The exercises: which functions a student writes, in which file, checked by which properties.
 
-Each exercise is one workbook file ``DIR/<name>.py``. Its functions have
-numvae's own signatures and docstrings (formula, derivative, shapes); the
-solutions are numvae's own functions (see :mod:`.workbook`). The properties
-come from :mod:`numvae.course.properties`, the same ones ``tests/`` applies to numvae.
+Each exercise is one workbook file ``DIR/<name>.py``. Its functions are
+numvae's own (the engine's modules hold them: ``activations``, ``layers``,
+``gaussian``, ``likelihoods``, ``optim``, ``evaluate``, ``vae``), with their
+signatures and docstrings (formula, derivative, shapes); their source is the
+solution (see :mod:`.workbook`). The properties come from
+:mod:`numvae.course.properties`, the same ones ``tests/`` applies to numvae.
 """
 
+import contextlib
 from dataclasses import dataclass
-from types import SimpleNamespace
 
-from .. import activations, evaluate, gaussian, likelihoods
+from .. import activations, evaluate, gaussian, layers, likelihoods, optim, vae
+from .properties import PropertyFailure
 from .properties import activations as PA
 from .properties import evaluate as PE
 from .properties import gaussian as PG
 from .properties import layers as PL
 from .properties import likelihoods as PLi
 from .properties import optim as PO
-from . import reference
+from .swap import swapped
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,10 @@ class Exercise:
 
     ``functions`` are numvae's own (their source is the solution), ``header``
     the imports the file starts with, ``properties`` what ``check`` verifies,
-    in order (fixed cases first, then Hypothesis). ``adapt`` turns the loaded
-    module into what the properties expect (default: the module itself).
+    in order (fixed cases first, then Hypothesis). The properties check the
+    loaded module itself, or, with ``through`` (an engine module), numvae's
+    own ``through`` computing with the module's functions (Adam's properties
+    run ``numvae.optim.Adam`` on the student's ``adam_step``).
     """
 
     name: str
@@ -34,26 +39,30 @@ class Exercise:
     functions: tuple
     properties: tuple
     header: str = "import numpy as np\n"
-    adapt: callable = None
+    through: object = None
 
     @property
     def function_names(self):
         return tuple(f.__name__ for f in self.functions)
 
+    @contextlib.contextmanager
     def implementation(self, module):
-        return self.adapt(module) if self.adapt else module
-
-
-def _adam_impl(module):
-    from .model import functional_adam
-
-    return SimpleNamespace(Adam=functional_adam(module.adam_step))
+        """What the properties check, while they check it: ``module``, or ``through`` running its functions."""
+        if self.through is None:
+            yield module
+            return
+        functions = {name: getattr(module, name, None) for name in self.function_names}
+        missing = [name for name, f in functions.items() if not callable(f)]
+        if missing:
+            raise PropertyFailure(f"{missing[0]} is missing", hint="")
+        with swapped(functions):
+            yield self.through
 
 
 def _activation(name, *extra, header="import numpy as np\n"):
-    forward = getattr(activations, name)
     return Exercise(
-        name, f"{name} and its derivative", (forward, getattr(activations, f"{name}_backward")),
+        name, f"{name} and its derivative",
+        (getattr(activations, name), getattr(activations, f"{name}_backward")),
         (PA.gradient(name), *extra, PA.large_inputs(name)), header=header,
     )
 
@@ -64,7 +73,7 @@ EXERCISES = (
     _activation("sigmoid", PA.extremes("sigmoid"), PA.SIGMOID_DEFINITION),
     _activation("softplus", PA.extremes("softplus"), PA.SOFTPLUS_LOGADDEXP, PA.IDENTITIES,
                 header="import numpy as np\n\nfrom numvae.activations import sigmoid\n"),
-    Exercise("dense", "a Dense layer, forward and backward", (reference.dense_forward, reference.dense_backward),
+    Exercise("dense", "a Dense layer, forward and backward", (layers.dense_forward, layers.dense_backward),
              (PL.DENSE_DEFINITION, PL.DENSE_GRADIENTS)),
     Exercise("reparameterize", "the reparameterization z = mu + std * eps and its backward",
              (gaussian.reparameterize, gaussian.reparameterize_backward),
@@ -82,15 +91,14 @@ EXERCISES = (
              (PLi.GAUSSIAN_GRADIENTS, PLi.GAUSSIAN_FIXED_SIGMA_GRADIENT, PLi.GAUSSIAN_SCALAR_LOG_VAR,
               PLi.GAUSSIAN_FAR_MEANS, PLi.GAUSSIAN_DENSITY),
              header="import numpy as np\n\nfrom numvae.gaussian import LOG_2PI\n"),
-    Exercise("adam", "one step of Adam", (reference.adam_step,),
-             (PO.ADAM_FIRST_STEP, PO.ADAM_ALGORITHM_1, PO.ADAM_QUADRATIC),
-             header="import math\n\nimport numpy as np\n", adapt=_adam_impl),
+    Exercise("adam", "one step of Adam", (optim.adam_step,),
+             (PO.ADAM_FIRST_STEP, PO.ADAM_ALGORITHM_1, PO.ADAM_QUADRATIC), through=optim),
     Exercise("iw_bound", "log-mean-exp and the importance-weighted bound",
-             (evaluate.log_mean_exp, reference.iw_bound),
+             (evaluate.log_mean_exp, evaluate.iw_bound),
              (PE.LOG_MEAN_EXP_DIRECT, PE.LOG_MEAN_EXP_OVERFLOW, PE.IW_BOUND_EQUAL_WEIGHTS,
               PE.IW_BOUND_DEFINITION, PE.IW_BOUND_JENSEN)),
     Exercise("vae_backward", "the VAE's backward wiring: mu's gradient from two paths",
-             (reference.encoder_gradient,), (PL.ENCODER_GRADIENT,)),
+             (vae.encoder_gradient,), (PL.ENCODER_GRADIENT,)),
 )
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}

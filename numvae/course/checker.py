@@ -188,13 +188,14 @@ def check_exercise(exercise, directory, max_examples=50, timeout=120.0, on_stage
             warnings.simplefilter("ignore")
             stage(current)
             try:
-                impl = exercise.implementation(load(path, exercise.name))
+                module = load(path, exercise.name)
             except (Exception, SystemExit) as exc:  # exit() would end the checker, silently, with status 0
                 return Result(exercise.name, FAIL, f"importing {path.name} raised {describe(exc)}")
-            for prop in exercise.properties:
-                current = prop.name
-                stage(current)
-                verify(prop, impl, settings=settings)
+            with exercise.implementation(module) as impl:
+                for prop in exercise.properties:
+                    current = prop.name
+                    stage(current)
+                    verify(prop, impl, settings=settings)
     except PropertyFailure as failure:
         return Result(exercise.name, FAIL, str(failure), property=failure.property or "")
     except CheckTimeout:

@@ -121,17 +121,16 @@ def cmd_check(args):
     return 0 if passed == len(results) else 1
 
 
-def student_implementation(directory):
-    """numvae's functions, replaced by the workbook's for every exercise fully written in it.
+def student_functions(directory):
+    """The workbook's functions, for every exercise fully written in it: name -> function.
 
-    Returns ``(impl, used)``: ``used`` names the exercises whose code is the student's.
+    Returns ``(functions, used)``: ``used`` names the exercises whose code is the student's.
     """
     from .properties.core import describe
     from .catalog import EXERCISES
     from .checker import NOT_STARTED, static_status, load
-    from .model import default_implementation
 
-    overrides, used = {}, []
+    functions, used = {}, []
     for exercise in EXERCISES:
         path = Path(directory) / f"{exercise.name}.py"
         if not path.is_file():
@@ -148,18 +147,19 @@ def student_implementation(directory):
         absent = [name for name in exercise.function_names if not callable(getattr(module, name, None))]
         if absent:  # bound only where the file's own code did not run (relu = None, a def under an if)
             raise ValueError(f"{path}: defines no function {absent[0]}")
-        overrides.update({name: getattr(module, name) for name in exercise.function_names})
+        functions.update({name: getattr(module, name) for name in exercise.function_names})
         used.append(exercise.name)
-    return default_implementation(**overrides), used
+    return functions, used
 
 
 def cmd_train(args):
     from ..cli import rundir
     from ..training.threads import set_blas_threads
+    from .swap import swapped
 
     set_blas_threads()  # as numvae train: the same thread count gives the same bits
     directory = _workbook(args.dir)
-    impl, used = student_implementation(directory)
+    functions, used = student_functions(directory)
     say("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
     out = Path(args.out) if args.out else directory / "run"
     # As numvae train: --out checked writable and locked for the whole run (a second run on it
@@ -167,28 +167,28 @@ def cmd_train(args):
     with rundir.prepare(out):
         if (out / "model.npz").exists():
             raise ValueError(f"--out: {out / 'model.npz'} exists; choose another --out or remove it")
-        return _train_into(args, impl, out)
+        with swapped(functions):  # numvae's VAE and Adam, built and run on the student's functions
+            return _train_into(args, out)
 
 
-def _train_into(args, impl, out):
-    """Train the workbook's VAE into the prepared directory ``out``; returns the exit status."""
+def _train_into(args, out):
+    """Train numvae's VAE into the prepared directory ``out``; returns the exit status."""
     from ..cli import write_figures, write_history_csv
     from ..cli.train import default_binarize
     from ..data.datasets import load_dataset
     from .properties.core import describe
     from ..training.trainer import TrainConfig, Trainer
-    from .model import FunctionalVAE, functional_adam
+    from ..vae import VAE
 
     dataset = load_dataset("mnist5k", dtype=np.float32)
-    model = FunctionalVAE(
+    model = VAE(
         input_dim=dataset.x_train.shape[1], hidden_dims=args.hidden, latent_dim=args.latent_dim,
         likelihood=args.likelihood, activation=args.activation,
-        sigma=0.1 if args.likelihood == "gaussian" else None, dtype=np.float32, seed=args.seed, impl=impl,
+        sigma=0.1 if args.likelihood == "gaussian" else None, dtype=np.float32, seed=args.seed,
     )
     binarize = args.binarize or default_binarize(args.likelihood)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, binarize=binarize, seed=args.seed)
-    trainer = Trainer(model, dataset.x_train, dataset.x_test, config)
-    trainer.optimizer = functional_adam(impl.adam_step)({"all": model.flat_params}, lr=config.lr)
+    trainer = Trainer(model, dataset.x_train, dataset.x_test, config)  # numvae.Adam on model.parameters()
     history_csv = out / "history.csv"
 
     def on_epoch(t, row):

@@ -4,22 +4,24 @@ Each :class:`Mutant` replaces one or two functions of one exercise with the
 variants in :mod:`.mutants`. :func:`static_checks` runs the exercise's
 properties on it, split into the gradient checks (a backward against central
 differences of *its own* forward) and the properties of the mathematics;
-:func:`training_check` trains a short VAE on mnist5k with the mutant inside and
-judges the result with numvae's own loss. A mistake made consistently in a
-forward and its backward passes the gradient check: only a property catches it.
+:func:`training_runs` trains numvae's own VAE for a short while on mnist5k
+with the mutant swapped in (:mod:`.swap`) and judges the result with numvae's
+own loss. A mistake made consistently in a forward and its backward passes the
+gradient check: only a property catches it.
 """
 
 import inspect
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from .properties import PropertyFailure, verify
 from . import mutants
-from .catalog import BY_NAME
-from .model import FunctionalVAE, default_implementation, functional_adam
+from .catalog import BY_NAME, EXERCISES
+from .swap import swapped
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,10 @@ ZOO = (
 BY_MUTANT = {m.name: m for m in ZOO}
 
 
-def implementation(mutant):
-    """The exercise's implementation (as the checker sees it) with the mutant inside."""
-    exercise = BY_NAME[mutant.exercise]
-    return exercise.implementation(default_implementation(**mutant.functions()))
+def workbook(mutant):
+    """A workbook file as the checker loads it, with the mutant inside: numvae's solutions, the mutant's functions."""
+    solutions = {f.__name__: f for exercise in EXERCISES for f in exercise.functions}
+    return SimpleNamespace(**{**solutions, **mutant.functions()})
 
 
 def mutant_source(mutant):
@@ -96,17 +98,18 @@ def static_checks(mutant, settings=None):
 
     Each value is the first :class:`PropertyFailure` of that kind (None: not caught).
     """
-    impl = implementation(mutant)
+    exercise = BY_NAME[mutant.exercise]
     found = {"gradient check": None, "properties": None}
-    for prop in BY_NAME[mutant.exercise].properties:
-        kind = "gradient check" if is_gradient_check(prop) else "properties"
-        if found[kind] is not None:
-            continue
-        try:
-            with np.errstate(all="ignore"):
-                verify(prop, impl, settings=settings)
-        except PropertyFailure as failure:
-            found[kind] = failure
+    with exercise.implementation(workbook(mutant)) as impl:
+        for prop in exercise.properties:
+            kind = "gradient check" if is_gradient_check(prop) else "properties"
+            if found[kind] is not None:
+                continue
+            try:
+                with np.errstate(all="ignore"):
+                    verify(prop, impl, settings=settings)
+            except PropertyFailure as failure:
+                found[kind] = failure
     return found
 
 
@@ -117,24 +120,25 @@ def _settings_for(mutant):
     return activation, likelihood
 
 
-def train_once(x_train, x_test, impl, activation, likelihood, epochs, hidden, seed):
-    """Test loss (numvae's own −ELBO, nats) after training a FunctionalVAE built from ``impl``."""
+def train_once(x_train, x_test, functions, activation, likelihood, epochs, hidden, seed):
+    """Test loss (numvae's own −ELBO, nats) after training numvae's VAE computing with ``functions`` (name -> function)."""
     from ..evaluate import elbo_terms
     from ..training.trainer import TrainConfig, Trainer, TrainingDiverged
     from ..vae import VAE
 
     kwargs = dict(input_dim=x_train.shape[1], hidden_dims=hidden, latent_dim=2, likelihood=likelihood,
                   activation=activation, sigma=0.1 if likelihood == "gaussian" else None, dtype=np.float32, seed=seed)
-    model = FunctionalVAE(impl=impl, **kwargs)
-    trainer = Trainer(model, x_train, None, TrainConfig(epochs=epochs, seed=seed))
-    trainer.optimizer = functional_adam(impl.adam_step)({"all": model.flat_params}, lr=trainer.config.lr)
-    try:
-        with np.errstate(all="ignore"):
-            trainer.fit()
-    except TrainingDiverged:
-        return math.inf
-    judge = VAE(**kwargs)  # numvae's own loss judges the trained parameters
-    judge.flat_params[...] = model.flat_params
+    with swapped(functions):
+        model = VAE(**kwargs)
+        trainer = Trainer(model, x_train, None, TrainConfig(epochs=epochs, seed=seed))
+        try:
+            with np.errstate(all="ignore"):
+                trainer.fit()
+        except TrainingDiverged:
+            return math.inf
+    judge = VAE(**kwargs)  # numvae's own functions judge the trained parameters (model keeps its activation)
+    for name, p in judge.parameters().items():
+        p[...] = model.parameters()[name]
     with np.errstate(all="ignore"):
         loss = elbo_terms(judge, x_test, np.random.default_rng(seed))["loss"]
     return loss if math.isfinite(loss) else math.inf
@@ -152,10 +156,9 @@ def training_runs(mutant_list, x_train, x_test, epochs=1, hidden=(64,), referenc
     for mutant in mutant_list:
         config = _settings_for(mutant)
         if config not in references:
-            references[config] = [train_once(x_train, x_test, default_implementation(), *config, epochs, hidden, s)
-                                  for s in reference_seeds]
+            references[config] = [train_once(x_train, x_test, {}, *config, epochs, hidden, s) for s in reference_seeds]
         ref = np.array(references[config])
         threshold = float(ref.mean() + max(3 * ref.std(ddof=1), 1.0))
-        loss = train_once(x_train, x_test, default_implementation(**mutant.functions()), *config, epochs, hidden, 0)
+        loss = train_once(x_train, x_test, mutant.functions(), *config, epochs, hidden, 0)
         results[mutant.name] = (loss, threshold)
     return results, references
