@@ -576,6 +576,27 @@ def test_swapped_puts_the_functions_in_every_engine_module_that_holds_them_and_r
             pass
 
 
+def test_a_swapped_adam_step_that_returns_new_arrays_moves_numvaes_adam_as_one_that_works_in_place():
+    from numvae import optim
+    from numvae.course.swap import swapped
+
+    def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):  # Algorithm 1, new arrays
+        m = betas[0] * m + (1 - betas[0]) * grad
+        v = betas[1] * v + (1 - betas[1]) * grad**2
+        return param - lr * (m / (1 - betas[0]**t)) / (np.sqrt(v / (1 - betas[1]**t)) + epsilon), m, v
+
+    params, grads = [{"w": np.array([1.0, -2.0])} for _ in range(2)], [{"w": np.array([3.0, -0.5])}] * 3
+    with swapped({"adam_step": adam_step}):
+        theirs = optim.Adam(params[0], lr=0.1)
+        for g in grads:
+            theirs.step(g)
+    ours = optim.Adam(params[1], lr=0.1)
+    for g in grads:
+        ours.step(g)
+    np.testing.assert_allclose(params[0]["w"], params[1]["w"], rtol=1e-15)
+    np.testing.assert_allclose(theirs.v["w"], ours.v["w"], rtol=1e-15)
+
+
 @pytest.mark.parametrize("command", ["train", "check"])
 def test_a_reader_that_goes_away_does_not_stop_train_or_check(solutions, tmp_path, command):
     """`numvae exercises train DIR | head -1` used to stop with 'error: Broken pipe', exit 1, without history.csv."""

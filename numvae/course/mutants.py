@@ -39,8 +39,8 @@ def kl_standard_normal_backward__sign_flipped(d_kl, mu, log_var):
     return -d_kl * mu, -d_kl * 0.5 * np.expm1(log_var)
 
 
-def dense_backward__bias_mean(d_y, x, W):
-    return x.T @ d_y, np.mean(d_y, axis=0), d_y @ W.T  # the batch sum became a mean
+def dense_backward__bias_mean(d_y, x, W, need_d_x=True):
+    return x.T @ d_y, np.mean(d_y, axis=0), d_y @ W.T if need_d_x else None  # the batch sum became a mean
 
 
 def softplus__naive_softplus(x):

@@ -15,7 +15,10 @@ model inside :func:`swapped`, and do not use it outside to judge the functions
 The engine unpacks what some functions return (``d_W, d_b, d_x = ...``); a
 given function whose result is not that tuple is wrapped to say so, naming
 the function, instead of Python's "not enough values to unpack". The engine
-itself checks nothing of the kind.
+itself checks nothing of the kind. Its optimizer steps update their arrays in
+place and the engine ignores what they return; a given step may instead
+return new arrays (as Algorithm 1 reads), which the wrapper writes into the
+arrays it was given.
 """
 
 import contextlib
@@ -36,7 +39,10 @@ RETURNS = {
     "sgd_momentum_step": ("param", "velocity"),
     "adam_step": ("param", "m", "v"),
 }
-"""The functions whose result the engine unpacks, and the names of what they return."""
+"""The functions whose result the engine unpacks (or, for the steps, uses), and the names of what they return."""
+
+IN_PLACE = {"sgd_momentum_step": (0, 2), "adam_step": (0, 2, 3)}
+"""The steps the engine calls for their effect on their arguments: the argument each returned array belongs in."""
 
 
 def engine_function(name):
@@ -49,7 +55,11 @@ def engine_function(name):
 
 
 def returning_the_tuple(name, function):
-    """``function``, wrapped to raise ValueError unless it returns the tuple :data:`RETURNS` names for ``name``."""
+    """``function``, wrapped to raise ValueError unless it returns the tuple :data:`RETURNS` names for ``name``.
+
+    For a step of :data:`IN_PLACE`, each returned array is also written into
+    its argument, unless it is that argument already.
+    """
     names = RETURNS.get(name)
     if names is None:
         return function
@@ -59,6 +69,9 @@ def returning_the_tuple(name, function):
         result = function(*args, **kwargs)
         if not (isinstance(result, (tuple, list)) and len(result) == len(names)):
             raise ValueError(f"{name} must return the tuple ({', '.join(names)}), got {kind(result)}")
+        for position, value in zip(IN_PLACE.get(name, ()), result):
+            if value is not args[position]:
+                args[position][...] = value
         return result
 
     return checked
