@@ -597,6 +597,26 @@ def test_a_swapped_adam_step_that_returns_new_arrays_moves_numvaes_adam_as_one_t
     np.testing.assert_allclose(theirs.v["w"], ours.v["w"], rtol=1e-15)
 
 
+def test_a_swapped_dense_backward_without_need_d_x_trains_the_vae_to_numvaes_gradients():
+    """The engine passes need_d_x (it spares the first layer a product); the exercise's function does not take it."""
+    from numvae import VAE
+    from numvae.course.swap import swapped
+
+    def dense_backward(d_y, x, W):
+        return x.T @ d_y, d_y.sum(axis=0), d_y @ W.T
+
+    x = np.random.default_rng(0).uniform(size=(5, 6))
+    eps = np.random.default_rng(1).standard_normal((5, 2))
+    with swapped({"dense_backward": dense_backward}):
+        theirs = VAE(6, hidden_dims=(4,), latent_dim=2, seed=3)
+        theirs.loss(x, eps)
+        their_grads = theirs.backward()
+    ours = VAE(6, hidden_dims=(4,), latent_dim=2, seed=3)
+    ours.loss(x, eps)
+    for name, g in ours.backward().items():
+        np.testing.assert_allclose(their_grads[name], g, rtol=1e-13, err_msg=name)
+
+
 @pytest.mark.parametrize("command", ["train", "check"])
 def test_a_reader_that_goes_away_does_not_stop_train_or_check(solutions, tmp_path, command):
     """`numvae exercises train DIR | head -1` used to stop with 'error: Broken pipe', exit 1, without history.csv."""
