@@ -38,6 +38,8 @@ class TrainConfig:
     seed : int
         Seeds the trainer's Generator: shuffling, dynamic binarization (default 0).
 
+    Notes
+    -----
     These defaults, with those of ``VAE``'s signature, are the ones
     ``numvae train`` uses and the README's table measures.
     """
