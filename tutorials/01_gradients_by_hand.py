@@ -227,8 +227,7 @@ print(compare("x", d_x, numerical_gradient(dense_loss, x_small)))
 mlp = MLP((5, 8, 8, 3), "tanh", rng)
 x_mlp = rng.standard_normal((6, 5))  # (batch, 5)
 r_mlp = rng.standard_normal((6, 3))  # (batch, 3)
-mlp_params = {f"{name}.{key}": value
-              for name, dense in mlp.named_modules("mlp") for key, value in dense.params.items()}
+mlp_params = mlp.parameters("mlp")  # name -> array: "mlp.0.W", "mlp.0.b", ...
 
 
 def mlp_loss():
@@ -237,8 +236,7 @@ def mlp_loss():
 
 mlp_loss()
 mlp.backward(r_mlp, need_d_x=False)
-mlp_analytic = {f"{name}.{key}": dense.grads[key].copy()
-                for name, dense in mlp.named_modules("mlp") for key in dense.grads}
+mlp_analytic = {name: g.copy() for name, g in mlp.gradients("mlp").items()}
 print(check_gradients(mlp_loss, mlp_params, mlp_analytic).assert_close(1e-6))
 
 # %% [markdown]
