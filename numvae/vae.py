@@ -121,6 +121,10 @@ class VAE:
     rng : numpy.random.Generator
     """
 
+    n_classes = 0
+    """Width of the one-hot label joined to both networks' inputs: none in a VAE
+    (:class:`numvae.cvae.CVAE` sets it to the number of classes K)."""
+
     def __init__(self, input_dim, hidden_dims=(256, 256, 256), latent_dim=2, likelihood="bernoulli", activation="relu",
                  beta=1.0, sigma=None, learn_sigma=False, dtype=np.float64, seed=0):
         self.input_dim = checks.positive_int("input_dim", input_dim)
@@ -142,8 +146,11 @@ class VAE:
         self.seed = checks.non_negative_int("seed", seed)
         self.rng = np.random.default_rng(self.seed)
 
-        self.encoder = MLP((self.input_dim, *self.hidden_dims, 2 * self.latent_dim), self.activation, self.rng, self.dtype)
-        self.decoder = MLP((self.latent_dim, *reversed(self.hidden_dims), self.input_dim), self.activation, self.rng, self.dtype)
+        # Each network's input is widened by the one-hot label a CVAE joins to it (none here: n_classes = 0).
+        self.encoder = MLP((self.input_dim + self.n_classes, *self.hidden_dims, 2 * self.latent_dim), self.activation,
+                           self.rng, self.dtype)
+        self.decoder = MLP((self.latent_dim + self.n_classes, *reversed(self.hidden_dims), self.input_dim),
+                           self.activation, self.rng, self.dtype)
         if self.likelihood_name == "bernoulli":
             self.likelihood = likelihoods.Bernoulli()
         else:

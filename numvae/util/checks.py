@@ -90,6 +90,24 @@ def batch(name, x, width, dtype, *, unit_interval=False):
     return x
 
 
+def labels(name, y, n_classes, length=None):
+    """Class labels: a 1-D array of integers in 0 .. n_classes − 1, of ``length`` entries if given (else >= 1).
+
+    Floats are refused, even whole ones: a label is a category, and 6.9 would
+    silently become class 6.
+    """
+    y = np.asarray(y)
+    expected = f"({length},)" if length is not None else "(n,) with n >= 1"
+    if y.ndim != 1 or (length is not None and len(y) != length) or len(y) == 0:
+        raise ValueError(f"{name}: expected class labels of shape {expected}, got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{name}: expected integer class labels, got dtype {y.dtype}")
+    if y.min() < 0 or y.max() >= n_classes:
+        bad = int(np.flatnonzero((y < 0) | (y >= n_classes))[0])
+        raise ValueError(f"{name}: expected class labels in 0..{n_classes - 1}, got {y[bad]} at index {bad}")
+    return y
+
+
 def generator(name, value):
     """A ``numpy.random.Generator`` (an int seed is refused: pass ``np.random.default_rng(seed)``)."""
     if not isinstance(value, np.random.Generator):
