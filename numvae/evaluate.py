@@ -51,6 +51,10 @@ not a normalised density over grey-level images, and it cannot exceed
 binarization (``binarize="dynamic"``, the default with a Bernoulli decoder)
 and evaluating on binarized targets gives a true log-likelihood; lecture 05
 shows both numbers.
+
+A conditional VAE (:class:`numvae.cvae.CVAE`) takes the labels of x as
+``labels``: every estimate is then of log p(x|y), with q(z|x,y) and p(x|z,y)
+in place of q(z|x) and p(x|z).
 """
 
 import numpy as np
@@ -98,6 +102,17 @@ def _check_data(model, x, rng):
     return checks.batch("x", x, model.input_dim, model.dtype), checks.generator("rng", rng)
 
 
+def _check_labels(model, labels, n):
+    """The labels a CVAE needs (checked), or None for a VAE, which takes none."""
+    if not model.n_classes:
+        if labels is not None:
+            raise ValueError("labels: a VAE models x alone and takes no labels (a CVAE does), got labels")
+        return None
+    if labels is None:
+        raise ValueError("labels: a CVAE's bound is on log p(x|y): pass the labels y of x")
+    return checks.labels("labels", labels, model.n_classes, n)
+
+
 def _require_finite(what, values, model):
     """Raise ValueError naming ``what`` if ``values`` (..., batch) holds NaN or ±inf."""
     finite = np.isfinite(values)
@@ -109,8 +124,10 @@ def _require_finite(what, values, model):
         )
 
 
-def elbo_terms(model, x, rng, batch_size=500):
+def elbo_terms(model, x, rng, batch_size=500, labels=None):
     """Mean reconstruction, KL and loss (−ELBO when β = 1) over ``x``, in nats per example.
+
+    ``labels`` (n,): the classes of x, for a CVAE only.
 
     One reparameterized sample per example, drawn from ``rng``; the model's
     own Generator is not touched. Returns a dict of floats with keys
@@ -120,33 +137,38 @@ def elbo_terms(model, x, rng, batch_size=500):
     """
     batch_size = checks.positive_int("batch_size", batch_size)
     x, rng = _check_data(model, x, rng)
+    y = _check_labels(model, labels, len(x))
     rec_sum = kl_sum = 0.0
     for part in _batches(len(x), batch_size):
         eps = rng.standard_normal((part.stop - part.start, model.latent_dim))
-        rec, kl = model.per_example_terms(x[part], eps)
+        given = (x[part],) if y is None else (x[part], y[part])  # what the model conditions on
+        rec, kl = model.per_example_terms(*given, eps)
         rec_sum += float(np.sum(rec, dtype=np.float64))
         kl_sum += float(np.sum(kl, dtype=np.float64))
     rec, kl = rec_sum / len(x), kl_sum / len(x)
     return {"loss": rec + model.beta * kl, "reconstruction": rec, "kl": kl}
 
 
-def log_importance_terms(model, x, k, rng):
+def log_importance_terms(model, x, k, rng, labels=None):
     """The terms of log w for ``k`` samples of each example: (log p(x|z), log p(z), log q(z|x)), each (k, batch), float64.
 
     ``x`` (batch, input_dim); :func:`iw_bound` turns them into the bound.
+    ``labels`` (batch,), for a CVAE only: the terms are then those of log p(x|y).
     Memory: about ``k * batch`` rows of the decoder; see
     :func:`importance_weighted_log_likelihood` for large k. Raises ValueError
     naming the term that is not finite.
     """
     k = checks.positive_int("k", k)
     x, rng = _check_data(model, x, rng)
-    mu, log_var = model.encode(x)  # (batch, latent_dim) each
+    y = _check_labels(model, labels, len(x))
+    mu, log_var = model.encode(x) if y is None else model.encode(x, y)  # (batch, latent_dim) each
     batch_size = mu.shape[0]
     eps = rng.standard_normal((k, batch_size, model.latent_dim)).astype(model.dtype, copy=False)
     z, _ = reparameterize(mu, log_var, eps)  # (k, batch, latent_dim), broadcast over k
     _require_finite("an importance sample z = mu + exp(0.5·log_var)·eps", z, model)
-    x_rep = np.broadcast_to(x, (k, *np.shape(x))).reshape(k * batch_size, -1)
-    log_px_z = model.log_px_given_z(x_rep, z.reshape(k * batch_size, -1)).reshape(k, batch_size)
+    x_rep = np.broadcast_to(x, (k, *np.shape(x))).reshape(k * batch_size, -1)  # row i is x[i % batch]
+    given = (x_rep,) if y is None else (x_rep, np.tile(y, k))
+    log_px_z = model.log_px_given_z(*given, z.reshape(k * batch_size, -1)).reshape(k, batch_size)
     _require_finite("log p(x|z)", log_px_z, model)
     log_pz = log_standard_normal(z)  # (k, batch), float64
     _require_finite("log p(z)", log_pz, model)
@@ -155,19 +177,20 @@ def log_importance_terms(model, x, k, rng):
     return log_px_z.astype(np.float64), log_pz, log_qz
 
 
-def log_importance_weights(model, x, k, rng):
+def log_importance_weights(model, x, k, rng, labels=None):
     """log w = log p(x|z) + log p(z) − log q(z|x) for ``k`` samples of each example: shape (k, batch), float64.
 
-    The terms are :func:`log_importance_terms`'s; raises ValueError naming
-    the term that is not finite.
+    The terms are :func:`log_importance_terms`'s (``labels`` for a CVAE
+    only); raises ValueError naming the term that is not finite.
     """
-    log_px_z, log_pz, log_qz = log_importance_terms(model, x, k, rng)
+    given = {} if labels is None else {"labels": labels}
+    log_px_z, log_pz, log_qz = log_importance_terms(model, x, k, rng, **given)
     log_w = log_px_z + log_pz - log_qz
     _require_finite("log w = log p(x|z) + log p(z) − log q(z|x)", log_w, model)
     return log_w
 
 
-def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
+def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000, labels=None):
     r"""Per-example estimate :math:`\mathcal L_K` of log p(x), shape (n,), float64.
 
     Parameters
@@ -182,6 +205,8 @@ def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
         ``max_rows // k`` examples at a time while k <= max_rows, else one
         example at a time with its k samples in chunks of ``max_rows``.
         The Generator is consumed in the same order either way.
+    labels : array of int, shape (n,), optional
+        The classes of x, for a CVAE only: the estimate is then of log p(x|y).
 
     Raises
     ------
@@ -191,6 +216,7 @@ def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
     k = checks.positive_int("k", k)
     max_rows = checks.positive_int("max_rows", max_rows)
     x, rng = _check_data(model, x, rng)
+    y = _check_labels(model, labels, len(x))
     batch_size = max(1, max_rows // k)
     chunk = min(k, max_rows)  # samples of one example decoded at once
     out = np.empty(len(x), dtype=np.float64)
@@ -198,7 +224,8 @@ def importance_weighted_log_likelihood(model, x, k, rng, max_rows=20_000):
         seen = 0  # samples of each example taken so far
         for start in range(0, k, chunk):
             n = min(chunk, k - start)
-            bound = iw_bound(*log_importance_terms(model, x[part], n, rng))  # (batch,): L over these n samples
+            given = {} if y is None else {"labels": y[part]}
+            bound = iw_bound(*log_importance_terms(model, x[part], n, rng, **given))  # (batch,): L over these n
             if seen:  # the mean of seen + n weights is the two means, weighted by their counts
                 bound = np.logaddexp(out[part] + np.log(seen / (seen + n)), bound + np.log(n / (seen + n)))
             out[part] = bound

@@ -6,6 +6,11 @@ the training run's own test pass, so it repeats the last "test loss" that
 any ``--iw-samples``, but time grows with it: a K whose estimate would take more
 than :data:`MAX_IW_WORK` multiply-adds (about 17 minutes on one core) is refused
 at once, with its estimated time and the largest K allowed.
+
+A conditional VAE (``numvae train --model cvae``) is evaluated with the test
+labels: its ELBO bounds log p(x|y), and the importance-weighted estimate is of
+log p(x|y) too (add log p(y) = −log K, for K equally likely classes, to compare
+with a VAE's log p(x)).
 """
 
 import json
@@ -102,6 +107,12 @@ def run(args):
             f"--dataset: {name} has {dataset.x_test.shape[1]} values per image, the model expects {ckpt.model.input_dim}"
         )
     check_iw_samples(args.iw_samples, ckpt.model, len(dataset.x_test))
+    labels = None
+    if ckpt.model.n_classes:
+        labels = dataset.y_test
+        if labels.max() >= ckpt.model.n_classes:
+            raise CommandError(f"--dataset: {name} has labels up to {labels.max()}, the model knows "
+                               f"{ckpt.model.n_classes} classes (0..{ckpt.model.n_classes - 1})")
     seed = config.seed if args.seed is None else args.seed
     # The targets and the noise of Trainer.evaluate_test: its test loss, repeated.
     x = evaluation_targets(dataset.x_test, binarize, config.seed)
@@ -110,11 +121,15 @@ def run(args):
     repeats_train = args.seed is None and model.beta == 1.0 and name == saved_dataset(ckpt)
     model.beta = 1.0  # report the ELBO itself, whatever β the model was trained with
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        terms = elbo_terms(model, x, np.random.default_rng([seed, 1]))
-        iw = importance_weighted_log_likelihood(model, x, args.iw_samples, np.random.default_rng([seed, 0]))
+        given = {} if labels is None else {"labels": labels}  # what the model conditions on, besides x
+        terms = elbo_terms(model, x, np.random.default_rng([seed, 1]), **given)
+        iw = importance_weighted_log_likelihood(model, x, args.iw_samples, np.random.default_rng([seed, 0]), **given)
+    of = "log p(x)" if labels is None else "log p(x|y)"
     result = {
         "checkpoint": str(args.checkpoint),
         "dataset": name,
+        "model_kind": "vae" if labels is None else "cvae",
+        "bound_on": of,  # what the ELBO bounds and the IW estimate approaches
         "n_test": int(len(x)),
         "seed": seed,
         "elbo": -terms["loss"],
@@ -134,7 +149,8 @@ def run(args):
     if args.json:
         say(json.dumps(result, allow_nan=False))
         return
-    say(f"{name}: {result['n_test']} test images, nats per image, seed {seed}")
+    say(f"{name}: {result['n_test']} test images, nats per image, seed {seed}"
+        + ("" if labels is None else "; a conditional VAE, given the test labels y: bounds on log p(x|y)"))
     say(
         f"  ELBO               {result['elbo']:9.2f}  (= -(reconstruction {terms['reconstruction']:.2f} "
         f"+ KL {terms['kl']:.2f}); one noise draw per image"
@@ -142,6 +158,6 @@ def run(args):
     )
     se = result["iw_standard_error"]
     say(
-        f"  log p(x), IW K={args.iw_samples:<4} {result['iw_log_likelihood']:9.2f}  "
+        f"  {of}, IW K={args.iw_samples:<4} {result['iw_log_likelihood']:9.2f}  "
         + (f"(± {se:.2f} standard error over images)" if se is not None else "(one image: no standard error)")
     )

@@ -1,5 +1,8 @@
 """``numvae train``: train a VAE, or resume one, writing checkpoint, history and figures.
 
+``--model cvae`` trains a conditional VAE (:class:`numvae.cvae.CVAE`) on the
+dataset's images and their labels, one class per label of the dataset.
+
 The output directory is locked for the whole run (:mod:`numvae.cli.rundir`);
 the checkpoint is saved after every epoch and ``history.csv`` is rewritten
 from it, so the two always agree, whatever stops the run.
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cvae import CVAE
 from ..training.config import TrainConfig, default_binarize
 from ..util import checks
 from ..vae import VAE
@@ -19,6 +23,8 @@ from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, flag, non_negati
 from .datasets import describe, saved_dataset
 
 DEFAULT_OUT = "runs/{dataset}"
+MODELS = {"vae": VAE, "cvae": CVAE}
+"""``--model``: the VAE, or the conditional VAE trained with the labels."""
 MEMORY_HINT = "the model or a batch is too large for this machine: try a smaller --hidden or --batch-size"
 
 MODEL_FLAGS = {"latent_dim": "latent_dim", "hidden": "hidden_dims", "activation": "activation",
@@ -32,7 +38,7 @@ CONFIG_FLAGS = ("warmup_epochs", "binarize", "batch_size", "lr", "optimizer", "s
 def _train_defaults():
     model = inspect.signature(VAE).parameters
     config = {field.name: field.default for field in fields(TrainConfig)}
-    return {"dataset": "mnist5k",
+    return {"dataset": "mnist5k", "model": "vae",
             **{name: model[argument].default for name, argument in MODEL_FLAGS.items()},
             **{name: config[name] for name in CONFIG_FLAGS}}
 
@@ -66,6 +72,9 @@ def add_parser(subparsers):
         help="train a VAE and write model, history and figures",
         description="Train a VAE on a dataset and write its checkpoint, history.csv and figures to --out.",
     )
+    p.add_argument("--model", choices=tuple(MODELS),
+                   help="vae, or cvae: a conditional VAE trained with the labels, which draws a chosen class "
+                        f"(numvae sample --class) (default: {d['model']})")
     p.add_argument("--dataset", choices=DATASETS, help=f"the images to train on (default: {d['dataset']}, built in)")
     p.add_argument("--data-dir", type=path_text, metavar="DIR", help=DATA_DIR_HELP)
     p.add_argument("--download", action="store_true", help=DOWNLOAD_HELP)
@@ -127,6 +136,8 @@ def _settings_line(model, config, dataset_name, out):
         seed=config.seed,
         out=out,
     )
+    if model.n_classes:  # the default --model vae goes unsaid
+        settings = {"model": "cvae", **settings}
     line = " ".join(f"{flag(name)} {value}" for name, value in settings.items())
     if model_config["learn_sigma"]:
         line += " --learn-sigma"
@@ -146,15 +157,15 @@ def _check_new_run_flags(args):
         raise CommandError(f"--sigma: {why}; expected σ ≥ {SMALLEST_SIGMA:.2g}, got {args.sigma:g}")
 
 
-def _check_model_fits(input_dim, hidden, latent_dim, dtype):
+def _check_model_fits(input_dim, hidden, latent_dim, dtype, n_classes=0):
     """Refuse, naming the widest layer's setting, a model whose training state would not fit in memory.
 
     Checked before the model is built: numpy would otherwise fail deep inside
     ("Maximum allowed dimension exceeded"), or the OS grant the memory lazily
     and the OOM killer end the run much later.
     """
-    encoder = (input_dim, *hidden, 2 * latent_dim)
-    decoder = (latent_dim, *reversed(hidden), input_dim)
+    encoder = (input_dim + n_classes, *hidden, 2 * latent_dim)
+    decoder = (latent_dim + n_classes, *reversed(hidden), input_dim)
     n = sum((fan_in + 1) * fan_out for sizes in (encoder, decoder) for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
     name, value, option = ("latent_dim", latent_dim, "--latent-dim")
     if max(hidden, default=0) > latent_dim:
@@ -168,6 +179,7 @@ def _check_model_fits(input_dim, hidden, latent_dim, dtype):
 
 
 def _new_trainer(args, checkpoint):
+    from ..data.datasets import CLASS_NAMES
     from ..training.trainer import Trainer
     from .datasets import load
 
@@ -179,14 +191,17 @@ def _new_trainer(args, checkpoint):
             setattr(args, name, value)
     config = TrainConfig(epochs=args.epochs, **{name: getattr(args, name) for name in CONFIG_FLAGS})
     dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
-    _check_model_fits(dataset.x_train.shape[1], args.hidden, args.latent_dim, np.float32)
-    model = VAE(
+    conditional = {"n_classes": len(CLASS_NAMES[dataset.name])} if args.model == "cvae" else {}
+    _check_model_fits(dataset.x_train.shape[1], args.hidden, args.latent_dim, np.float32, **conditional)
+    model = MODELS[args.model](
         input_dim=dataset.x_train.shape[1],
+        **conditional,
         **{argument: getattr(args, name) for name, argument in MODEL_FLAGS.items()},
         dtype=np.float32,
         seed=args.seed,
     )
-    return Trainer(model, dataset.x_train, dataset.x_test, config), dataset, where
+    labels = {"y_train": dataset.y_train, "y_test": dataset.y_test} if conditional else {}
+    return Trainer(model, dataset.x_train, dataset.x_test, config, **labels), dataset, where
 
 
 def _resume_trainer(args, checkpoint):
@@ -210,7 +225,8 @@ def _resume_trainer(args, checkpoint):
     if ckpt.epoch >= args.epochs:
         raise CommandError(f"--epochs: {checkpoint} already has {ckpt.epoch} epochs, asked for {args.epochs} in total")
     dataset, where = load(saved, args.data_dir, args.download, ckpt.model.dtype)
-    trainer, _ = Trainer.resume(ckpt, dataset.x_train, dataset.x_test, epochs=args.epochs)
+    labels = {"y_train": dataset.y_train, "y_test": dataset.y_test} if ckpt.model.n_classes else {}
+    trainer, _ = Trainer.resume(ckpt, dataset.x_train, dataset.x_test, epochs=args.epochs, **labels)
     return trainer, dataset, where
 
 
@@ -269,7 +285,7 @@ def run(args):
         what = f"trained {done} epoch{'s' * (done != 1)}"
     say(f"{what} in {elapsed:.1f}s; wrote " + ", ".join(str(p) for p in written))
     say(f"the test loss is a one-noise-draw estimate of the -ELBO; numvae evaluate {checkpoint} "
-        "repeats it and estimates log p(x)")
+        f"repeats it and estimates {'log p(x|y)' if trainer.model.n_classes else 'log p(x)'}")
 
 
 def _epoch_line(row, epochs):

@@ -18,11 +18,14 @@ One module per kind of figure; every name below is also importable from here:
 * :mod:`.latent`  — :func:`plot_latent_scatter`, :func:`plot_manifold` and its
   :func:`manifold_grid`, for latent_dim = 2
 * :mod:`.anomaly` — :func:`plot_anomaly_histogram`
+* :mod:`.conditional` — :func:`plot_class_grid`, :func:`plot_class_interpolation`,
+  for a conditional VAE: one row per class
 * :mod:`.common`  — what they share: sizes and fonts, PNG writing, argument checks, tiling
 """
 
 from numvae.plots.anomaly import plot_anomaly_histogram
 from numvae.plots.common import DPI, LABEL_SIZE, TICK_SIZE, TITLE_SIZE
+from numvae.plots.conditional import plot_class_grid, plot_class_interpolation
 from numvae.plots.curves import HISTORY_KEYS, plot_loss_curves
 from numvae.plots.images import plot_image_grid, plot_reconstructions
 from numvae.plots.latent import MANIFOLD_PROBS, manifold_grid, plot_latent_scatter, plot_manifold
@@ -33,4 +36,5 @@ __all__ = [
     "plot_reconstructions", "plot_image_grid",
     "MANIFOLD_PROBS", "plot_latent_scatter", "manifold_grid", "plot_manifold",
     "plot_anomaly_histogram",
+    "plot_class_grid", "plot_class_interpolation",
 ]

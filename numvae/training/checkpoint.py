@@ -3,8 +3,9 @@
 Layout (format version 1), all readable with ``np.load(path)`` and no pickle:
 
 * ``format`` — the string ``"numvae-checkpoint"``; ``format_version`` — an int;
-* ``meta`` — a JSON string: the model config, the training config, the
-  history, the RNG states, the epoch count and free-form ``extra`` fields;
+* ``meta`` — a JSON string: the model's kind ("vae" or "cvae"; a file
+  without one holds a VAE) and config, the training config, the history,
+  the RNG states, the epoch count and free-form ``extra`` fields;
 * ``param/<name>`` — every model parameter (names as in ``VAE.parameters()``);
 * ``optim/<key>`` — the optimizer's buffers (Adam's m and v, SGD's velocity).
 
@@ -25,9 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint_schema import OPTIMIZER_SLOTS, SchemaError, check_meta, parameter_shapes
+from .checkpoint_schema import OPTIMIZER_SLOTS, SchemaError, check_meta, model_kind, parameter_shapes
+from ..cvae import CVAE
 from ..util.files import atomic_write
 from ..vae import VAE
+
+MODEL_CLASSES = {"vae": VAE, "cvae": CVAE}
+"""The class of each ``model_kind`` a checkpoint may hold."""
 
 FORMAT = "numvae-checkpoint"
 FORMAT_VERSION = 1
@@ -41,7 +46,7 @@ class CheckpointError(ValueError):
 class Checkpoint:
     """What :func:`load_checkpoint` returns."""
 
-    model: VAE
+    model: VAE  # or a CVAE, a VAE's subclass
     path: Path = None  # the file it was loaded from
     epoch: int = 0
     history: dict = field(default_factory=dict)
@@ -61,6 +66,7 @@ def save_checkpoint(
     """
     optimizer_state = dict(optimizer_state or {})
     meta = {
+        "model_kind": "cvae" if model.n_classes else "vae",  # a label joined to the networks' inputs, or none
         "model": model.config(),
         "epoch": int(epoch),
         "history": history or {},
@@ -99,7 +105,7 @@ def load_checkpoint(path):
     path = Path(path)
     with _Archive(path) as archive:
         meta = archive.meta()
-        model = _build_model(path, meta["model"], archive.size)
+        model = _build_model(path, model_kind(meta), meta["model"], archive.size)
         shapes = parameter_shapes(meta["model"])
         dtype = np.dtype(meta["model"]["dtype"])
         names = archive.names()
@@ -141,7 +147,7 @@ def read_meta(path):
         return archive.meta()
 
 
-def _build_model(path, config, file_size):
+def _build_model(path, kind, config, file_size):
     n_params = sum(math.prod(shape) for shape in parameter_shapes(config).values())
     n_bytes = n_params * np.dtype(config["dtype"]).itemsize
     if n_bytes > file_size:  # a damaged config must not allocate gigabytes
@@ -150,7 +156,7 @@ def _build_model(path, config, file_size):
             f"more than the file's {file_size:,} bytes can hold"
         )
     try:
-        return VAE(**config)
+        return MODEL_CLASSES[kind](**config)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: model: {exc}") from None
 

@@ -12,8 +12,13 @@ import math
 import numpy as np
 
 META_FIELDS = ("model", "epoch", "history", "train_config", "optimizer_t", "rng_states", "extra")
+OPTIONAL_META_FIELDS = ("model_kind",)
+"""Fields a checkpoint may lack: ``model_kind`` came with the CVAE, and a file without it holds a VAE."""
+MODEL_KINDS = ("vae", "cvae")
+"""``numvae.VAE`` and ``numvae.cvae.CVAE``; ``meta.model`` holds the constructor arguments of the one named."""
 MODEL_FIELDS = ("input_dim", "hidden_dims", "latent_dim", "likelihood", "activation",
                 "beta", "sigma", "learn_sigma", "dtype", "seed")
+KIND_FIELDS = {"vae": MODEL_FIELDS, "cvae": (*MODEL_FIELDS, "n_classes")}
 DTYPES = ("float32", "float64")
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 OPTIMIZER_SLOTS = ("m", "v", "velocity")
@@ -49,22 +54,29 @@ def _dict(field, value):
     return value
 
 
-def _exact_fields(field, value, fields, prefix=""):
-    """``value`` is a JSON object with exactly ``fields``: none unknown, none missing."""
+def _exact_fields(field, value, fields, prefix="", optional=()):
+    """``value`` is a JSON object with exactly ``fields`` (and perhaps some ``optional`` ones): none unknown, none missing."""
     _dict(field, value)
     for name in value:
-        if name not in fields:
-            _fail(field, f"only the fields {', '.join(fields)}", f"field {name!r}")
+        if name not in fields and name not in optional:
+            _fail(field, f"only the fields {', '.join((*fields, *optional))}", f"field {name!r}")
     for name in fields:
         if name not in value:
             raise SchemaError(f"{prefix}{name}: missing")
 
 
-def check_model_config(model):
-    """Types and sizes of the model config (the VAE checks the rest when built)."""
-    _exact_fields("model", model, MODEL_FIELDS, prefix="model.")
+def model_kind(meta):
+    """The kind of model a (checked) ``meta`` holds: its ``model_kind``, "vae" in a file written before there was one."""
+    return meta.get("model_kind", "vae")
+
+
+def check_model_config(model, kind="vae"):
+    """Types and sizes of the model config of a model of ``kind`` (the model checks the rest when built)."""
+    _exact_fields("model", model, KIND_FIELDS[kind], prefix="model.")
     _int("model.input_dim", model["input_dim"], 1)
     _int("model.latent_dim", model["latent_dim"], 1)
+    if kind == "cvae":
+        _int("model.n_classes", model["n_classes"], 1)
     hidden = model["hidden_dims"]
     if not isinstance(hidden, list) or not all(_is_int(h) and h >= 1 for h in hidden):
         _fail("model.hidden_dims", "a list of positive integers", hidden)
@@ -75,10 +87,14 @@ def check_model_config(model):
 
 
 def parameter_shapes(model):
-    """Name -> shape of every parameter the (checked) model config implies, in ``VAE`` order."""
+    """Name -> shape of every parameter the (checked) model config implies, in ``VAE`` order.
+
+    A CVAE's config has ``n_classes``: each network's first layer reads that many label columns more.
+    """
     hidden = list(model["hidden_dims"])
-    encoder = [model["input_dim"], *hidden, 2 * model["latent_dim"]]
-    decoder = [model["latent_dim"], *hidden[::-1], model["input_dim"]]
+    label = model.get("n_classes", 0)
+    encoder = [model["input_dim"] + label, *hidden, 2 * model["latent_dim"]]
+    decoder = [model["latent_dim"] + label, *hidden[::-1], model["input_dim"]]
     shapes = {}
     for net, sizes in (("encoder", encoder), ("decoder", decoder)):
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -91,8 +107,10 @@ def parameter_shapes(model):
 
 def check_meta(meta):
     """Check every field of a checkpoint's ``meta`` (a parsed JSON object); raises :class:`SchemaError`."""
-    _exact_fields("meta", meta, META_FIELDS)
-    check_model_config(meta["model"])
+    _exact_fields("meta", meta, META_FIELDS, optional=OPTIONAL_META_FIELDS)
+    if model_kind(meta) not in MODEL_KINDS:
+        _fail("model_kind", f"one of {', '.join(MODEL_KINDS)}", meta["model_kind"])
+    check_model_config(meta["model"], model_kind(meta))
     epoch = _int("epoch", meta["epoch"], 0)
     _int("optimizer_t", meta["optimizer_t"], 0)
     _check_train_config(meta["train_config"], epoch)

@@ -62,11 +62,11 @@ def evaluation_targets(x_test, method, seed):
 
 
 class Trainer:
-    """Trains a VAE on arrays of examples.
+    """Trains a VAE, or a conditional VAE on labelled examples, on arrays of examples.
 
     Parameters
     ----------
-    model : VAE
+    model : VAE or CVAE
     x_train : array, shape (n_train, input_dim), values in [0, 1] for Bernoulli
     x_test : array, shape (n_test, input_dim), optional
         Evaluated after every epoch (the same noise every epoch, from a
@@ -74,9 +74,12 @@ class Trainer:
     config : TrainConfig, optional
         Default ``TrainConfig()``. Its ``binarize=None`` becomes
         ``default_binarize(model.likelihood_name)`` here.
+    y_train, y_test : array of int, shape (n_train,), (n_test,)
+        The labels of x_train and x_test: for a CVAE (``model.n_classes`` > 0)
+        only, which needs them; each batch is trained with its own labels.
     """
 
-    def __init__(self, model, x_train, x_test=None, config=None):
+    def __init__(self, model, x_train, x_test=None, config=None, *, y_train=None, y_test=None):
         self.model = model
         if config is not None and not isinstance(config, TrainConfig):
             raise ValueError(f"config: expected a TrainConfig, got {type(config).__name__}")
@@ -93,6 +96,8 @@ class Trainer:
         self.x_train = checks.batch("x_train", x_train, model.input_dim, model.dtype, unit_interval=unit_interval)
         self.x_test = None if x_test is None else checks.batch(
             "x_test", x_test, model.input_dim, model.dtype, unit_interval=unit_interval)
+        self.y_train = _labels_of(model, "y_train", y_train, self.x_train)
+        self.y_test = None if self.x_test is None else _labels_of(model, "y_test", y_test, self.x_test)
         self._x_evaluation_targets = None  # x_test binarized once, on first use
         self.beta = model.beta  # the target β; model.beta follows the warm-up
         self.rng = np.random.default_rng(self.config.seed)
@@ -124,17 +129,18 @@ class Trainer:
         rec_sum = kl_sum = 0.0
         bar = _progress_bar(steps, f"epoch {self.epoch + 1}", enabled=progress)
         for step in range(steps):
-            batch = x_epoch[order[step * batch_size : (step + 1) * batch_size]]
+            index = order[step * batch_size : (step + 1) * batch_size]
+            batch = (x_epoch[index],) if self.y_train is None else (x_epoch[index], self.y_train[index])  # x[, y]
             self.model.beta = self.beta * self._warmup_factor(step, steps)
             # A diverging run overflows before it turns NaN; the check below
             # reports that once and clearly, instead of NumPy warning per op.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                terms = self.model.loss(batch)
+                terms = self.model.loss(*batch)
                 if not math.isfinite(terms.loss):
                     raise self._diverged(f"the training loss became {terms.loss}", f"step {step + 1}")
                 self.optimizer.step(self.model.backward())
-            rec_sum += terms.reconstruction * len(batch)
-            kl_sum += terms.kl * len(batch)
+            rec_sum += terms.reconstruction * len(index)
+            kl_sum += terms.kl * len(index)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{terms.loss:.2f}", refresh=False)
@@ -161,7 +167,8 @@ class Trainer:
         beta, self.model.beta = self.model.beta, self.beta
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return elbo_terms(self.model, self._x_evaluation_targets, np.random.default_rng([self.config.seed, 1]))
+                return elbo_terms(self.model, self._x_evaluation_targets, np.random.default_rng([self.config.seed, 1]),
+                                  labels=self.y_test)
         finally:
             self.model.beta = beta
 
@@ -233,7 +240,7 @@ class Trainer:
             self.model.beta = beta
 
     @classmethod
-    def resume(cls, checkpoint, x_train, x_test=None, **overrides):
+    def resume(cls, checkpoint, x_train, x_test=None, *, y_train=None, y_test=None, **overrides):
         """Rebuild a trainer from a checkpoint, ready to continue with ``fit``.
 
         Parameters
@@ -242,6 +249,8 @@ class Trainer:
             A file written by ``save`` (or the result of ``load_checkpoint``).
         x_train, x_test : arrays
             The data the run was trained on.
+        y_train, y_test : arrays of int, optional
+            Their labels, for a CVAE.
         **overrides
             Fields of the saved ``TrainConfig`` to replace (typically
             ``epochs``, to train further).
@@ -256,7 +265,7 @@ class Trainer:
         check_overrides(ckpt.train_config, overrides)
         try:
             config = TrainConfig(**{**ckpt.train_config, **overrides})
-            trainer = cls(ckpt.model, x_train, x_test, config)
+            trainer = cls(ckpt.model, x_train, x_test, config, y_train=y_train, y_test=y_test)
             trainer.optimizer.load_state_dict(ckpt.optimizer_state)
             trainer.rng.bit_generator.state = ckpt.rng_states["trainer"]
             trainer.model.rng.bit_generator.state = ckpt.rng_states["model"]
@@ -267,10 +276,21 @@ class Trainer:
         except (KeyError, TypeError, AttributeError) as exc:
             raise CheckpointError(f"{ckpt.path}: damaged training state ({type(exc).__name__}: {exc})") from None
         except ValueError as exc:
-            if str(exc).startswith(("x_train", "x_test")):
+            if str(exc).startswith(("x_train", "x_test", "y_train", "y_test")):
                 raise  # the data does not fit the model: not the file's fault
             raise CheckpointError(f"{ckpt.path}: damaged training state ({exc})") from None
         return trainer, ckpt
+
+
+def _labels_of(model, name, y, x):
+    """The checked labels ``y`` of ``x`` for a CVAE; None for a VAE, which takes none."""
+    if not model.n_classes:
+        if y is not None:
+            raise ValueError(f"{name}: a VAE trains on images alone; labels are for a CVAE")
+        return None
+    if y is None:
+        raise ValueError(f"{name}: a CVAE trains on labelled images: pass the labels of {name.replace('y', 'x', 1)}")
+    return checks.labels(name, y, model.n_classes, len(x))
 
 
 def _progress_bar(total, description, enabled):
