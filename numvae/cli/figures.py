@@ -59,7 +59,7 @@ def write_class_figures(model, dataset, out_dir, rng, names=None):
     written = [plots.plot_class_grid(model.decode_every_class(z), Path(out_dir) / "class_grid.png",
                                      class_names=row_names)]
     t = np.linspace(0, 1, INTERPOLATION_STEPS)[:, None]  # (steps, 1)
-    rows, kept = [], []
+    rows, ends, kept = [], [], []
     for k in range(n_classes):
         members = np.flatnonzero(dataset.y_test == k)[:2]
         if len(members) < 2:
@@ -67,8 +67,9 @@ def write_class_figures(model, dataset, out_dir, rng, names=None):
         mu, _ = model.encode(dataset.x_test[members], np.full(2, k))  # (2, latent_dim)
         path = (1 - t) * mu[0] + t * mu[1]  # (steps, latent_dim)
         rows.append(model.decode(path, np.full(INTERPOLATION_STEPS, k)))
+        ends.append(dataset.x_test[members])
         kept.append(row_names[k])
     if rows:
         written.append(plots.plot_class_interpolation(np.stack(rows), Path(out_dir) / "class_interpolation.png",
-                                                      class_names=kept))
+                                                      class_names=kept, ends=np.stack(ends)))
     return written

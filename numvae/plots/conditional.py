@@ -4,7 +4,8 @@
   draws z_1 … z_n as class k, so a row shows one class in n styles and a
   column one style in every class;
 * :func:`plot_class_interpolation` — a walk in z within each class: row k
-  decodes, as class k, the straight line between two codes.
+  decodes, as class k, the straight line between two codes (and may show the
+  two images they are the codes of at its ends).
 
 Images are flat rows of pixel means, drawn on a fixed [0, 1] grey scale.
 """
@@ -15,7 +16,7 @@ from numvae.plots import common
 from numvae.plots.common import LABEL_SIZE, TICK_SIZE, TITLE_SIZE
 
 
-def _rows(images, path, row_names, title, column_names, image_shape):
+def _rows(images, path, row_names, title, column_names, image_shape, xlabel=None):
     """Draw ``images`` (n_rows, n_columns, height * width) as a grid with each row named on the left."""
     path = common.check_png_path(path)
     height, width = common.check_image_shape(image_shape)
@@ -39,7 +40,7 @@ def _rows(images, path, row_names, title, column_names, image_shape):
         if len(column_names) != n_columns:
             raise ValueError(f"column_names: expected {n_columns} names, one per column, got {len(column_names)}")
         ax.set_xticks([j * (width + gap) + (width - 1) / 2 for j in range(n_columns)], column_names)
-        ax.set_xlabel("t", fontsize=LABEL_SIZE)
+        ax.set_xlabel(xlabel or "", fontsize=LABEL_SIZE)
     ax.tick_params(length=0, labelsize=TICK_SIZE)
     ax.set_title(title, fontsize=TITLE_SIZE)
     return common.save(fig, path)
@@ -68,16 +69,18 @@ def plot_class_grid(images, path, class_names=None, title=None, image_shape=(28,
     return _rows(images, path, names, title, None, image_shape)
 
 
-def plot_class_interpolation(images, path, class_names=None, title=None, image_shape=(28, 28)):
+def plot_class_interpolation(images, path, class_names=None, ends=None, title=None, image_shape=(28, 28)):
     """Interpolation within each class: ``images[k, i]`` decodes, as class k, step i of a line in z.
 
     Parameters
     ----------
     images : array_like, shape (n_classes, n_steps, height * width)
-        Pixel means, shown on [0, 1]; the first and last columns are the line's ends.
+        Pixel means, shown on [0, 1]; the first and last columns decode the line's ends.
     path : str or os.PathLike, a file name ending in ``.png``
     class_names : sequence of str, optional
         A name per row (default 0, 1, ...).
+    ends : array_like, shape (n_classes, 2, height * width), optional
+        The images whose codes are the line's ends, shown left and right of the row.
     title : str, optional
     image_shape : (height, width) of one image
 
@@ -85,8 +88,15 @@ def plot_class_interpolation(images, path, class_names=None, title=None, image_s
     -------
     pathlib.Path
     """
-    n_rows, n_steps = np.shape(images)[:2]
+    images = np.asarray(images, dtype=float)
+    n_rows, n_steps = images.shape[:2]
     names = range(n_rows) if class_names is None else class_names
-    steps = [f"{t:.2g}" for t in np.linspace(0, 1, n_steps)]
-    title = title or "Interpolation within each class: z = (1 − t) z_a + t z_b, decoded with the row's label"
-    return _rows(images, path, names, title, steps, image_shape)
+    columns = [f"{t:.2g}" for t in np.linspace(0, 1, n_steps)]
+    if ends is not None:
+        ends = np.asarray(ends, dtype=float)
+        if ends.shape != (n_rows, 2, images.shape[2]):
+            raise ValueError(f"ends: expected shape {(n_rows, 2, images.shape[2])}, got {ends.shape}")
+        images = np.concatenate([ends[:, :1], images, ends[:, 1:]], axis=1)
+        columns = ["a", *columns, "b"]
+    title = title or "Within each class, from the code of image a to that of image b"
+    return _rows(images, path, names, title, columns, image_shape, xlabel="t: z = (1 − t) z_a + t z_b")
