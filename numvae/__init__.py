@@ -11,6 +11,8 @@ Read these modules in this order; each builds only on the ones before it:
 7. ``gradcheck``       — central differences that prove the gradients right
 8. ``evaluate``        — the test ELBO and the importance-weighted bound on log p(x)
 9. ``linear_gaussian`` — a latent model whose log p(x) and posterior are exact
+10. ``conditional``    — a class label as a network's input: one-hot, join, and the split back
+11. ``cvae``           — the conditional VAE: q(z|x,y), p(x|z,y) (lecture 12)
 
 The machinery around them lives in subpackages, and the math imports none of
 it: ``data`` (datasets and binarization), ``training`` (the trainer, its
@@ -25,6 +27,7 @@ __version__ = "0.1.0"
 # is instant: the ``numvae`` command installs its Ctrl-C handling before NumPy loads.
 _LAZY = {
     "VAE": "vae",
+    "CVAE": "cvae",
     "LossTerms": "vae",
     "SGD": "optim",
     "Adam": "optim",
@@ -49,6 +52,7 @@ def __dir__():
 
 __all__ = [
     "VAE",
+    "CVAE",
     "LossTerms",
     "SGD",
     "Adam",
