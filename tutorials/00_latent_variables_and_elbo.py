@@ -118,11 +118,15 @@ rng = np.random.default_rng(1312)
 #
 # so $p(z \mid x) = \mathcal N(\mu_{\text{post}}, \Lambda^{-1})$ with
 # $\mu_{\text{post}} = \Lambda^{-1} W^\top (x - b)/\sigma^2$. The posterior is
-# correlated whenever $W^\top W$ is not diagonal, i.e. whenever two latent
-# directions push the same pixels.
+# correlated whenever $W^\top W$ is not diagonal. Its entry
+# $(W^\top W)_{jk} = w_j \cdot w_k$ is the inner product of two columns of
+# $W$, so the posterior is correlated exactly when two columns are not
+# orthogonal. Touching the same pixels is not enough: the columns $(1, 1)$ and
+# $(1, -1)$ both move both pixels, are orthogonal, and give an uncorrelated
+# posterior.
 #
 # We build one such model, with $D = 6$ "pixels" and $J = 2$ latents so that
-# posteriors can be drawn, and columns of $W$ that overlap strongly. A second
+# posteriors can be drawn, and columns of $W$ far from orthogonal. A second
 # model has orthogonal columns of the same lengths: its posterior is not
 # correlated. Each gets one observation $x$ drawn from it.
 
@@ -250,10 +254,16 @@ print(check_gradients(lambda: lg.elbo(*model, m0, s0), {"m": m0, "s": s0}, {"m":
 #
 # zero exactly when $\Lambda$ is diagonal (Hadamard's inequality,
 # $\det\Lambda \le \prod_j \Lambda_{jj}$). A correlated posterior is an
-# ellipse tilted off the axes; an axis-aligned $q$ cannot tilt, and the
-# KL$(q\,\|\,p)$ direction makes it shrink inside the ellipse rather than
-# spill outside it: its variances $1/\Lambda_{jj}$ are smaller than the
-# posterior's marginal variances $(\Lambda^{-1})_{jj}$.
+# ellipse tilted off the axes; an axis-aligned $q$ cannot tilt. Its variances
+# $1/\Lambda_{jj}$ are the posterior's *conditional* variances, the variance
+# of $z_j$ once the other coordinate is known, and these are smaller than the
+# posterior's *marginal* variances $(\Lambda^{-1})_{jj}$: along each axis, $q$ is
+# over-confident. It does not sit inside the ellipse, though. Along the
+# posterior's short principal axis, $q$ is *wider* than the posterior. The
+# direction KL$(q\,\|\,p)$ punishes $q$ for putting mass where $p$ has little,
+# yet an axis-aligned ellipse cannot follow a tilted, narrow one; the best it
+# can do is trade too wide across against too narrow along. The code prints
+# both variances along both principal axes.
 #
 # We run numvae's ``Adam`` (lecture 04 uses it to train the VAE) on $-\mathcal L$
 # from $m = 0$, $s = 0$ (i.e. from $q$ = the prior), for both models, and
@@ -281,28 +291,44 @@ for name, problem in models.items():
           f"max |s - s*| = {np.max(np.abs(s - s_best)):.1e}; "
           f"fitted variances {np.round(np.exp(s), 4)}, 1/diag(Lambda) {np.round(1 / np.diag(precision), 4)}, "
           f"posterior marginal variances {np.round(np.diag(np.linalg.inv(precision)), 4)}")
+    axis_variances, axes_post = np.linalg.eigh(np.linalg.inv(precision))  # ascending: short axis first
+    q_variances = np.einsum("jk,j,jk->k", axes_post, np.exp(s), axes_post)  # vᵀ diag(e^s) v for each axis v
+    print(f"{'':12s}  along the posterior's short / long axis: posterior variance {np.round(axis_variances, 3)}, "
+          f"q's variance {np.round(q_variances, 3)}")
 
 # %% [markdown]
 # For the correlated model, gradient ascent stops at the printed gap, equal
 # to the closed-form floor, and lands on the closed-form optimum (the
-# distances to $m^*$, $s^*$ are round-off). Its variances are
-# $1/\Lambda_{jj}$, smaller than the posterior's marginal variances: the
-# fitted $q$ is over-confident. For the uncorrelated model the same
-# optimiser drives the gap to round-off: with a diagonal posterior, a
-# diagonal $q$ can be exact.
+# distances to $m^*$, $s^*$ are round-off). Its variances along the axes are
+# $1/\Lambda_{jj}$ (0.0588 and 0.0796), smaller than the posterior's marginal
+# variances (0.0728 and 0.0985): read along $z_1$ or $z_2$, the fitted $q$ is
+# over-confident. Along the posterior's principal axes the picture is mixed:
+# along the long axis $q$ is far too narrow (0.073 against 0.125), along the
+# short axis it is too wide (0.066 against 0.046). For the uncorrelated model
+# the same optimiser drives the gap to round-off: with a diagonal posterior,
+# a diagonal $q$ can be exact.
 
 # %%
+# A gap is a difference of two numbers of size |log p(x)|: below a few units in
+# their last place it is round-off, and it jumps between 0 and ±1e-15. Each
+# curve stops where it first enters that band.
+round_off = 10 * np.finfo(float).eps * max(abs(lg.log_evidence(*problem)) for problem in models.values())
 fig = Figure(figsize=(14, 4.6), layout="constrained")
 axes = fig.subplots(1, 3)
 for (name, (m, s, gap_history, floor)), color in zip(fits.items(), ["C0", "C2"]):
-    axes[0].semilogy(np.arange(1, n_steps + 1), np.maximum(gap_history, 1e-16), color=color, lw=2,
+    below = np.flatnonzero(gap_history < round_off)
+    shown_steps = below[0] if len(below) else n_steps
+    axes[0].semilogy(np.arange(1, shown_steps + 1), gap_history[:shown_steps], color=color, lw=2,
                      label=f"{name}: log p(x) − ELBO")
     if floor > 0:
         axes[0].axhline(floor, color=color, ls="--", lw=1, label=f"{name}: closed-form floor")
+    if len(below):
+        print(f"{name}: the gap reaches float64 round-off ({round_off:.0e} nats) at step {shown_steps + 1}")
+axes[0].axhspan(1e-17, round_off, color="0.8", label="float64 round-off")
 axes[0].set_xlabel("Adam step", fontsize=12)
 axes[0].set_ylabel("gap (nats)", fontsize=12)
 axes[0].set_title("Fitting a diagonal q", fontsize=13)
-axes[0].set_ylim(1e-16, None)  # round-off: a gap of 0 is drawn at the bottom
+axes[0].set_ylim(1e-16, None)
 axes[0].grid(alpha=0.3, which="both")
 axes[0].legend(fontsize=9)
 
@@ -336,11 +362,16 @@ save(fig, "00_fit_diagonal_q.png")
 # %% [markdown]
 # Left: the gap during fitting, on a log scale. Both curves fall fast; the
 # correlated one (blue) flattens onto its dashed closed-form floor, the
-# uncorrelated one (green) keeps falling to round-off. Middle: the
+# uncorrelated one (green) keeps falling until it reaches the grey band of
+# float64 round-off, at the printed step, where it is no longer drawn. Middle: the
 # correlated posterior is a tilted ellipse (black, filled contours), and the
-# best axis-aligned $q$ (red) sits inside it, matching its centre and its
-# *conditional* widths rather than its marginal ones. Right: the posterior
-# with orthogonal decoder columns is axis-aligned, and $q$ covers it exactly.
+# best axis-aligned $q$ (red) is a near-circle on the same centre, matching
+# the posterior's *conditional* widths rather than its marginal ones. Look
+# where the two cross: $q$ falls short of the black ellipse towards the upper
+# left and lower right (the posterior's long axis), and pokes out of it
+# towards the lower left and upper right (the short axis), the two printed
+# variances along the axes. Right: the posterior with orthogonal decoder
+# columns is axis-aligned, and $q$ covers it exactly.
 #
 # In a VAE the same limitation has a name, the *approximation gap*: even a
 # perfect encoder with a diagonal Gaussian cannot reach $\log p(x)$ when the
@@ -367,8 +398,38 @@ save(fig, "00_fit_diagonal_q.png")
 # $\mathbb E[\mathcal L_K] = \mathbb E\big[\log \mathbb E_I[\tfrac1M\sum_{i\in I} w_i]\big]
 # \ge \mathbb E\big[\mathbb E_I \log \tfrac1M\sum_{i\in I} w_i\big] = \mathbb E[\mathcal L_M]$,
 # since each subset of $M$ independent draws is itself a set of $M$ independent draws.
-# And as $K \to \infty$ the mean of the weights tends to $p(x)$ (law of large
-# numbers), so $\mathcal L_K \to \log p(x)$.
+#
+# **It tends to $\log p(x)$, under a condition.** As $K \to \infty$ the mean of
+# the weights tends to $p(x)$ (law of large numbers), so each draw of
+# $\mathcal L_K$ tends to $\log p(x)$. That its *expectation* follows needs
+# more: Burda et al.'s theorem 1 assumes the weights $p(x, z)/q(z)$ are
+# bounded. Here $\log w = \log p(z \mid x) - \log q(z) + \log p(x)$ is a quadratic
+# in $z$ with curvature $-(\Lambda - \operatorname{diag} e^{-s})$, so the weights are
+# bounded when $\Lambda - \operatorname{diag}(e^{-s})$ is positive definite, i.e. when
+# $q$ is wider than the posterior in every direction, and unbounded when it
+# has a negative eigenvalue. The prior qualifies
+# ($\Lambda - I = W^\top W/\sigma^2$). The fitted diagonal $q$ does not: along
+# the posterior's long axis it is too narrow (section 6), and there the
+# weights grow without bound.
+#
+# What the fitted $q$ has instead is weights of finite variance, and that is
+# what sets the speed. Their relative variance is
+# $\chi^2 = \operatorname{Var}(w)/p(x)^2 = \int p(z \mid x)^2/q(z)\,dz - 1$, finite only if
+# $q$ is not too narrow: the integrand is a Gaussian with precision
+# $2\Lambda - \operatorname{diag}(e^{-s})$, which must be positive definite.
+# For the best diagonal $q$ that is $2\Lambda - \operatorname{diag}\Lambda$; in
+# two dimensions it fails once the posterior correlation exceeds ½ in
+# size, and then $\mathcal L_K$ creeps up erratically. Our model's correlation
+# (printed in section 4) stays below that; the smallest eigenvalue is printed.
+# With $q$ centred on the posterior mean the integral is closed form,
+# $\chi^2 + 1 = \det\Lambda\,\prod_j e^{s_j/2} \big/ \det\big(2\Lambda - \operatorname{diag} e^{-s}\big)^{1/2}$,
+# and a second-order expansion of the log around $p(x)$ (the delta method)
+# predicts the distance left for large $K$:
+#
+# $$\log p(x) - \mathbb E[\mathcal L_K] \approx \frac{\chi^2}{2K}$$
+#
+# (Domke & Sheldon, "Importance Weighting and Variational Inference", 2018,
+# make this precise under moment conditions of this kind).
 #
 # We estimate $\mathbb E[\mathcal L_K]$ for $K$ from 1 to 10,000 by repeating
 # the draw many times (mean ± standard error over repeats), with two
@@ -377,23 +438,20 @@ save(fig, "00_fit_diagonal_q.png")
 # Monte Carlo estimate of $\int p(x \mid z)\,p(z)\,dz$ from section 1). As a
 # third check, with the exact posterior as proposal every weight equals
 # $p(x)$, so $\mathcal L_K = \log p(x)$ for every draw.
-#
-# How fast $\mathcal L_K$ converges depends on the spread of the weights. Their
-# variance, $p(x)^2\big(\int p(z \mid x)^2/q(z)\,dz - 1\big)$, is finite only if
-# $q$ is not too narrow: the integrand is a Gaussian with precision
-# $2\Lambda - \operatorname{diag}(e^{-s})$, which must be positive definite.
-# For the best diagonal $q$ that is $2\Lambda - \operatorname{diag}\Lambda$; in
-# two dimensions it fails once the posterior correlation exceeds ½ in
-# size, and then $\mathcal L_K$ creeps up erratically. Our model's correlation
-# (printed in section 4) stays below that; the smallest eigenvalue is printed.
 
 # %%
-weight_precision = 2 * lg.posterior(*model)[1] - np.diag(np.exp(-fits["correlated"][1]))
-print(f"smallest eigenvalue of 2 Lambda - diag(exp(-s)) for the fitted q: {np.linalg.eigvalsh(weight_precision)[0]:.2f} "
+post_precision = lg.posterior(*model)[1]
+m_fit, s_fit, _, _ = fits["correlated"]
+for label, s in [("fitted diagonal q", s_fit), ("prior N(0, I)", np.zeros(J))]:
+    print(f"{label}: smallest eigenvalue of Lambda - diag(exp(-s)) "
+          f"{np.linalg.eigvalsh(post_precision - np.diag(np.exp(-s)))[0]:+.2f} (bounded weights if > 0)")
+weight_precision = 2 * post_precision - np.diag(np.exp(-s_fit))
+print(f"fitted diagonal q: smallest eigenvalue of 2 Lambda - diag(exp(-s)) {np.linalg.eigvalsh(weight_precision)[0]:.2f} "
       "(> 0: the weights have finite variance)")
+chi2 = np.linalg.det(post_precision) * np.exp(0.5 * s_fit.sum()) / np.sqrt(np.linalg.det(weight_precision)) - 1
+print(f"fitted diagonal q: relative variance of the weights chi^2 = {chi2:.3f}")
 ks = np.array([1, 3, 10, 30, 100, 300, 1000] if FAST else [1, 3, 10, 30, 100, 300, 1000, 3000, 10000])
 n_repeats = 30 if FAST else 200
-m_fit, s_fit, _, _ = fits["correlated"]
 log_px = lg.log_evidence(*model)
 proposals = {"fitted diagonal q": (m_fit, s_fit), "prior N(0, I)": (np.zeros(J), np.zeros(J))}
 bounds = {}
@@ -406,9 +464,13 @@ for label, (m, s) in proposals.items():
     bounds[label] = estimates
     elbo_q = lg.elbo(*model, m, s)
     print(f"{label}: ELBO {elbo_q:.4f} (log p(x) - ELBO = {log_px - elbo_q:.4f}), log p(x) = {log_px:.4f}")
+    print(f"   mean of L_K over {n_repeats} repeats +- its standard error; z = (mean - log p(x)) / s.e.")
     for i, k in enumerate(ks):
-        print(f"   K = {k:5d}: L_K = {estimates[i].mean():9.4f} +- {estimates[i].std() / np.sqrt(n_repeats):.4f}"
-              f"   log p(x) - L_K = {log_px - estimates[i].mean():8.4f}")
+        standard_error = estimates[i].std() / np.sqrt(n_repeats)
+        predicted = f"   chi^2/2K = {chi2 / (2 * k):.4f}" if label == "fitted diagonal q" else ""
+        print(f"   K = {k:5d}: L_K = {estimates[i].mean():9.4f} +- {standard_error:.4f}"
+              f"   log p(x) - L_K = {log_px - estimates[i].mean():8.4f}   z = {(estimates[i].mean() - log_px) / standard_error:+5.1f}"
+              + predicted)
 
 post_mean, post_precision = lg.posterior(*model)
 z_post = post_mean + rng.standard_normal((1000, J)) @ np.linalg.cholesky(np.linalg.inv(post_precision)).T
@@ -422,18 +484,24 @@ print(f"exact posterior as q: every log w - log p(x) within {np.max(np.abs(log_w
 # %%
 fig = Figure(figsize=(13, 4.8), layout="constrained")
 axes = fig.subplots(1, 2)
-for ax, shown, bottom in [(axes[0], list(bounds), lg.elbo(*model, *proposals["prior N(0, I)"]) - 3),
-                          (axes[1], ["fitted diagonal q"], lg.elbo(*model, m_fit, s_fit) - 0.1)]:
+for ax, shown in [(axes[0], list(bounds)), (axes[1], ["fitted diagonal q"])]:
+    lowest = log_px
     for label, color in zip(bounds, ["C3", "C1"]):
         if label not in shown:
             continue
         estimates = bounds[label]
-        ax.errorbar(ks, estimates.mean(axis=1), yerr=2 * estimates.std(axis=1) / np.sqrt(n_repeats), fmt="o-",
-                    color=color, capsize=3, lw=2, label=rf"$\mathcal{{L}}_K$, proposal: {label} (±2 s.e.)")
+        means, half_widths = estimates.mean(axis=1), 2 * estimates.std(axis=1) / np.sqrt(n_repeats)
+        ax.errorbar(ks, means, yerr=half_widths, fmt="o-", color=color, capsize=3, lw=2,
+                    label=rf"mean of {n_repeats} $\mathcal{{L}}_K$, proposal: {label} (±2 s.e.)")
         ax.axhline(lg.elbo(*model, *proposals[label]), color=color, ls=":", lw=1.5, label=f"ELBO of the {label}")
+        lowest = min(lowest, np.min(means - half_widths), lg.elbo(*model, *proposals[label]))
+    if shown == ["fitted diagonal q"]:
+        k_fine = np.geomspace(10, ks[-1], 100)  # the expansion holds for large K only
+        ax.plot(k_fine, log_px - chi2 / (2 * k_fine), "k--", lw=1.2, label=r"$\log p(x) - \chi^2/2K$ (delta method)")
     ax.axhline(log_px, color="k", lw=1.5, label=r"exact $\log p(x)$")
     ax.set_xscale("log")
-    ax.set_ylim(bottom, log_px + 0.3 * (log_px - bottom))
+    margin = 0.08 * (log_px - lowest)  # every error bar in full, with room above log p(x) for the scatter
+    ax.set_ylim(lowest - margin, log_px + 3 * margin)
     ax.set_xlabel("K, importance samples", fontsize=12)
     ax.set_ylabel("nats", fontsize=12)
     ax.grid(alpha=0.3, which="both")
@@ -443,12 +511,18 @@ axes[1].set_title("the same, fitted q only, zoomed in", fontsize=14)
 save(fig, "00_iw_bound.png")
 
 # %% [markdown]
-# Right, the fitted $q$ as proposal (red): $\mathcal L_1$ estimates the ELBO
-# (dotted), and the bound climbs towards $\log p(x)$ (black). Once the
-# remaining distance, printed as $\log p(x) - \mathcal L_K$, is smaller than the
-# standard error, single estimates scatter on both sides of the line: the
-# bound holds for the *expectation* $\mathbb E[\mathcal L_K]$, not for every
-# draw. Left, the prior as proposal (orange): it starts from a far lower ELBO
+# Right, the fitted $q$ as proposal (red): each point is the mean of the
+# printed number of independent draws of $\mathcal L_K$, with ±2 standard
+# errors. $\mathcal L_1$ estimates the ELBO (dotted), and the points climb
+# towards $\log p(x)$ (black) along the delta-method curve (dashed). From
+# $K \approx 30$ on, the distance still to close, $\chi^2/2K$ (printed), is
+# smaller than the standard error of the mean, so the means land on both sides
+# of the line. A mean above $\log p(x)$, like the one at $K = 300$, is not a
+# bound that failed: it is the Monte Carlo error of an average of 200 draws,
+# and its printed $z$ (standard errors above $\log p(x)$) is what chance gives
+# among nine points; its ±2 s.e. bar crosses the line. The bound
+# holds for the *expectation* $\mathbb E[\mathcal L_K]$; a single draw, or a
+# finite average of draws, can exceed it. Left, the prior as proposal (orange): it starts from a far lower ELBO
 # (printed), since $D_{KL}(p(z)\,\|\,p(z \mid x))$ is large, and
 # $\mathcal L_1$ is very noisy because most draws from the prior land where
 # $p(x \mid z)$ is tiny. With $J = 2$ a few hundred draws still cover the
