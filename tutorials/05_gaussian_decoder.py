@@ -106,8 +106,16 @@ print(f"-log p(x|z): formula {by_formula:.6f}, numvae {by_numvae:.6f}")
 # This is exact, and we can check it on numvae: two float64 models with the
 # same weights (same seed), one with σ = 0.1 and β = 1, one with σ² = ½ and
 # β = 0.02, on the same batch and the same noise ε. Every gradient of the
-# first should be 50 times the second's, and the losses should differ by the
-# constant $\frac D2\log(2\pi\cdot 0.01) - 50\cdot\frac D2 \log \pi$.
+# first should be 50 times the second's. The losses themselves do not differ
+# by a constant: the first is 50 times the second *plus* a constant, because
+# the positive factor multiplies the second's own constant $\frac D2 \log \pi$
+# too. Written out, with $\lVert x - \hat x\rVert^2 = r$,
+#
+# $$\text{loss}_a = 50\,r + D_{KL} + \tfrac D2\log(2\pi\cdot 0.01), \qquad
+#   50\,\text{loss}_b = 50\,r + D_{KL} + 50\cdot\tfrac D2 \log \pi,$$
+#
+# so $\text{loss}_a - 50\,\text{loss}_b = \frac D2\log(2\pi\cdot 0.01) - 50\cdot\frac D2 \log \pi$
+# for every batch, every weight and every ε.
 
 # %%
 x_batch = x_train[:100].astype(np.float64)  # (100, 784)
@@ -123,8 +131,8 @@ print(f"loss_a - 50 loss_b = {loss_a - 50 * loss_b:.4f}; "
       f"predicted {D / 2 * np.log(2 * np.pi * 0.01) - 50 * D / 2 * np.log(np.pi):.4f}")
 
 # %% [markdown]
-# The gradients agree to round-off, and the difference of the losses is the
-# predicted constant: the σ = 0.1 model and the "MSE with β = 0.02" model
+# The gradients agree to round-off, and $\text{loss}_a - 50\,\text{loss}_b$ is
+# the predicted constant: the σ = 0.1 model and the "MSE with β = 0.02" model
 # take the same steps up to a factor 50 (which Adam, scale-free, even
 # removes). A Gaussian VAE with a large σ and a β-VAE with a large β are
 # one model under two names.
