@@ -10,6 +10,13 @@
 # (*Importance Weighted Autoencoders*, 2015, arXiv:1509.00519), see what the
 # KL weight β and a KL warm-up do to it, and end with the importance-weighted
 # bound $\mathcal L_K$ from $K = 1$ to $1000$ on one model, next to its ELBO.
+#
+# One limit, stated up front: with the decoder used here (one hidden layer,
+# pixels independent given $z$), a standard VAE (β = 1) does *not* collapse,
+# and this lecture shows collapse only when it is forced, by a large β. The
+# classic case, collapse at β = 1 because the decoder is strong enough to
+# model $x$ without $z$, is the subject of a later lecture, on posterior
+# collapse with a strong (autoregressive) decoder.
 
 # %% [markdown]
 # ## Setup
@@ -176,6 +183,10 @@ near = (all_activity > ACTIVE / 2) & (all_activity < 2 * ACTIVE)
 if near.any():
     print(f"dimensions with activity between {ACTIVE / 2} and {2 * ACTIVE}: {near.sum()}, "
           f"carrying {all_kl[near].min():.4f} to {all_kl[near].max():.4f} nats each")
+inactive = all_activity <= ACTIVE
+if inactive.any():
+    print(f"dimensions counted inactive (activity <= {ACTIVE}): {inactive.sum()}, "
+          f"carrying {all_kl[inactive].min():.4f} to {all_kl[inactive].max():.4f} nats each: near the prior, not at it")
 mean_probabilities = np.clip(x_train.mean(axis=0, dtype=np.float64), 1e-6, 1 - 1e-6)  # (784,)
 ignoring_z = bernoulli_nll(x_test.astype(np.float64), np.log(mean_probabilities) - np.log1p(-mean_probabilities))
 print(f"a decoder that ignores z (the mean training image): reconstruction {ignoring_z.mean():.1f} nats, KL 0")
@@ -184,14 +195,19 @@ print(f"a decoder that ignores z (the mean training image): reconstruction {igno
 fig = Figure(figsize=(16, 4.8), layout="constrained")
 axes = fig.subplots(1, 3)
 epoch_axis = np.arange(1, epochs + 1)
-for color, (name, rows) in enumerate(results.items()):
+markers = ["o", "s", "^", "D", "v"]
+# Several models keep all 20 units: drawn at exactly 20 they would hide each other. Each model's count
+# is shifted by its own small offset (±0.4 at most, less than the 1 between two counts), seed 2 dashed.
+offsets = np.linspace(-0.4, 0.4, len(results))
+for color, ((name, rows), offset) in enumerate(zip(results.items(), offsets)):
     for i, row in enumerate(rows):
         faint = dict(alpha=1.0 if i == 0 else 0.45, label=name if i == 0 else None)
         axes[0].plot(np.arange(1, latent_dim + 1), np.sort(row["kl"])[::-1], "o-", color=f"C{color}", ms=3,
                      lw=1.2, **faint)
         axes[1].scatter(row["kl"], row["activity"], s=14, color=f"C{color}", linewidths=0,
                         alpha=0.8 if i == 0 else 0.4)
-        axes[2].plot(epoch_axis, row["active"], "o-", color=f"C{color}", ms=3, lw=1.2, **faint)
+        axes[2].plot(epoch_axis, np.array(row["active"]) + offset, marker=markers[color], ls="-" if i == 0 else "--",
+                     color=f"C{color}", ms=4, lw=1.2, **faint)
 axes[0].set_xlabel("latent dimension, sorted by its KL", fontsize=12)
 axes[0].set_xticks(np.arange(1, latent_dim + 1, 2))
 axes[0].set_ylabel(r"KL$_j$, nats per image", fontsize=12)
@@ -205,8 +221,11 @@ axes[1].set_xlabel(r"KL$_j$, nats per image", fontsize=12)
 axes[1].set_ylabel(r"activity $A_j = \mathrm{Var}_x\,\mu_j(x)$", fontsize=12)
 axes[1].set_title("Every dimension of every model", fontsize=13)
 axes[2].set_xlabel("epoch", fontsize=12)
-axes[2].set_ylabel(f"active units (of {latent_dim})", fontsize=12)
-axes[2].set_title("Active units during training", fontsize=13)
+axes[2].set_ylabel(f"active units (of {latent_dim}); lines offset by ±0.4", fontsize=12)
+axes[2].set_title("Active units during training (dashed: second seed)", fontsize=13)
+axes[2].set_xticks(epoch_axis)
+axes[2].set_yticks(np.arange(0, latent_dim + 1, 2))  # a count of units: integer ticks
+axes[2].set_ylim(-0.6, latent_dim + 1.2)
 for ax in axes:
     ax.grid(alpha=0.3)
 save(fig, "08_active_units.png")
@@ -215,10 +234,13 @@ save(fig, "08_active_units.png")
 # Left: the KL of each dimension, sorted, one curve per model (the fainter
 # curve of each colour is the second seed). Middle: every dimension of every
 # model as one point, its KL against its activity, with Burda et al.'s
-# threshold dashed. Right: the number of active units after every epoch.
-#
-# The three models that end with 20 active units (β = 1 with and without
-# warm-up, β = 4) overlap at the top of the right panel.
+# threshold dashed. Right: the number of active units after every epoch,
+# each model's line shifted by its own small offset so that equal counts do
+# not hide each other: the three models that keep all 20 units throughout
+# (β = 1 with and without warm-up, β = 4) are the blue, orange and red flat
+# lines at the top, and the β = 16 models climb from below (green) or drift
+# down from 20 (purple). Where a model's two seeds have the same count, its
+# dashed line (second seed) lies under the solid one.
 #
 # **β.** Raising β from 1 to 4 lowers the KL of every dimension, the
 # quietest ones most (left), and the smallest activity falls from about 0.8
@@ -226,6 +248,9 @@ save(fig, "08_active_units.png")
 # is all but collapsed: its total KL is about half a nat (table), and its
 # reconstruction term is only about 7 nats below that of the decoder that
 # ignores $z$ (printed above). The code says almost nothing about the image.
+# This is collapse *forced* from outside: a KL sixteen times dearer than the
+# ELBO prices it. It says nothing about whether a VAE trained on its own
+# objective collapses; with this decoder it does not (β = 1, section 1).
 #
 # **The count.** Yet Burda's count calls 15 to 18 of the β = 16 units
 # active. The middle panel shows why: activity and KL are two views of one
@@ -233,7 +258,9 @@ save(fig, "08_active_units.png")
 # no gap between "active" and "inactive" for the threshold to fall into.
 # A unit near the threshold carries about a hundredth of a nat (the range
 # is printed for the units within a factor two of it); the units
-# that pass it at β = 16 carry under half a nat *together* (printed). The
+# that pass it at β = 16 carry under half a nat *together* (printed), and
+# the units it counts inactive still carry 0.005 to 0.008 nats each
+# (printed): parked near the prior, not exactly at it. The
 # count of active units is a useful summary when the units split into two
 # clear groups (Burda et al. report such a split, after thousands of passes
 # over the data); here, after 12 epochs, they form a continuum, and the KL
@@ -252,17 +279,12 @@ save(fig, "08_active_units.png")
 #
 # ## 3. The importance-weighted bound, K = 1 to 1000
 #
-# Lecture 4 introduced
-#
-# $$\mathcal L_K(x) = \log \frac1K \sum_{k=1}^K \frac{p(x|z_k)\,p(z_k)}{q(z_k|x)},
-#   \qquad z_k \sim q(z|x),$$
-#
-# a lower bound on $\log p(x)$ in expectation, equal to the ELBO for $K = 1$
-# and growing with $K$. On the β = 1 model (seed 0) we compute it with
-# ``evaluate.importance_weighted_log_likelihood`` for $K$ from 1 to 1000 on
-# a fixed subset of the test images, with the standard error of the mean
-# over those images, and next to it the ELBO of the same images (analytic
-# KL, one sample of $z$ each).
+# The bound $\mathcal L_K$ is derived, and checked against an exact
+# $\log p(x)$, in lecture 00, and computed for a trained VAE in lecture 04.
+# Here it serves one question: how large is the measurement's own error
+# next to the differences between models above? On the β = 1 model (seed 0)
+# we compute it for $K$ up to 1000 on a fixed subset of test images, next to
+# the ELBO of the same images.
 
 # %%
 x_iw = x_test[rng.permutation(len(x_test))[:n_iw]]  # (n_iw, 784), a fixed random subset
@@ -312,25 +334,20 @@ save(fig, "08_iw_bound.png")
 
 # %% [markdown]
 # Left: $\mathcal L_K$ averaged over the images, with the standard error of
-# that mean, and the ELBO (dashed, its standard error shaded). The error bars
-# are large because images differ from each other by tens of nats, not
-# because the estimate of each image is noisy. Right: the same numbers
-# paired image by image, $\mathcal L_K - \mathrm{ELBO}$. Pairing removes the
-# spread between images, and what is left is small: the curve rises with
-# $\log K$, by less with each decade, and is still rising at $K = 1000$ (the
-# last step is printed), as it should until it reaches $\log p(x)$, which
-# no finite $K$ is guaranteed to reach. $K = 1$ agrees with the ELBO within its error bar:
-# both are one-sample estimates of the same expectation.
-#
-# The gain from 1 to 1000 samples (printed) is a lower bound on how far the
-# ELBO is from $\log p(x)$ on average, the KL from $q(z|x)$ to the true
-# posterior. It is small next to the differences between the β models of
-# section 2: the bound changes the *measurement* by a few nats, while β
-# changes the *model*.
+# that mean, and the ELBO (dashed, its standard error shaded): the error bars
+# come from images differing from each other by tens of nats, not from noise
+# in each image's estimate. Right: the same numbers paired image by image,
+# $\mathcal L_K - \mathrm{ELBO}$, which removes that spread:
+# the curve rises with $\log K$ and is still rising at $K = 1000$ (the last
+# step is printed). The gain from 1 to 1000 samples (printed) is a lower bound
+# on how far the ELBO is from $\log p(x)$ on average. It is small next to the
+# differences between the β models of section 2: the bound changes the
+# *measurement* by a few nats, while β changes the *model* by tens.
 #
 # **Summary.** On these 4,000 digits, after 12 epochs, a standard VAE with
-# a 20-dimensional latent space uses all 20 dimensions, unevenly. β is what
-# collapses it: at β = 16 the whole code carries under a nat, although
+# a 20-dimensional latent space uses all 20 dimensions, unevenly. Here only
+# a large β collapses it (a strong decoder collapses it at β = 1: the later
+# lecture on posterior collapse with a strong decoder): at β = 16 the whole code carries under a nat, although
 # Burda's count still calls most units active, because activity and KL vary
 # continuously and the fixed threshold cuts that continuum at about a
 # hundredth of a nat. A warm-up changes the path to that state, and here
