@@ -47,24 +47,59 @@ def test_a_fresh_workbook_reports_every_exercise_as_not_started(tmp_path, capsys
         assert NOT_STARTED in lines[name], lines[name]
 
 
-def test_solutions_are_numvaes_own_source_and_the_workbook_keeps_signatures_and_docstrings(solutions, tmp_path):
+def test_solutions_are_numvaes_own_source_and_the_stubs_keep_numvaes_signatures(solutions, tmp_path):
+    import ast
     import inspect
 
     from numvae import gaussian
 
     assert inspect.getsource(gaussian.kl_standard_normal) in (solutions / "kl.py").read_text()
-    main(["exercises", "start", str(tmp_path), "--only", "kl"])
-    stub = (tmp_path / "kl.py").read_text()
-    assert "def kl_standard_normal(mu, log_var):" in stub and "D_{KL}" in stub
-    assert "np.expm1" not in stub.split('"""')[-1], "the workbook must not contain the solution"
+    main(["exercises", "start", str(tmp_path)])
+    for exercise in EXERCISES:
+        tree = ast.parse((tmp_path / f"{exercise.name}.py").read_text())
+        defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert set(defined) == set(exercise.function_names), exercise.name
+        for function in exercise.functions:
+            theirs = [a.arg for a in defined[function.__name__].args.args]
+            ours = [p for p in inspect.signature(function).parameters if p != "need_d_x"]  # the engine's own extra
+            assert theirs == ours, (function.__name__, theirs, ours)
+        imported = {alias.name if isinstance(node, ast.Import) else node.module
+                    for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+        assert imported <= {"numpy", "numvae.activations"}, (exercise.name, imported)
+
+
+# What a stub must not say: each derivative (or the stable form it is the point to find), as numvae's docstrings
+# and code write it. The forward formulas are allowed: the stubs state them.
+DERIVATIVES = {
+    "relu": ["x > 0)", "1[x > 0]"], "tanh": ["1 - y", "1 − y", "1 - tanh", "1 − tanh"],
+    "sigmoid": ["y (1", "y * (1", "(1 - y)", "(1 − y)", "exp(-np.abs", "e^{-|x|}", "e^-|x|"],
+    "softplus": ["log1p", "max(x, 0) +", "= sigmoid(x)", "sigmoid(x) ="],
+    "dense": ["x.T", "xᵀ", "x^\\top", "W.T", "Wᵀ", "sum(axis=0)", "Σ_n"],
+    "reparameterize": ["½ d_z", "0.5 * d_z", "½·z̄", "σ ε /", "½ σ", "½ · σ"],
+    "kl": ["expm1", "½ (σ", "½(σ", "= mu_j", "d_kl * mu"], "bernoulli": ["sigmoid(l_d) − x", "sigmoid(logits) - x",
+                                                                      "softplus(l_d) − x_d", "softplus(logits) - x"],
+    "gaussian_nll": ["(m − x)", "(mean - x)", "(x̂_d − x_d)", "1 - residual", "½ (1 −"],
+    "adam": ["out="], "iw_bound": ["np.max", "m + log", "− m)", "- m)"],
+    "vae_backward": ["d_mu_z + d_mu_kl", "concatenate", "add"],
+}
+
+
+def test_a_fresh_workbooks_stubs_state_no_derivative(tmp_path):
+    main(["exercises", "start", str(tmp_path)])
+    assert set(DERIVATIVES) == set(NAMES)
+    for name, fragments in DERIVATIVES.items():
+        text = (tmp_path / f"{name}.py").read_text()
+        assert "NotImplementedError" in text and "`check` verifies" in text, name
+        for fragment in fragments:
+            assert fragment not in text, f"{name}.py states {fragment!r}"
 
 
 def test_start_only_writes_the_chosen_exercises_and_check_grades_only_those(tmp_path, capsys):
     assert main(["exercises", "start", str(tmp_path), "--only", "kl,reparameterize"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "kl.py", "reparameterize.py"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "kl.py", "questions.py", "reparameterize.py"]
     capsys.readouterr()
     assert main(["exercises", "check", str(tmp_path), *FAST]) == 1
-    assert set(_lines(capsys)) == {"kl", "reparameterize", "0/2"}
+    assert set(_lines(capsys)) == {"kl", "reparameterize", "0/2", "questions:"}
 
 
 def test_start_into_a_non_empty_directory_keeps_the_students_files(tmp_path, capsys):
@@ -412,7 +447,8 @@ def test_a_failure_names_the_property_the_shrunk_counterexample_and_a_hint(solut
     line = _lines(capsys)["reparameterize"]
     assert "reparameterize_backward matches central differences" in line
     assert "counterexample: batch=1, latent_dim=1" in line
-    assert "d_log_var is 2× the finite difference: std = exp(½·log_var) brings a ½" in line
+    assert "d_log_var is 2× the finite difference in every entry" in line
+    assert "(hint: d_log_var is missing a ½: std = exp(½·log_var) brings one)" in line
 
 
 def test_checks_are_derandomized(solutions, tmp_path):
