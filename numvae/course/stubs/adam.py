@@ -27,7 +27,7 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
     (param, m, v) : the updated arrays; update the arrays passed in (in place)
         or return new ones, as you prefer
 
-    `check` runs numvae's Adam optimizer with your function and verifies: the
+    `check` verifies, running numvae's Adam optimizer with your function: the
     first step has size lr in every coordinate (relative 1e-5); twenty steps
     match Algorithm 1 to a relative 1e-12 for betas (0.9, 0.999), (0.5, 0.9)
     and (0, 0); Adam reaches the minimum of a convex quadratic.
