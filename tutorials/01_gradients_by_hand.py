@@ -426,3 +426,34 @@ save(fig, "01_gradcheck_dtypes.png")
 # ``exp(0.5 * log_var)`` and the backward pass matched that mistake, every
 # check above would still pass. Only a test of what the sampler *produces*
 # catches it.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the activations and the dense layer of this lecture yourself, then
+# check it (`numvae exercises hint week1 NAME` gives a hint at a time, from
+# what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week1 --only relu,tanh,sigmoid,softplus,dense
+# numvae exercises check week1
+# ```
+#
+# **Questions.**
+#
+# 1. The backward of tanh and of sigmoid receives both x and y. Which one does
+#    each derivative need, and why is that the cheaper choice?
+# 2. Why does the bias gradient sum over the batch while the input gradient
+#    does not?
+# 3. A gradient check in float32 fails a correct backward pass. Which term of
+#    the central difference's error is to blame, and how does it scale with h?
+#
+# **Numerical questions**, graded by `numvae exercises check week1 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `dense_q1`: $y = xW + b$ with $x = [[1, 2]]$, $W = [[3], [4]]$, $b = [5]$
+#   and upstream gradient $\bar y = [[1]]$. What is $\partial L / \partial
+#   W_{10}$?
+# - `sigmoid_q1`: What is sigmoid'(0)?
