@@ -3,6 +3,7 @@
 import csv
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,24 +48,59 @@ def test_a_fresh_workbook_reports_every_exercise_as_not_started(tmp_path, capsys
         assert NOT_STARTED in lines[name], lines[name]
 
 
-def test_solutions_are_numvaes_own_source_and_the_workbook_keeps_signatures_and_docstrings(solutions, tmp_path):
+def test_solutions_are_numvaes_own_source_and_the_stubs_keep_numvaes_signatures(solutions, tmp_path):
+    import ast
     import inspect
 
     from numvae import gaussian
 
     assert inspect.getsource(gaussian.kl_standard_normal) in (solutions / "kl.py").read_text()
-    main(["exercises", "start", str(tmp_path), "--only", "kl"])
-    stub = (tmp_path / "kl.py").read_text()
-    assert "def kl_standard_normal(mu, log_var):" in stub and "D_{KL}" in stub
-    assert "np.expm1" not in stub.split('"""')[-1], "the workbook must not contain the solution"
+    main(["exercises", "start", str(tmp_path)])
+    for exercise in EXERCISES:
+        tree = ast.parse((tmp_path / f"{exercise.name}.py").read_text())
+        defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert set(defined) == set(exercise.function_names), exercise.name
+        for function in exercise.functions:
+            theirs = [a.arg for a in defined[function.__name__].args.args]
+            ours = [p for p in inspect.signature(function).parameters if p != "need_d_x"]  # the engine's own extra
+            assert theirs == ours, (function.__name__, theirs, ours)
+        imported = {alias.name if isinstance(node, ast.Import) else node.module
+                    for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+        assert imported <= {"numpy", "numvae.activations"}, (exercise.name, imported)
+
+
+# What a stub must not say: each derivative (or the stable form it is the point to find), as numvae's docstrings
+# and code write it. The forward formulas are allowed: the stubs state them.
+DERIVATIVES = {
+    "relu": ["x > 0)", "1[x > 0]"], "tanh": ["1 - y", "1 − y", "1 - tanh", "1 − tanh"],
+    "sigmoid": ["y (1", "y * (1", "(1 - y)", "(1 − y)", "exp(-np.abs", "e^{-|x|}", "e^-|x|"],
+    "softplus": ["log1p", "max(x, 0) +", "= sigmoid(x)", "sigmoid(x) ="],
+    "dense": ["x.T", "xᵀ", "x^\\top", "W.T", "Wᵀ", "sum(axis=0)", "Σ_n"],
+    "reparameterize": ["½ d_z", "0.5 * d_z", "½·z̄", "σ ε /", "½ σ", "½ · σ"],
+    "kl": ["expm1", "½ (σ", "½(σ", "= mu_j", "d_kl * mu"], "bernoulli": ["sigmoid(l_d) − x", "sigmoid(logits) - x",
+                                                                      "softplus(l_d) − x_d", "softplus(logits) - x"],
+    "gaussian_nll": ["(m − x)", "(mean - x)", "(x̂_d − x_d)", "1 - residual", "½ (1 −"],
+    "adam": ["out="], "iw_bound": ["np.max", "m + log", "− m)", "- m)"],
+    "vae_backward": ["d_mu_z + d_mu_kl", "concatenate", "add"],
+}
+
+
+def test_a_fresh_workbooks_stubs_state_no_derivative(tmp_path):
+    main(["exercises", "start", str(tmp_path)])
+    assert set(DERIVATIVES) == set(NAMES)
+    for name, fragments in DERIVATIVES.items():
+        text = (tmp_path / f"{name}.py").read_text()
+        assert "NotImplementedError" in text and "`check` verifies" in text, name
+        for fragment in fragments:
+            assert fragment not in text, f"{name}.py states {fragment!r}"
 
 
 def test_start_only_writes_the_chosen_exercises_and_check_grades_only_those(tmp_path, capsys):
     assert main(["exercises", "start", str(tmp_path), "--only", "kl,reparameterize"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "kl.py", "reparameterize.py"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "kl.py", "questions.py", "reparameterize.py"]
     capsys.readouterr()
     assert main(["exercises", "check", str(tmp_path), *FAST]) == 1
-    assert set(_lines(capsys)) == {"kl", "reparameterize", "0/2"}
+    assert set(_lines(capsys)) == {"kl", "reparameterize", "0/2", "questions:"}
 
 
 def test_start_into_a_non_empty_directory_keeps_the_students_files(tmp_path, capsys):
@@ -412,7 +448,8 @@ def test_a_failure_names_the_property_the_shrunk_counterexample_and_a_hint(solut
     line = _lines(capsys)["reparameterize"]
     assert "reparameterize_backward matches central differences" in line
     assert "counterexample: batch=1, latent_dim=1" in line
-    assert "d_log_var is 2× the finite difference: std = exp(½·log_var) brings a ½" in line
+    assert "d_log_var is 2× the finite difference in every entry" in line
+    assert "(hint: d_log_var is missing a ½: std = exp(½·log_var) brings one)" in line
 
 
 def test_checks_are_derandomized(solutions, tmp_path):
@@ -735,3 +772,178 @@ def test_sigterm_stops_a_check_started_with_sigint_ignored_in_one_line_and_leave
     assert process.returncode == 128 + signal.SIGTERM and err == "numvae exercises check: terminated\n", (
         process.returncode, err)
     assert list(temporary.iterdir()) == [] and _grading_processes(workbook) == []
+
+
+# --------------------------------------------------------------------------
+# Hints: each tied to the evidence of its mistake
+# --------------------------------------------------------------------------
+
+# Each mistake the issue found misdirected: (exercise, the student's code, the hint it gets, the hint it used to get).
+MISTAKES = {
+    "d_W divided by the batch size": (
+        "dense", "def dense_backward(d_y, x, W):\n    return x.T @ d_y / len(x), d_y.sum(axis=0), d_y @ W.T\n",
+        "(hint: d_W is a sum over the batch, not a mean (no division by the batch size))", "d_b is a sum"),
+    "KL without the ½ in d_log_var": (
+        "kl", "def kl_standard_normal_backward(d_kl, mu, log_var):\n"
+              "    d_kl = np.reshape(d_kl, (-1, 1)) if np.ndim(d_kl) else d_kl\n"
+              "    return d_kl * mu, d_kl * np.expm1(log_var)\n",
+        "(hint: d_log_var is missing a ½: the KL's leading ½ multiplies its log_var terms too)", "std = exp"),
+    "the KL's leading ½ dropped in forward and backward": (
+        "kl", "def kl_standard_normal(mu, log_var):\n    return np.sum(mu * mu + np.expm1(log_var) - log_var, axis=-1)\n\n\n"
+              "def kl_standard_normal_backward(d_kl, mu, log_var):\n"
+              "    d_kl = np.reshape(d_kl, (-1, 1)) if np.ndim(d_kl) else d_kl\n"
+              "    return 2 * d_kl * mu, d_kl * np.expm1(log_var)\n",
+        "(hint: the KL is twice the expected value: its leading ½ is missing)", "expm1"),
+    "the mu and log_var KL gradients swapped": (
+        "vae_backward", "def encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl):\n"
+                        "    return np.concatenate([d_mu_z + d_log_var_kl, d_log_var_z + d_mu_kl], axis=1)\n",
+        "(hint: the KL's two gradients are swapped: d_mu_kl belongs with d_mu_z, d_log_var_kl with d_log_var_z)",
+        "add both"),
+    "the halves of d_h in the wrong order": (
+        "vae_backward", "def encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl):\n"
+                        "    return np.concatenate([d_log_var_z + d_log_var_kl, d_mu_z + d_mu_kl], axis=1)\n",
+        "(hint: the halves are in the wrong order: d_h = [d_mu | d_log_var], mu's gradient first)", "add both"),
+    "Adam with δ inside the square root": (
+        "adam", "def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):\n    b1, b2 = betas\n"
+                "    m = b1 * m + (1 - b1) * grad\n    v = b2 * v + (1 - b2) * grad**2\n"
+                "    return param - lr * (m / (1 - b1**t)) / np.sqrt(v / (1 - b2**t) + epsilon), m, v\n",
+        "(hint: δ (epsilon) is under the square root: Algorithm 1 adds it after, √v̂ + δ)", "bias correction"),
+    "the mean of the log-weights in the IW bound": (
+        "iw_bound", "def iw_bound(log_px_z, log_pz, log_qz):\n    return np.mean(log_px_z + log_pz - log_qz, axis=0)\n",
+        "(hint: that is the mean of the log-weights (an average ELBO): the bound is the log of the mean of the weights)",
+        "log K"),
+    # the zoo's bias_mean keeps its hint: the evidence now names the parameter
+    "d_b as a mean": (
+        "dense", "def dense_backward(d_y, x, W):\n    return x.T @ d_y, d_y.mean(axis=0), d_y @ W.T\n",
+        "(hint: d_b is a sum over the batch, not a mean)", "d_W is a sum"),
+    # no evidence, no hint: the failure says what differs
+    "a wrong d_log_var with no known pattern": (
+        "reparameterize", "def reparameterize_backward(d_z, eps, std):\n    return d_z, 0.5 * d_z * eps * std**2\n",
+        "d_log_var: relative error", "(hint:"),
+}
+
+
+@pytest.mark.parametrize("case", list(MISTAKES))
+def test_a_known_mistake_gets_the_hint_its_evidence_names(case, solutions, tmp_path, capsys):
+    name, code, hint, wrong = MISTAKES[case]
+    path = _solution_copy(solutions, tmp_path, name)
+    path.write_text(path.read_text() + "\n\n" + code)
+    assert main(["exercises", "check", str(tmp_path), name, *FAST]) == 1
+    line = _lines(capsys)[name]
+    assert line.split()[1] == FAIL and hint in line, line
+    assert wrong not in line, line
+
+
+def test_a_failure_prints_two_numbers_that_differ_and_the_relative_error():
+    # used to print "got 0.0009110511944, expected 0.0009110511944" at rtol 1e-14
+    from numvae.course.properties import PropertyFailure
+    from numvae.course.properties.core import expect_close
+
+    expected = 0.0009110511944
+    with pytest.raises(PropertyFailure) as info:
+        expect_close("value", [expected * (1 + 5e-14)], [expected], 1e-14, 0)
+    detail = info.value.detail
+    got_text, expected_text = detail.split("got ")[1].split(", expected ")
+    assert got_text != expected_text.split(" ")[0], detail
+    assert "relative error 5.0e-14" in detail, detail
+
+
+# --------------------------------------------------------------------------
+# Hints on request
+# --------------------------------------------------------------------------
+
+def test_hint_shows_the_next_hint_each_time_and_remembers_it_in_the_workbook(tmp_path, capsys):
+    import json
+
+    from numvae.course.hints import HINTS, STATE
+
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    for name in NAMES:  # every exercise has graded hints, the formula last
+        assert len(HINTS[name]) >= 3, name
+    capsys.readouterr()
+    for shown in (1, 2, 3, 3):
+        assert main(["exercises", "hint", str(tmp_path), "kl"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split(":")[0] for line in lines if line.startswith("kl hint")] == \
+            [f"kl hint {i}/3" for i in range(1, shown + 1)]
+    assert "the last hint" in lines[-1]
+    assert json.loads((tmp_path / STATE).read_text()) == {"kl": 3}
+    assert main(["exercises", "hint", str(tmp_path), "adam"]) == 0  # its own count, from the first
+    assert "adam hint 1/3" in capsys.readouterr().out
+    assert main(["exercises", "hint", str(tmp_path), "nope"]) == 1
+    assert capsys.readouterr().err.startswith("numvae exercises hint: error: NAME: expected names among relu,")
+
+
+def test_the_hint_for_a_stuck_student_ends_with_a_formula_that_passes(tmp_path, capsys):
+    """The last hint of the KL is enough: a file written from it passes check."""
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    (tmp_path / "kl.py").write_text(
+        "import numpy as np\n\n\ndef kl_standard_normal(mu, log_var):\n"
+        "    return 0.5 * np.sum(mu**2 + np.expm1(log_var) - log_var, axis=-1)\n\n\n"
+        "def kl_standard_normal_backward(d_kl, mu, log_var):\n"
+        "    d = d_kl[:, None] if np.ndim(d_kl) else d_kl\n"
+        "    return d * mu, d * 0.5 * np.expm1(log_var)\n")
+    assert main(["exercises", "check", str(tmp_path), "kl", *FAST]) == 0, capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# The lectures' questions
+# --------------------------------------------------------------------------
+
+def test_questions_are_graded_from_the_workbook_and_the_key_ships_only_with_the_solutions(solutions, tmp_path, capsys):
+    from numvae.course.questions import QUESTIONS
+
+    main(["exercises", "start", str(tmp_path), "--only", "kl"])
+    text = (tmp_path / "questions.py").read_text()
+    assert all(f'"{q.id}": None,' in text for q in QUESTIONS), "the student's copy holds no answer"
+    assert all(f'"{q.id}": {q.key!r},' in (solutions / "questions.py").read_text() for q in QUESTIONS)
+    capsys.readouterr()
+    (tmp_path / "questions.py").write_text(text.replace('"kl_q1": None', '"kl_q1": 0.684')
+                                           .replace('"kl_q2": None', '"kl_q2": 0.3'))
+    assert main(["exercises", "check", str(tmp_path), "questions"]) == 1
+    lines = _lines(capsys)
+    assert lines["kl_q1"].split()[1] == PASS
+    assert lines["kl_q2"].split()[1] == FAIL and "is not the answer to a relative 0.001" in lines["kl_q2"]
+    assert "0.3161" not in lines["kl_q2"], "a wrong answer must not be told the right one"
+    (tmp_path / "questions.py").write_text(text.replace('"kl_q1": None', '"kl_q1": np.exp(-1)'))
+    assert main(["exercises", "check", str(tmp_path), "questions"]) == 1
+    assert "the answer to 'kl_q1' is not a number" in capsys.readouterr().out
+    assert main(["exercises", "check", str(solutions), "questions"]) == 0
+    assert f"questions: {len(QUESTIONS)}/{len(QUESTIONS)} right" in capsys.readouterr().out
+
+
+LECTURES = sorted((Path(__file__).resolve().parents[1] / "tutorials").glob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("lecture", LECTURES, ids=[p.stem for p in LECTURES])
+def test_every_lecture_ends_with_its_exercises_and_questions(lecture):
+    import re
+
+    from numvae.course.questions import QUESTIONS
+
+    text = lecture.read_text(encoding="utf-8")
+    section = text[text.rindex("# %% [markdown]"):]
+    assert "## Exercises for this lecture" in section, f"{lecture.name}: no exercises section at its end"
+    only = re.findall(r"numvae exercises start \S+ --only (\S+)", section)
+    assert only, f"{lecture.name}: no numvae exercises start ... --only ... line"
+    assert all(set(o.split(",")) <= set(NAMES) for o in only), only
+    for q in QUESTIONS:
+        if q.lecture == lecture.name[:2]:
+            assert f"`{q.id}`" in section, f"{lecture.name}: question {q.id} is not asked"
+    assert any(q.lecture == lecture.name[:2] for q in QUESTIONS), f"{lecture.name}: no graded question"
+
+
+# --------------------------------------------------------------------------
+# The loop: fix, check, train again
+# --------------------------------------------------------------------------
+
+def test_train_lists_the_exercises_that_fail_and_trains_again_with_overwrite(solutions, tmp_path, capsys):
+    path = _solution_copy(solutions, tmp_path, "kl")
+    path.write_text(path.read_text() + "\n\n" + MISTAKES["KL without the ½ in d_log_var"][1])
+    assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 0
+    out = capsys.readouterr().out
+    assert "these fail numvae exercises check" in out and "\n  kl " in out and "FAIL" in out, out
+    assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 1
+    assert "add --overwrite to train again" in capsys.readouterr().err
+    assert main(["exercises", "train", str(tmp_path), "--overwrite", *TRAIN]) == 0
+    assert len(_history(tmp_path / "run" / "history.csv")) == 1

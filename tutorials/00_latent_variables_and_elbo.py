@@ -536,3 +536,33 @@ save(fig, "00_iw_bound.png")
 # the ELBO is short of $\log p(x)$ by the KL from the encoder's $q$ to the
 # true posterior, $\mathcal L_K$ closes part of that gap, and the part a
 # diagonal $q$ can never close comes from correlations in the posterior.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the log-mean-exp and the importance-weighted bound of this lecture
+# yourself, then check it (`numvae exercises hint week0 NAME` gives a hint at a
+# time, from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week0 --only iw_bound
+# numvae exercises check week0
+# ```
+#
+# **Questions.**
+#
+# 1. Jensen's inequality gave ELBO ≤ log p(x). Which inequality between the
+#    mean of the log-weights and $\mathcal L_K$ does the same argument give for
+#    one draw of $K$ samples, and when is it an equality?
+# 2. The gap log p(x) − ELBO is a KL. From which distribution to which? Why can
+#    a diagonal $q$ not close it for the linear-Gaussian model of this lecture?
+#
+# **Numerical questions**, graded by `numvae exercises check week0 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `elbo_q1`: Two importance samples have log-weights −1 and −3. What is
+#   $\mathcal L_2 = \log \tfrac12(w_1 + w_2)$?
+# - `elbo_q2`: For the same two samples, what is the average of the
+#   log-weights? Compare with `elbo_q1`.

@@ -26,9 +26,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import numvae
-from numvae import activations
+from numvae import activations, layers
 from numvae.gradcheck import check_gradients, compare, numerical_gradient
-from numvae.layers import MLP, Dense
+from numvae.layers import MLP, dense_backward, dense_forward
 
 # lecture.py, next to this file, is plumbing only: fast mode and where figures go.
 from lecture import FAST, save
@@ -176,13 +176,42 @@ print("stable sigmoid  ", activations.sigmoid(extreme))
 # the gradient of, and there is only one way to multiply the available arrays
 # to get that shape.
 #
-# To test the layer we need a scalar loss. $L = \sum_{ij} y_{ij} r_{ij}$ with a
+# These three lines are the whole of the math, and they are two pure functions,
+# ``dense_forward(x, W, b)`` and ``dense_backward(d_y, x, W) -> (d_W, d_b, d_x)``
+# in ``numvae.layers`` (the exercise ``dense`` asks you to write them). A layer
+# that trains is these functions plus state: its ``W`` and ``b``, and the
+# input ``x`` that forward keeps for backward. Here is one, built on the
+# functions and nothing else; ``numvae.layers.Dense`` is this class, with an
+# initialisation.
+#
+# To test it we need a scalar loss. $L = \sum_{ij} y_{ij} r_{ij}$ with a
 # fixed random $r$ has $\partial L / \partial y = r$, so every entry of the
 # upstream gradient is different and no mistake can hide behind a symmetry.
+# The bias starts away from zero for the same reason: a zero bias would hide
+# a wrong $\bar b$ in any check that looks at the output alone.
 
 # %%
+class Dense:
+    """y = x W + b, holding W and b: the two functions, plus the state they need."""
+
+    def __init__(self, W, b):
+        self.params = {"W": W, "b": b}  # (fan_in, fan_out), (fan_out,)
+        self.grads = {}
+        self.cache = None  # the input x, written by forward, read by backward
+
+    def forward(self, x):
+        self.cache = x
+        return dense_forward(x, self.params["W"], self.params["b"])
+
+    def backward(self, d_y):
+        self.grads["W"], self.grads["b"], d_x = dense_backward(d_y, self.cache, self.params["W"])
+        return d_x
+
+
 batch_size, fan_in, fan_out = 4, 3, 2
-layer = Dense(fan_in, fan_out, rng)  # float64 by default: right for checks
+bound = np.sqrt(3.0 / fan_in)  # numvae's initialisation: W ~ U(-a, a), standard deviation 1/sqrt(fan_in)
+layer = Dense(rng.uniform(-bound, bound, size=(fan_in, fan_out)),
+              np.linspace(-0.5, 0.5, fan_out))  # float64: right for checks; a bias that is not zero
 x_small = rng.standard_normal((batch_size, fan_in))  # (batch, fan_in)
 r = rng.standard_normal((batch_size, fan_out))  # (batch, fan_out), the upstream gradient
 
@@ -204,6 +233,14 @@ print(report)
 
 # The input is not a parameter, but its gradient is what flows to the layer below.
 print(compare("x", d_x, numerical_gradient(dense_loss, x_small)))
+
+# numvae's Dense computes with the same two functions: the same numbers, bit for bit.
+numvae_layer = layers.Dense(fan_in, fan_out, np.random.default_rng(0))
+numvae_layer.params["W"][...], numvae_layer.params["b"][...] = layer.params["W"], layer.params["b"]
+numvae_layer.forward(x_small)
+numvae_layer.backward(r)
+print("numvae.layers.Dense gives the same gradients:",
+      all(np.array_equal(numvae_layer.grads[k], analytic[k]) for k in analytic))
 
 # %% [markdown]
 # Each line reads: the parameter, the **relative error**
@@ -426,3 +463,34 @@ save(fig, "01_gradcheck_dtypes.png")
 # ``exp(0.5 * log_var)`` and the backward pass matched that mistake, every
 # check above would still pass. Only a test of what the sampler *produces*
 # catches it.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the activations and the dense layer of this lecture yourself, then
+# check it (`numvae exercises hint week1 NAME` gives a hint at a time, from
+# what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week1 --only relu,tanh,sigmoid,softplus,dense
+# numvae exercises check week1
+# ```
+#
+# **Questions.**
+#
+# 1. The backward of tanh and of sigmoid receives both x and y. Which one does
+#    each derivative need, and why is that the cheaper choice?
+# 2. Why does the bias gradient sum over the batch while the input gradient
+#    does not?
+# 3. A gradient check in float32 fails a correct backward pass. Which term of
+#    the central difference's error is to blame, and how does it scale with h?
+#
+# **Numerical questions**, graded by `numvae exercises check week1 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `dense_q1`: $y = xW + b$ with $x = [[1, 2]]$, $W = [[3], [4]]$, $b = [5]$
+#   and upstream gradient $\bar y = [[1]]$. What is $\partial L / \partial
+#   W_{10}$?
+# - `sigmoid_q1`: What is sigmoid'(0)?

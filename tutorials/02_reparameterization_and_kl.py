@@ -367,3 +367,35 @@ save(fig, "02_kl_landscape.png")
 # the reconstruction term still pulls a little, and the gradient is noisy,
 # so a trained VAE leaves a small KL on every unused dimension: lecture 08
 # measures 0.005 to 0.008 nats on each unit it counts as inactive.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the sampler and the KL of this lecture yourself, then check it (`numvae
+# exercises hint week2 NAME` gives a hint at a time, from what to differentiate
+# to the formula):
+#
+# ```bash
+# numvae exercises start week2 --only reparameterize,kl
+# numvae exercises check week2
+# ```
+#
+# **Questions.**
+#
+# 1. A sampler that uses std = exp(log_var) in its forward and its backward
+#    passes every gradient check. Which property of its samples shows the
+#    mistake, and by how much is it off for log_var = log 4?
+# 2. Why is the KL computed with expm1 rather than exp(log_var) − 1 − log_var?
+#    At which log_var does it matter?
+#
+# **Numerical questions**, graded by `numvae exercises check week2 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `kl_q1`: The KL of $q = \mathcal N(1, e^{-1})$ to $\mathcal N(0, 1)$, in
+#   nats.
+# - `kl_q2`: $\partial \mathrm{KL} / \partial\, \text{log\_var}$ at the same
+#   $q$.
+# - `reparameterize_q1`: $z = \mu + \sigma\varepsilon$ with μ = 0.5, log_var =
+#   2 log 2 and ε = −1: what is z?

@@ -406,3 +406,32 @@ save(fig, "03_variance_vs_samples.png")
 # baselines (learned, or per-sample "leave-one-out" averages) and other
 # control variates, is what remains for discrete latents, where no
 # $z = \mu + \sigma\varepsilon$ exists.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the reparameterized sampler this lecture sets against the score
+# function yourself, then check it (`numvae exercises hint week3 NAME` gives a
+# hint at a time, from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week3 --only reparameterize
+# numvae exercises check week3
+# ```
+#
+# **Questions.**
+#
+# 1. Both estimators are unbiased. What makes the score function's variance
+#    grow with the size of f, and what does a baseline subtract?
+# 2. Why is there no reparameterization for a discrete latent variable?
+#
+# **Numerical questions**, graded by `numvae exercises check week3 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `score_q1`: For $z \sim \mathcal N(\mu, 1)$ and $f(z) = z^2$, what is
+#   $\tfrac{d}{d\mu}\mathbb E[f(z)]$ at μ = 1?
+# - `score_q2`: The score-function term $f(z)\,\partial_\mu \log q(z)$ for one
+#   sample z = 2 at μ = 1 (f(z) = z²)? Compare with `score_q1`: one sample can
+#   be far from the mean.

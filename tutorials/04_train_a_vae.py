@@ -340,3 +340,31 @@ save(fig, "04_iw_bound.png")
 # targets put under every such loss, and trains on dynamically binarized
 # images (as ``numvae train`` does by default), where the number is a true
 # log-probability.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the optimizer, the likelihood and the backward wiring this lecture
+# trains with yourself, then check it (`numvae exercises hint week4 NAME` gives
+# a hint at a time, from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week4 --only adam,bernoulli,vae_backward
+# numvae exercises check week4
+# ```
+#
+# **Questions.**
+#
+# 1. Without bias correction, Adam's first steps are too large or too small? By
+#    which factor at t = 1 with ρ₁ = 0.9, ρ₂ = 0.999?
+# 2. mu reaches the loss along two paths. Name them, and say what the chain
+#    rule does with the two gradients.
+#
+# **Numerical questions**, graded by `numvae exercises check week4 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `adam_q1`: Adam's first step with lr = 1e-3, gradient g = 0.02 and δ =
+#   1e-8: its size?
+# - `adam_q2`: The same first step without bias correction, in units of lr?

@@ -440,3 +440,31 @@ print(f"fraction of grey test pixels strictly between 0 and 1: {np.mean((x_test 
 # probability nor a density, and it carries a floor (46.3 nats per test
 # image here) that measures the grey edges of the strokes; dynamic
 # binarization makes it a probability again.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the Gaussian likelihood of this lecture yourself, then check it
+# (`numvae exercises hint week5 NAME` gives a hint at a time, from what to
+# differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week5 --only gaussian_nll
+# numvae exercises check week5
+# ```
+#
+# **Questions.**
+#
+# 1. Why can the test loss of a Gaussian decoder not be compared with that of a
+#    Bernoulli decoder?
+# 2. With σ learned per pixel, what happens to a pixel that is constant in the
+#    data?
+#
+# **Numerical questions**, graded by `numvae exercises check week5 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `gaussian_q1`: $-\log \mathcal N(x; \hat x, \sigma^2)$ for one pixel with
+#   $x - \hat x = 0.1$ and σ = 0.1, in nats.
+# - `gaussian_q2`: The implicit β of a Gaussian decoder with σ = 0.1, β = 2σ².

@@ -319,3 +319,29 @@ save(fig, "06_beta.png")
 # $\beta$ is "right": $\beta = 1$ optimises the ELBO itself, a larger
 # $\beta$ gives a smoother, more prior-like code, a smaller one sharper
 # reconstructions when the latent space has room for them.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the KL and the sampler that shape the latent space of this lecture
+# yourself, then check it (`numvae exercises hint week6 NAME` gives a hint at a
+# time, from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week6 --only kl,reparameterize
+# numvae exercises check week6
+# ```
+#
+# **Questions.**
+#
+# 1. Why are the decoder's maps drawn over a grid of the prior's quantiles
+#    rather than a uniform grid?
+# 2. What does a larger β do to the KL and to the reconstructions, and why?
+#
+# **Numerical questions**, graded by `numvae exercises check week6 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `prior_q1`: In a 2-D latent space, what fraction of the prior $\mathcal
+#   N(0, I)$ lies within distance 1 of the origin?

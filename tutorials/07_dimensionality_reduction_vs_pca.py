@@ -424,3 +424,30 @@ for measure, per_image in [("squared error", squared_errors), ("Bernoulli NLL", 
 # training, which is why it is the baseline to beat. The comparison holds
 # for two dimensions; with more, the gap has to be measured again, and it
 # need not stay this large.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the pieces of the VAE this lecture compares with PCA (PCA itself is one
+# SVD, no exercise) yourself, then check it (`numvae exercises hint week7 NAME`
+# gives a hint at a time, from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week7 --only dense,reparameterize,kl,bernoulli
+# numvae exercises check week7
+# ```
+#
+# **Questions.**
+#
+# 1. PCA is the best linear projection for squared error. In what sense can a
+#    VAE with a 2-D code do better, and what does it pay for that?
+# 2. Why are the kNN accuracies compared with bootstrap intervals over seeds,
+#    not as single numbers?
+#
+# **Numerical questions**, graded by `numvae exercises check week7 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `pca_q1`: Data with covariance diag(4, 1): what fraction of the variance
+#   does 1-D PCA keep?

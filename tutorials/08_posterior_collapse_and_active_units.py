@@ -356,3 +356,33 @@ save(fig, "08_iw_bound.png")
 # dimension next to any count of active units. The importance-weighted bound tightens the
 # ELBO by a few nats, growing with $\log K$, and pairing it with the ELBO on
 # the same images is what makes a difference of that size measurable.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the KL per dimension and the IW bound this lecture measures yourself,
+# then check it (`numvae exercises hint week8 NAME` gives a hint at a time,
+# from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week8 --only kl,iw_bound
+# numvae exercises check week8
+# ```
+#
+# **Questions.**
+#
+# 1. Why can the count of active units mislead when a unit's activity is
+#    continuous?
+# 2. A unit whose KL is zero for every x: what does the decoder learn about it,
+#    and why?
+#
+# **Numerical questions**, graded by `numvae exercises check week8 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `active_q1`: A unit is active when the variance over x of its posterior
+#   mean exceeds 0.01. These variances are [1.2, 0.005, 0.3, 0.0001, 0.02,
+#   0.009]: how many units are active (a count, graded exactly)?
+# - `active_q2`: The KL of a collapsed unit, $q(z_j|x) = \mathcal N(0, 1)$ for
+#   every x, in nats?

@@ -453,3 +453,29 @@ for held_out in (0, HELD_OUT, 7, 1):
 # the failure that Nalisnick et al. found at scale (models trained on
 # CIFAR-10 assign higher likelihood to SVHN house numbers). A likelihood is
 # an anomaly score only after asking: likely *compared to what*?
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the likelihood and the IW bound this lecture scores anomalies with
+# yourself, then check it (`numvae exercises hint week9 NAME` gives a hint at a
+# time, from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week9 --only iw_bound,bernoulli
+# numvae exercises check week9
+# ```
+#
+# **Questions.**
+#
+# 1. Why does a likelihood trained without the digit 4 not make every 4
+#    unlikely? What does 'ink' have to do with it?
+# 2. Why is a correction fitted on a calibration split, not on the test images?
+#
+# **Numerical questions**, graded by `numvae exercises check week9 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `auc_q1`: Anomaly scores: anomalies [3, 5], normal examples [1, 4]. What is
+#   the AUC, the fraction of (anomaly, normal) pairs ranked the right way?

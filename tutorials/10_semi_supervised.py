@@ -356,3 +356,29 @@ save(fig, "10_accuracy.png")
 # from stacking a second model, M2, on M1's codes. M2 is a generative model
 # trained *with* the labels there are, so that its code is pushed to separate
 # the classes.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the encoder whose codes this lecture classifies yourself, then check it
+# (`numvae exercises hint week10 NAME` gives a hint at a time, from what to
+# differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week10 --only dense,kl
+# numvae exercises check week10
+# ```
+#
+# **Questions.**
+#
+# 1. Why are the classifiers compared by paired differences over draws of the
+#    labels?
+# 2. What would a second model stacked on the codes (M2) use that M1 does not?
+#
+# **Numerical questions**, graded by `numvae exercises check week10 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `softmax_q1`: The softmax of the logits [0, log 3]: the probability of the
+#   second class?

@@ -174,3 +174,30 @@ print(f"Adam without bias correction: steps {ratio.min():.1f} to {ratio.max():.1
       f"(last step {ratio[-1]:.1f}) over the run's {len(t)} steps")
 print("caught only by training:", ", ".join(n for n, row in table.items() if row[2] and not any(row[:2])) or "none")
 print("caught by no check:", ", ".join(n for n, row in table.items() if not any(row)) or "none")
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# Write the functions whose classic mistakes this lecture's zoo holds yourself,
+# then check it (`numvae exercises hint week11 NAME` gives a hint at a time,
+# from what to differentiate to the formula):
+#
+# ```bash
+# numvae exercises start week11 --only reparameterize,kl,dense,adam
+# numvae exercises check week11
+# ```
+#
+# **Questions.**
+#
+# 1. Which of the zoo's mistakes pass the gradient check, and what do they have
+#    in common?
+# 2. Which check catches std = exp(log_var), and why can no gradient check?
+#
+# **Numerical questions**, graded by `numvae exercises check week11 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough unless it says otherwise).
+#
+# - `gradcheck_q1`: A backward pass returns exactly twice the true gradient.
+#   What relative error $\max|a - n| / \max(|a|, |n|)$ does the gradient check
+#   report?

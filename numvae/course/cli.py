@@ -1,11 +1,15 @@
-"""``numvae exercises start|check|train``: self-grading exercises for a VAE course.
+"""``numvae exercises start|check|hint|train``: self-grading exercises for a VAE course.
 
 ``start DIR`` writes a workbook (``--only a,b`` for one week's part,
-``--solutions`` for the lecturer's copy); ``check DIR [NAME ...]`` grades it,
-one line per exercise, exit status 0 exactly when every requested exercise
-passes; ``train DIR`` trains a VAE on mnist5k from the student's functions and
-writes what ``numvae train`` writes. Exposes ``add_parser(subparsers)`` and
-``run(args)`` like every subcommand module.
+``--solutions`` for the lecturer's copy, with the questions' answer key);
+``check DIR [NAME ...]`` grades it, one line per exercise and per answered
+question (NAME ``questions``: the answers only), exit status 0 exactly when
+everything requested passes; ``hint DIR NAME`` shows the next of an
+exercise's graded hints; ``train DIR`` first says which exercises fail
+``check``, then trains a VAE on mnist5k from the student's functions and
+writes what ``numvae train`` writes (``--overwrite`` trains again into a
+folder that holds a run). Exposes ``add_parser(subparsers)`` and ``run(args)``
+like every subcommand module.
 """
 
 import argparse
@@ -32,7 +36,7 @@ def add_parser(subparsers):
     from ..cli.train import TRAIN_DEFAULTS  # exercises train defaults to what numvae train does
 
     parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
-    commands = parser.add_subparsers(dest="exercises_command", metavar="{start,check,train}")
+    commands = parser.add_subparsers(dest="exercises_command", metavar="{start,check,hint,train}")
     commands.required = True
 
     start = commands.add_parser("start", help="write a workbook (missing files only: never overwrites)")
@@ -42,11 +46,17 @@ def add_parser(subparsers):
 
     check = commands.add_parser("check", help="grade a workbook: one line per exercise")
     check.add_argument("dir", type=path_text, metavar="DIR", help="the workbook folder to grade")
-    check.add_argument("names", nargs="*", metavar="NAME", help="exercises to check (default: every file in DIR)")
+    check.add_argument("names", nargs="*", metavar="NAME",
+                       help="exercises to check, or 'questions' for the answers (default: every file in DIR)")
     check.add_argument("--max-examples", type=positive_int, default=50,
                        help="Hypothesis examples per property (default: %(default)s)")
     check.add_argument("--timeout", type=number(strict=True), default=120.0,
                        help="seconds per exercise before it fails as a hang (default: %(default)s)")
+
+    hint = commands.add_parser("hint", help="the next hint of an exercise: what to differentiate, the "
+                                            "intermediate result, the formula last")
+    hint.add_argument("dir", type=path_text, metavar="DIR", help="the workbook folder (it remembers the hints shown)")
+    hint.add_argument("name", metavar="NAME", help="the exercise")
 
     train = commands.add_parser("train", help="train a VAE on mnist5k from the workbook's functions")
     train.add_argument("dir", type=path_text, metavar="DIR", help="the workbook whose functions build the VAE")
@@ -64,6 +74,8 @@ def add_parser(subparsers):
     train.add_argument("--lr", type=number(strict=True), default=1e-3, help="default: %(default)s")
     train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     train.add_argument("--out", type=path_text, help="output directory (default: DIR/run)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="train again into --out even if it holds a run (its files are replaced)")
     return parser
 
 
@@ -99,26 +111,72 @@ def _hypothesis_installed():
         return False
 
 
+QUESTIONS = "questions"
+
+
+def _grade_questions(directory):
+    """Lines for the answered questions of DIR/questions.py, and whether all of them passed."""
+    from . import questions
+    from .checker import Result
+
+    path = Path(directory) / questions.FILE
+    if not path.is_file():
+        line = Result(QUESTIONS, "FAIL", f"{path} not found (numvae exercises start DIR writes it)").line()
+        return [line], False
+    try:
+        graded, unanswered = questions.grade(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        return [Result(QUESTIONS, "FAIL", str(exc)).line()], False
+    lines = [Result(qid, status, message).line() for qid, status, message in graded]
+    right = sum(status == "pass" for _, status, _ in graded)
+    lines.append(f"questions: {right}/{len(graded)} right, {unanswered} not answered yet" if graded else
+                 f"questions: none answered yet (replace a None in {questions.FILE} with your answer)")
+    return lines, right == len(graded)
+
+
 def cmd_check(args):
     from .properties import HYPOTHESIS_MISSING
     from .catalog import select
     from .checker import PASS, present
     from .isolated import grade
+    from .questions import FILE
 
     directory = _workbook(args.dir)
-    if not _hypothesis_installed():
-        raise ImportError(HYPOTHESIS_MISSING)
-    exercises = select(args.names, "NAME") if args.names else present(directory, select([]))
-    if not exercises:
+    names = [n for n in args.names if n != QUESTIONS]
+    with_questions = QUESTIONS in args.names or (not args.names and (directory / FILE).is_file())
+    exercises = select(names, "NAME") if names else ([] if args.names else present(directory, select([])))
+    if not exercises and not with_questions:
         raise ValueError(f"DIR: {str(directory)!r} holds no exercise files "
                          f"(numvae exercises start {shlex.quote(args.dir)})")
+    if exercises and not _hypothesis_installed():
+        raise ImportError(HYPOTHESIS_MISSING)
     results = []
     for result in grade(exercises, directory, args.max_examples, args.timeout):  # each in a child process
         results.append(result)
         say(result.line())
     passed = sum(r.status == PASS for r in results)
-    say(f"{passed}/{len(results)} passed")
-    return 0 if passed == len(results) else 1
+    if exercises:
+        say(f"{passed}/{len(results)} passed")
+    answered_right = True
+    if with_questions:
+        lines, answered_right = _grade_questions(directory)
+        for line in lines:
+            say(line)
+    return 0 if passed == len(results) and answered_right else 1
+
+
+def cmd_hint(args):
+    from .catalog import select
+    from .hints import HINTS, next_hints
+
+    directory = _workbook(args.dir)
+    select([args.name], "NAME")  # an unknown name: the one-line error that lists the names
+    shown = next_hints(directory, args.name)
+    for number, text in shown:
+        say(f"{args.name} hint {number}/{len(HINTS[args.name])}: {text}")
+    if len(shown) == len(HINTS[args.name]):
+        say("(that was the last hint: the formula)")
+    return 0
 
 
 def student_functions(directory):
@@ -152,6 +210,17 @@ def student_functions(directory):
     return functions, used
 
 
+def _failing(directory, used, max_examples=10):
+    """The lines of the exercises in ``used`` that fail ``check`` (a quick one: few Hypothesis examples)."""
+    from .catalog import select
+    from .checker import FAIL
+    from .isolated import grade
+
+    if not used or not _hypothesis_installed():
+        return []
+    return [r.line() for r in grade(select(used), directory, max_examples) if r.status == FAIL]
+
+
 def cmd_train(args):
     from ..cli import rundir
     from ..training.threads import set_blas_threads
@@ -161,12 +230,18 @@ def cmd_train(args):
     directory = _workbook(args.dir)
     functions, used = student_functions(directory)
     say("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
+    failing = _failing(directory, used)
+    if failing:  # trained all the same: what a wrong function does to training is worth seeing
+        say(f"these fail numvae exercises check {shlex.quote(args.dir)} (a quick check), and train as they are:")
+        for line in failing:
+            say("  " + line)
     out = Path(args.out) if args.out else directory / "run"
     # As numvae train: --out checked writable and locked for the whole run (a second run on it
     # refuses, naming the holder), and stale temporaries of a killed save removed.
     with rundir.prepare(out):
-        if (out / "model.npz").exists():
-            raise ValueError(f"--out: {out / 'model.npz'} exists; choose another --out or remove it")
+        if (out / "model.npz").exists() and not args.overwrite:
+            raise ValueError(f"--out: {out / 'model.npz'} exists; add --overwrite to train again into it, "
+                             "or choose another --out")
         with swapped(functions):  # numvae's VAE and Adam, built and run on the student's functions
             return _train_into(args, out)
 
@@ -211,7 +286,7 @@ def _train_into(args, out):
     return 0
 
 
-COMMANDS = {"start": cmd_start, "check": cmd_check, "train": cmd_train}
+COMMANDS = {"start": cmd_start, "check": cmd_check, "hint": cmd_hint, "train": cmd_train}
 
 
 def run(args):

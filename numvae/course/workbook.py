@@ -1,9 +1,11 @@
-"""Writing a student workbook: one Python file per exercise, plus a README.
+"""Writing a student workbook: one Python file per exercise, the questions, plus a README.
 
-A workbook function keeps numvae's signature and docstring (formula, derivative,
-shapes) and its body becomes ``raise NotImplementedError``. With
-``solutions=True`` the body is numvae's own, read with :mod:`inspect` from the
-code the tests check, so a solution can never drift from it.
+A student's file is the exercise's stub (:mod:`.stubs`): numvae's signatures,
+docstrings written for the student (the forward, the shapes, what ``check``
+verifies; not the derivative) and bodies that raise ``NotImplementedError``.
+With ``solutions=True`` each file holds numvae's own functions instead, read
+with :mod:`inspect` from the code the tests check, so a solution can never
+drift from it; and ``questions.py`` holds the answer key (:mod:`.questions`).
 
 Writing into a directory that already holds files never overwrites anything:
 missing exercise files are added, existing ones are kept and reported, so a
@@ -17,15 +19,10 @@ import textwrap
 from pathlib import Path
 
 from ..util.files import atomic_write
+from . import questions
 
-STUB = 'raise NotImplementedError("{name}: not implemented yet")'
 
-
-def _parse_function(source):
-    node = ast.parse(source).body[0]
-    if not isinstance(node, ast.FunctionDef):
-        raise TypeError(f"expected a function, got {type(node).__name__}")
-    return node
+STUBS = Path(__file__).resolve().parent / "stubs"
 
 
 def solution_source(function):
@@ -33,16 +30,9 @@ def solution_source(function):
     return textwrap.dedent(inspect.getsource(function))
 
 
-def stub_source(function):
-    """Signature and docstring of ``function``, with a body that raises NotImplementedError."""
-    source = solution_source(function)
-    node = _parse_function(source)
-    lines = source.splitlines()
-    first = node.body[0]
-    has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
-        and isinstance(first.value.value, str)
-    keep = first.end_lineno if has_doc else node.body[0].lineno - 1
-    return "\n".join(lines[:keep]) + "\n    " + STUB.format(name=node.name) + "\n"
+def stub_text(exercise):
+    """The student's file for ``exercise`` below its title: imports and stubs, from ``stubs/<name>.py``."""
+    return (STUBS / f"{exercise.name}.py").read_text(encoding="utf-8")
 
 
 def is_stub(node):
@@ -68,14 +58,18 @@ def render(exercise, directory_hint, solutions=False):
         f'"""{kind} `{exercise.name}`: {exercise.title}.\n\n'
         + ("numvae's own code, copied from the package (it is what numvae's tests check).\n"
            if solutions else
-           "Replace each `raise NotImplementedError(...)` with your code; the docstrings give the\n"
-           "math and the shapes. This is plain Python: import it, call it, debug it as you like.\n")
+           "Replace each `raise NotImplementedError(...)` with your code. The docstrings give the forward\n"
+           "formula, the shapes and what the check verifies; the derivatives are yours to derive. Stuck?\n"
+           "A hint at a time, from the first step to the formula:\n\n"
+           f"    numvae exercises hint {as_docstring(directory_hint)} {exercise.name}\n\n"
+           "This is plain Python: import it, call it, debug it as you like.\n")
         # in a docstring: a backslash or a quote of the folder's name kept as itself, never an escape or its end
         + f"Check it with:\n\n    numvae exercises check {as_docstring(directory_hint)} {exercise.name}\n"
         + '"""\n\n'
     )
-    bodies = [(solution_source if solutions else stub_source)(f) for f in exercise.functions]
-    return doc + exercise.header + "\n\n" + "\n\n".join(bodies)
+    if not solutions:
+        return doc + stub_text(exercise)
+    return doc + exercise.header + "\n\n" + "\n\n".join(solution_source(f) for f in exercise.functions)
 
 
 def readme(exercises, directory_hint):
@@ -83,18 +77,25 @@ def readme(exercises, directory_hint):
                      for e in exercises)
     return f"""# A numvae workbook
 
-Each file holds functions to write: the signature, the math and the shapes are in the
-docstrings, each body raises `NotImplementedError` until you replace it.
+Each file holds functions to write: the docstrings give the forward formula, the shapes
+and everything the check verifies; the derivatives are yours to derive. Each body raises
+`NotImplementedError` until you replace it.
 
 | file | what | functions |
 |---|---|---|
 {rows}
 
 Check your work (one line per exercise: `not started`, `pass`, or `FAIL` with the property
-that failed, the smallest input that shows it, and a hint):
+that failed, the smallest input that shows it, and a hint where the evidence names the mistake):
 
-    numvae exercises check {directory_hint}            # every exercise
+    numvae exercises check {directory_hint}            # every exercise, and your answers
     numvae exercises check {directory_hint} kl         # just one
+
+Stuck? `numvae exercises hint {directory_hint} kl` shows the next hint of an exercise, from
+what to differentiate to the formula (it remembers, in `.hints.json`, how many you have seen).
+
+`questions.py` holds the lectures' numerical questions: replace a `None` with your answer
+(a number) and `numvae exercises check {directory_hint} questions` grades it.
 
 The checks are the ones numvae's own tests run: gradient checks against central differences
 in float64, and properties of the mathematics (KL >= 0, the sampler's variance, stability at
@@ -117,6 +118,7 @@ def write_workbook(directory, exercises, solutions=False):
     except UnicodeEncodeError:  # a name that is not UTF-8 (bytes a file system let through): no command to paste
         hint = "DIR"
     files = {f"{e.name}.py": render(e, hint, solutions) for e in exercises}
+    files[questions.FILE] = questions.render(solutions)
     files["README.md"] = readme(exercises, hint)
     written, kept = [], []
     for filename, text in files.items():

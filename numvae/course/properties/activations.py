@@ -10,10 +10,29 @@ silent (no overflow) at x = ±1e4.
 import numpy as np
 
 from . import strategies as S
-from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, gradients_match,
-                   strict_numerics)
+from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, first_match,
+                   gradients_match, same_values, strict_numerics)
 
 LEAKY_SLOPE = 0.01
+
+
+def _backward_mistakes(name, d_y, x, y):
+    """(text, d_x) pairs: what each known mistake in ``name_backward`` returns for these inputs."""
+    s = 1 / (1 + np.exp(-x))  # |x| <= 4 here: no overflow
+    derivative = {"relu": (x > 0) * 1.0, "tanh": 1 - y * y, "sigmoid": y * (1 - y), "softplus": s}[name]
+    mistakes = [("the backward returns f'(x) alone: multiply it by the upstream gradient d_y", derivative),
+                ("the sign is flipped", -d_y * derivative)]
+    if name in ("tanh", "sigmoid"):
+        mistakes.append((f"{name}'s derivative is written in its output y (the cache holds it): "
+                         "you evaluated it at the input x", d_y * {"tanh": 1 - x * x, "sigmoid": x * (1 - x)}[name]))
+    if name == "softplus":
+        mistakes.append(("softplus' is sigmoid of the input x, not of the output y", d_y / (1 + np.exp(-y))))
+        mistakes.append(("softplus' is sigmoid(x), not softplus(x) again", d_y * y))
+    if name == "sigmoid":
+        mistakes.append(("sigmoid'(x) = y (1 − y): a factor is missing", d_y * y))
+    if name == "tanh":
+        mistakes.append(("tanh'(x) is 1 − y²: the square is missing", d_y * (1 - y)))
+    return mistakes
 
 
 def backward_matches_central_differences(impl, name):
@@ -24,7 +43,12 @@ def backward_matches_central_differences(impl, name):
     d_y = rng.standard_normal((4, 5))
     y = expect_shape(f"{name}(x)", call_twice(impl, name, x.copy()), x.shape)
     analytic = call_twice(impl, f"{name}_backward", d_y, x, y)
-    gradients_match(lambda: float(np.sum(d_y * call(impl, name, x))), {"x": x}, {"x": analytic})
+    try:
+        gradients_match(lambda: float(np.sum(d_y * call(impl, name, x))), {"x": x}, {"x": analytic})
+    except PropertyFailure as failure:
+        if name in ("relu", "tanh", "sigmoid", "softplus"):
+            failure.hint = first_match(analytic, _backward_mistakes(name, d_y, x, y)) or failure.hint
+        raise
 
 
 def relu_subgradient_zero_at_the_kink(impl):
@@ -58,8 +82,18 @@ def softplus_matches_logaddexp(impl, x):
     # log(1 + e^x) = logaddexp(0, x), NumPy's own stable implementation.
     with np.errstate(over="ignore"):
         got = call(impl, "softplus", x)
+    with np.errstate(over="ignore"):
+        naive = np.log(1 + np.exp(x))
     expect_close("softplus(x)", got, np.logaddexp(0, x), 1e-14, 1e-300,
-                 hint="log(1 + exp(x)) overflows for large x: use max(x, 0) + log1p(exp(-|x|))")
+                 hint=lambda got, expected: _softplus_evidence(got, naive))
+
+
+def _softplus_evidence(got, naive):
+    """Name the mistake if ``got`` is what log(1 + exp(x)) gives (inf where exp overflows, 0 where 1 + tiny rounds to 1)."""
+    if same_values(got, naive, 1e-12, 0):
+        return "log(1 + exp(x)) overflows for large x and rounds to 0 for very negative x: rewrite it so that " \
+               "exp only ever sees a number <= 0 (np.log1p helps)"
+    return None
 
 
 def sigmoid_is_exp_of_minus_softplus(impl, x):
@@ -84,14 +118,17 @@ def exact_and_silent_at_plus_minus_1e4(impl, name, dtype):
     """sigmoid or softplus and its derivative at ±1e4: no overflow, the exact limits, the dtype kept."""
     dtype = np.dtype(dtype).type
     x = np.array([1e4, -1e4], dtype=dtype)
-    hint = (f"exp(-x) overflows at x = -1e4: compute {name} from exp(-|x|) only"
-            if name == "sigmoid" else "log(1 + exp(x)) overflows: use max(x, 0) + log1p(exp(-|x|))")
+    overflow = (f"exp(-x) overflows at x = -1e4: write {name} so that exp only ever sees a number <= 0"
+                if name == "sigmoid" else "log(1 + exp(x)) overflows: write softplus so that exp only ever sees "
+                                          "a number <= 0 (np.log1p helps)")
     try:
         with strict_numerics():
             y = call(impl, name, x)
             d_x = call(impl, f"{name}_backward", np.ones_like(x), x, y)
     except PropertyFailure as failure:
-        failure.hint = hint
+        # the evidence: NumPy's warning (overflow, invalid, divide), turned into an error by strict_numerics
+        if "overflow" in failure.detail or "invalid value" in failure.detail or "divide by zero" in failure.detail:
+            failure.hint = overflow
         raise
     tiny = np.finfo(dtype).tiny
     if np.asarray(y).dtype != dtype or np.asarray(d_x).dtype != dtype:
@@ -99,7 +136,8 @@ def exact_and_silent_at_plus_minus_1e4(impl, name, dtype):
                               f"{np.asarray(d_x).dtype} out", hint="keep the input's dtype")
     high = 1 if name == "sigmoid" else dtype(1e4)
     if not (y[0] == high and 0 <= y[1] < tiny):
-        raise PropertyFailure(f"{name}(±1e4) = {y[0]!r}, {y[1]!r}; expected {high!r} and 0", hint=hint)
+        raise PropertyFailure(f"{name}(±1e4) = {y[0]!r}, {y[1]!r}; expected {high!r} and 0",
+                              hint=overflow if not np.all(np.isfinite(y)) else None)
     if name == "sigmoid" and not (np.all(np.isfinite(d_x)) and np.all(np.abs(d_x) < tiny)):
         raise PropertyFailure(f"sigmoid'(±1e4) = {d_x}, expected 0, 0")
     if name == "softplus" and not np.array_equal(d_x, [1, 0]):
@@ -135,18 +173,9 @@ def _large_inputs(name, dtype):
     return strategies
 
 
-# What each backward is, in terms of the arguments (d_y, x, y) it receives.
-DERIVATIVES = {
-    "relu": "relu'(x) = 1 where x > 0, else 0",
-    "tanh": "tanh'(x) = 1 − y², with y = tanh(x) the cached output, not the input x",
-    "sigmoid": "sigmoid'(x) = y (1 − y), with y = sigmoid(x) the cached output, not the input x",
-    "softplus": "softplus'(x) = sigmoid(x), of the input x",
-}
-
-
 def gradient(name):
     return Property(f"{name}_backward matches central differences", backward_matches_central_differences,
-                    cases=({"name": name},), hint=DERIVATIVES.get(name))
+                    cases=({"name": name},))
 
 
 def extremes(name):

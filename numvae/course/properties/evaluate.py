@@ -8,14 +8,17 @@ returns :math:`\mathcal L_K = \log \frac1K \sum_k w_k` per example, shape
 import numpy as np
 
 from . import strategies as S
-from .core import Property, PropertyFailure, call, expect_close, expect_shape
+from .core import Property, PropertyFailure, call, expect_close, expect_shape, first_match, same_values
 
 
 def log_mean_exp_matches_the_direct_formula(impl):
     a = np.random.default_rng(0).normal(size=(7, 5))
-    expect_close("log_mean_exp(a, axis=0)", call(impl, "log_mean_exp", a, axis=0),
-                 np.log(np.mean(np.exp(a), axis=0)), 1e-12, 0,
-                 hint="a mean, not a sum: log-sum-exp is larger by log K")
+    expected = np.log(np.mean(np.exp(a), axis=0))
+    expect_close("log_mean_exp(a, axis=0)", call(impl, "log_mean_exp", a, axis=0), expected, 1e-12, 0,
+                 hint=lambda got, _: first_match(got, [
+                     (f"larger by log K = log {a.shape[0]}: a sum of the exponentials, not their mean", expected + np.log(a.shape[0])),
+                     ("that is the mean of a: the log of the mean of exp(a) is what is asked", a.mean(axis=0)),
+                 ], 1e-9, 1e-12))
 
 
 def log_mean_exp_finite_where_exp_overflows(impl):
@@ -24,7 +27,9 @@ def log_mean_exp_finite_where_exp_overflows(impl):
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         got = call(impl, "log_mean_exp", a, axis=0)
     expect_close("log_mean_exp at ±1000", got, expected, 1e-12, 0,
-                 hint="subtract the maximum before exponentiating: m + log mean exp(a − m)")
+                 hint=lambda got, _: ("exp(1000) overflows and exp(−1000) is 0: take a number out of a before "
+                                      "exponentiating, so that exp only sees numbers it can hold"
+                                      if not np.all(np.isfinite(got)) else None))
 
 
 def iw_bound_is_the_log_mean_of_the_weights(impl, log_w, split):
@@ -36,8 +41,16 @@ def iw_bound_is_the_log_mean_of_the_weights(impl, log_w, split):
     got = expect_shape("iw_bound", call(impl, "iw_bound", log_px_z, log_pz, log_qz), (batch,))
     m = log_w.max(axis=0)
     expected = m + np.log(np.mean(np.exp(log_w - m), axis=0))
-    expect_close("iw_bound", got, expected, 1e-9, 1e-9,
-                 hint=f"got log K = {np.log(k):.4g} too much? use log-mean-exp, not log-sum-exp" if k > 1 else None)
+    log_qz_flipped = log_px_z + log_pz + log_qz
+    with np.errstate(all="ignore"):
+        flipped = np.max(log_qz_flipped, axis=0) + np.log(np.mean(np.exp(log_qz_flipped - np.max(log_qz_flipped, axis=0)), axis=0))
+    expect_close("iw_bound", got, expected, 1e-9, 1e-9, hint=lambda got, _: first_match(got, [
+        (f"larger by log K = log {k}: a sum of the weights, not their mean", expected + np.log(k)),
+        ("that is the mean of the log-weights (an average ELBO): the bound is the log of the mean of the weights",
+         log_w.mean(axis=0)),
+        ("log q(z|x) enters log w with a minus sign: w = p(x|z) p(z) / q(z|x)", flipped),
+        ("that is the largest log-weight: the bound is the log of the mean of the weights", log_w.max(axis=0)),
+    ], 1e-9, 1e-9))
 
 
 def iw_bound_of_equal_weights_is_that_weight(impl, k, value):
@@ -45,7 +58,8 @@ def iw_bound_of_equal_weights_is_that_weight(impl, k, value):
     log_w = np.full((k, 2), value)
     got = call(impl, "iw_bound", log_w, np.zeros_like(log_w), np.zeros_like(log_w))
     expect_close(f"iw_bound of {k} equal log-weights {value}", got, [value, value], 1e-12, 1e-12,
-                 hint="a sum of K equal weights is log K too large: the bound needs the mean")
+                 hint=lambda got, expected: (f"larger by log K = log {k}: a sum of K equal weights, not their mean"
+                                             if same_values(got, expected + np.log(k), 1e-9, 1e-9) else None))
 
 
 def iw_bound_lies_between_the_mean_and_the_max(impl, log_w):

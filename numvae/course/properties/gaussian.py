@@ -12,9 +12,29 @@ import numpy as np
 
 from . import strategies as S
 from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, expect_tuple,
-                   gradients_match)
+                   gradients_match, same_values)
 
-HALF_HINTS = {2.0: "std = exp(½·log_var) brings a ½", 0.5: "a ½ too many", -1.0: "the sign is flipped"}
+SAMPLER_HINTS = {("log_var", 2.0): "d_log_var is missing a ½: std = exp(½·log_var) brings one",
+                 ("log_var", 0.5): "a ½ too many in d_log_var",
+                 (None, -1.0): "the sign is flipped"}
+KL_HINTS = {("log_var", 2.0): "d_log_var is missing a ½: the KL's leading ½ multiplies its log_var terms too",
+            ("log_var", 0.5): "a ½ too many in d_log_var",
+            ("mu", 2.0): "d_mu is twice too large: the KL's leading ½ and the 2 of d(mu²)/d mu cancel",
+            ("mu", 0.5): "a ½ too many in d_mu: the KL's leading ½ and the 2 of d(mu²)/d mu cancel",
+            (None, -1.0): "the sign is flipped"}
+
+
+def _fresh_noise(impl, d_z, eps, std):
+    """Hint if ``reparameterize_backward`` gives the same d_log_var for another eps: the eps passed in is unused."""
+    try:
+        _, first = call(impl, "reparameterize_backward", d_z, eps, std)
+        _, second = call(impl, "reparameterize_backward", d_z, 2 * eps + 1, std)
+    except (PropertyFailure, TypeError, ValueError):
+        return None
+    if np.array_equal(np.asarray(first), np.asarray(second)):
+        return ("d_log_var does not change with the eps passed in: use that eps, the forward's noise, "
+                "never new noise")
+    return None
 
 
 def reparameterize_gradients(impl, batch, latent_dim):
@@ -34,7 +54,11 @@ def reparameterize_gradients(impl, batch, latent_dim):
     def f():
         return float(np.sum(d_z * call(impl, "reparameterize", mu, log_var, eps)[0]))
 
-    gradients_match(f, {"mu": mu, "log_var": log_var}, {"mu": d_mu, "log_var": d_log_var}, hints=HALF_HINTS)
+    try:
+        gradients_match(f, {"mu": mu, "log_var": log_var}, {"mu": d_mu, "log_var": d_log_var}, hints=SAMPLER_HINTS)
+    except PropertyFailure as failure:
+        failure.hint = _fresh_noise(impl, d_z, eps, std) or failure.hint
+        raise
 
 
 def kl_gradients(impl, batch, latent_dim, upstream):
@@ -43,21 +67,43 @@ def kl_gradients(impl, batch, latent_dim, upstream):
     log_var = rng.uniform(-2, 2, size=(batch, latent_dim))
     d_kl = rng.standard_normal(batch) if upstream == "per_example" else 0.37
     expect_shape("kl_standard_normal(mu, log_var)", call_twice(impl, "kl_standard_normal", mu, log_var), (batch,))
-    grads = call_twice(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
-    d_mu, d_log_var = expect_tuple("kl_standard_normal_backward", grads, ("d_mu", "d_log_var"))
+    try:
+        grads = call_twice(impl, "kl_standard_normal_backward", d_kl, mu, log_var)
+        d_mu, d_log_var = expect_tuple("kl_standard_normal_backward", grads, ("d_mu", "d_log_var"))
+        for what, value in (("d_mu", d_mu), ("d_log_var", d_log_var)):
+            expect_shape(what, value, mu.shape)
+    except PropertyFailure as failure:
+        if upstream == "per_example" and ("broadcast" in failure.detail or "expected shape" in failure.detail):
+            failure.hint = (f"d_kl holds one number per example, shape ({batch},): each scales its example's "
+                            f"row of shape ({latent_dim},), so give it shape ({batch}, 1) first")
+        raise
 
     def f():
         return float(np.sum(d_kl * call(impl, "kl_standard_normal", mu, log_var)))
 
-    gradients_match(f, {"mu": mu, "log_var": log_var}, {"mu": d_mu, "log_var": d_log_var}, hints=HALF_HINTS)
+    gradients_match(f, {"mu": mu, "log_var": log_var}, {"mu": d_mu, "log_var": d_log_var}, hints=KL_HINTS)
 
 
 def kl_is_non_negative(impl, mu, log_var):
     kl = expect_shape("KL", call(impl, "kl_standard_normal", mu, log_var), mu.shape[:1])
     if not np.all(kl >= 0):
         i = int(np.argmin(kl))
-        raise PropertyFailure(f"KL = {kl[i]:.6g} < 0 for example {i}",
-                              hint="KL = ½ Σ (mu² + exp(log_var) − log_var − 1) is never negative: check the sign")
+        raise PropertyFailure(f"KL = {kl[i]:.6g} < 0 for example {i}", hint=_negative_kl_evidence(kl[i], mu[i], log_var[i]))
+
+
+def _true_kl(mu, log_var):
+    return 0.5 * np.sum(mu * mu + np.expm1(log_var) - log_var, axis=-1)
+
+
+def _negative_kl_evidence(kl, mu, log_var):
+    """Why a KL came out negative: the whole sign flipped, or round-off of exp(t) − 1 − t next to t = 0."""
+    true = _true_kl(mu, log_var)
+    if abs(kl) < 1e-12 and true < 1e-9:
+        return ("exp(t) − 1 subtracts two nearly equal numbers when t = log_var is near 0, and the round-off "
+                "can make the KL negative: NumPy has a function for e^t − 1 that keeps every digit")
+    if same_values(-kl, true, 1e-6, 0):
+        return "the sign is flipped: the KL to the prior is ½ Σ (mu² + σ² − log σ² − 1)"
+    return None
 
 
 def kl_is_positive_away_from_the_prior(impl, mu, log_var):
@@ -67,7 +113,7 @@ def kl_is_positive_away_from_the_prior(impl, mu, log_var):
     if not np.all(kl[away] > 0):
         i = int(np.flatnonzero(away & ~(kl > 0))[0])
         raise PropertyFailure(f"KL = {kl[i]:.6g} for example {i}, which is not the prior",
-                              hint="each term mu² + exp(log_var) − log_var − 1 is > 0 unless mu = log_var = 0")
+                              hint=_negative_kl_evidence(kl[i], mu[i], log_var[i]) if kl[i] < 0 else None)
 
 
 def kl_accurate_for_log_var_near_zero(impl, log_var):
@@ -75,7 +121,20 @@ def kl_accurate_for_log_var_near_zero(impl, log_var):
     expected = log_var**2 / 4 + log_var**3 / 12 + log_var**4 / 48
     kl = np.asarray(call(impl, "kl_standard_normal", np.zeros((1, 1)), np.full((1, 1), log_var)))
     expect_close(f"KL at mu=0, log_var={log_var}", np.reshape(kl, -1)[:1], [expected], 1e-6, 0,
-                 hint="exp(t) - 1 - t loses every digit near t = 0: use np.expm1(t) - t")
+                 hint=_near_zero_evidence)
+
+
+def _near_zero_evidence(got, expected):
+    """A factor 2 or ½ is a ½ missing or doubled; an error of round-off size (about 1e-16) is cancellation."""
+    got, expected = float(got[0]), float(expected[0])
+    if same_values(got, 2 * expected, 1e-3, 0):
+        return "the KL is twice the expected value: its leading ½ is missing"
+    if same_values(got, expected / 2, 1e-3, 0):
+        return "the KL is half the expected value: a ½ too many"
+    if abs(got - expected) < 1e-14:
+        return ("exp(t) − 1 loses every digit when t = log_var is near 0 (it subtracts two nearly equal numbers): "
+                "NumPy has a function for e^t − 1 that keeps them")
+    return None
 
 
 def kl_is_zero_at_the_prior(impl, latent_dim):
@@ -133,7 +192,8 @@ def reparameterize_is_mu_plus_std_eps(impl):
     mu, log_var, eps = rng.standard_normal((3, 2, 4))
     z, std = expect_tuple("reparameterize", call(impl, "reparameterize", mu, log_var, eps), ("z", "std"))
     expect_close("std²", np.asarray(std) ** 2, np.exp(log_var), 1e-14, 0,
-                 hint="std is σ = exp(½·log_var): its square is the variance exp(log_var)")
+                 hint=lambda got, expected: ("std = exp(log_var) reads log_var as log σ; it is log σ², the log of "
+                                             "the variance" if same_values(got, expected**2) else None))
     expect_close("z", z, mu + np.sqrt(np.exp(log_var)) * eps, 1e-14, 1e-15)
     expect_close("z at eps = 0", call(impl, "reparameterize", mu, log_var, np.zeros_like(eps))[0], mu, 0, 0)
 
@@ -207,8 +267,7 @@ def _latent(draw_seed=True):
 
 REPARAMETERIZE_GRADIENTS = Property(
     "reparameterize_backward matches central differences", reparameterize_gradients,
-    cases=({"batch": 1, "latent_dim": 1}, {"batch": 3, "latent_dim": 2}, {"batch": 5, "latent_dim": 4}),
-    hint="d_mu = d_z and d_log_var = ½ d_z eps std, with the eps the forward used (passed in), never new noise")
+    cases=({"batch": 1, "latent_dim": 1}, {"batch": 3, "latent_dim": 2}, {"batch": 5, "latent_dim": 4}))
 KL_GRADIENTS = Property(
     "kl_standard_normal_backward matches central differences", kl_gradients,
     cases=tuple({"batch": b, "latent_dim": j, "upstream": u}
@@ -220,8 +279,7 @@ KL_NON_NEGATIVE = Property(
 )
 KL_NON_NEGATIVE_NEAR_PRIOR = Property(
     # found by Hypothesis: KL < 0 by round-off when written exp(t) - 1 - t
-    "KL >= 0 next to the prior", kl_is_non_negative, cases=({"mu": np.zeros((3, 4)), "log_var": np.full((3, 4), 1e-8)},),
-    hint="exp(t) - 1 - t rounds below 0 near t = 0: use np.expm1(t) - t")
+    "KL >= 0 next to the prior", kl_is_non_negative, cases=({"mu": np.zeros((3, 4)), "log_var": np.full((3, 4), 1e-8)},))
 KL_POSITIVE_AWAY_FROM_PRIOR = Property(
     "KL > 0 away from the prior", kl_is_positive_away_from_the_prior,
     strategies=lambda st, hnp: {"mu": S.arrays(st, hnp, (3, 4), -10, 10),

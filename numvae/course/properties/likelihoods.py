@@ -9,9 +9,14 @@ import numpy as np
 
 from . import strategies as S
 from .core import (Property, PropertyFailure, call, call_twice, expect_close, expect_shape, expect_tuple,
-                   gradients_match, strict_numerics)
+                   first_match, gradients_match, strict_numerics)
 
-PIXEL_HINTS = {0.5: "a ½ too many", 2.0: "a missing ½", -1.0: "the sign is flipped"}
+BERNOULLI_HINTS = {(None, -1.0): "the sign is flipped"}
+GAUSSIAN_HINTS = {("mean", 2.0): "d_mean is twice too large: the ½ in front and the 2 of the square cancel",
+                  ("mean", 0.5): "a ½ too many in d_mean: the ½ in front and the 2 of the square cancel",
+                  ("log_var", 2.0): "d_log_var is missing a ½: the leading ½ multiplies the log_var terms too",
+                  ("log_var", 0.5): "a ½ too many in d_log_var",
+                  (None, -1.0): "the sign is flipped"}
 
 
 def bernoulli_gradients(impl, batch, input_dim):
@@ -23,7 +28,11 @@ def bernoulli_gradients(impl, batch, input_dim):
     expect_shape("bernoulli_nll(x, logits)", call_twice(impl, "bernoulli_nll", x, logits), (batch,))
     analytic = call_twice(impl, "bernoulli_nll_backward", d_nll, x, logits.copy())
     f = lambda: float(np.sum(d_nll * call(impl, "bernoulli_nll", x, logits)))  # noqa: E731
-    gradients_match(f, {"logits": logits}, {"logits": analytic}, hints=PIXEL_HINTS)
+    disagree = (f"bernoulli_nll and its backward disagree by a factor of input_dim = {input_dim}: is one a mean over "
+                "pixels and the other a sum? −log p(x) sums them")
+    hints = {**BERNOULLI_HINTS, ("logits", input_dim): disagree, ("logits", 1 / input_dim): disagree} \
+        if input_dim > 1 else BERNOULLI_HINTS
+    gradients_match(f, {"logits": logits}, {"logits": analytic}, hints=hints)
 
 
 def gaussian_gradients(impl, batch, input_dim):
@@ -37,7 +46,7 @@ def gaussian_gradients(impl, batch, input_dim):
     d_mean, d_log_var = expect_tuple("gaussian_nll_backward", grads, ("d_mean", "d_log_var"))
     f = lambda: float(np.sum(d_nll * call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
     gradients_match(f, {"mean": mean, "log_var": log_var}, {"mean": d_mean, "log_var": d_log_var},
-                    hints=PIXEL_HINTS)
+                    hints=GAUSSIAN_HINTS)
 
 
 def gaussian_fixed_sigma_gradient(impl, sigma):
@@ -48,7 +57,7 @@ def gaussian_fixed_sigma_gradient(impl, sigma):
     grads = call_twice(impl, "gaussian_nll_backward", d_nll, x, mean.copy(), log_var)
     d_mean, _ = expect_tuple("gaussian_nll_backward", grads, ("d_mean", "d_log_var"))
     f = lambda: float(np.sum(d_nll * call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
-    gradients_match(f, {"mean": mean}, {"mean": d_mean}, hints=PIXEL_HINTS)
+    gradients_match(f, {"mean": mean}, {"mean": d_mean}, hints=GAUSSIAN_HINTS)
 
 
 def gaussian_scalar_log_var_gradient(impl):
@@ -59,7 +68,7 @@ def gaussian_scalar_log_var_gradient(impl):
     grads = call_twice(impl, "gaussian_nll_backward", 1.0, x, mean, log_var.copy())
     _, d_log_var = expect_tuple("gaussian_nll_backward", grads, ("d_mean", "d_log_var"))
     f = lambda: float(np.sum(call(impl, "gaussian_nll", x, mean, log_var)))  # noqa: E731
-    gradients_match(f, {"log_var": log_var}, {"log_var": np.sum(d_log_var)}, hints=PIXEL_HINTS)
+    gradients_match(f, {"log_var": log_var}, {"log_var": np.sum(d_log_var)}, hints=GAUSSIAN_HINTS)
 
 
 def bernoulli_is_the_cross_entropy(impl, shape, data):
@@ -74,9 +83,19 @@ def bernoulli_is_the_cross_entropy(impl, shape, data):
     try:
         nll = expect_shape("bernoulli_nll", call(impl, "bernoulli_nll", x, logits), shape[:1])
         # log(1 - p) loses about eps / (1 - p) relative precision when p is near 1.
+        squashed = 1 / (1 + np.exp(-p))  # what a sigmoid applied to the logits first makes of them
         expect_close("−log p(x|logits), summed over pixels", nll, expected, 1e-6, 1e-6,
-                     hint="−log p = Σ_d [softplus(l_d) − x_d l_d]: a sum over pixels, of the logits as given")
-        expect_close("d_logits", call(impl, "bernoulli_nll_backward", 1.0, x, logits), p - x, 1e-12, 1e-15)
+                     hint=lambda got, _: first_match(got, [
+                         ("a mean over pixels: −log p(x) sums them (each pixel is one independent Bernoulli)",
+                          expected / shape[1]),
+                         ("the sign is flipped", -expected),
+                         ("the logits went through a sigmoid first: they are the decoder's raw output",
+                          -np.sum(x * np.log(squashed) + (1 - x) * np.log(1 - squashed), axis=1)),
+                     ], 1e-6, 1e-9))
+        expect_close("d_logits", call(impl, "bernoulli_nll_backward", 1.0, x, logits), p - x, 1e-12, 1e-15,
+                     hint=lambda got, _: first_match(got, [("the sign is flipped", x - p),
+                                                           ("a mean over pixels: −log p(x) sums them",
+                                                            (p - x) / shape[1])]))
     except PropertyFailure as failure:
         failure.inputs = inputs
         raise
@@ -88,11 +107,20 @@ def bernoulli_exact_at_extreme_logits(impl, dtype, data):
 
     x = data.draw(S.arrays(st, hnp, (2, 3), 0, 1, dtype), label="x")
     logits = np.array([[1e4] * 3, [-1e4] * 3], dtype=dtype)
-    with strict_numerics():
-        nll = np.asarray(call(impl, "bernoulli_nll", x, logits))
-        d_logits = np.asarray(call(impl, "bernoulli_nll_backward", 1.0, x, logits))
+    try:
+        with strict_numerics():
+            nll = np.asarray(call(impl, "bernoulli_nll", x, logits))
+            d_logits = np.asarray(call(impl, "bernoulli_nll_backward", 1.0, x, logits))
+    except PropertyFailure as failure:
+        # the evidence: NumPy's warning (overflow, log of 0, 0 · inf), turned into an error by strict_numerics
+        if any(w in failure.detail for w in ("overflow", "divide by zero", "invalid value")):
+            failure.hint = ("at logits of ±1e4, p = sigmoid(l) is exactly 0 or 1 and log(p) is −inf: write −log p "
+                            "with the logits themselves (softplus), never through p")
+        raise
     if nll.dtype != dtype or d_logits.dtype != dtype:
-        raise PropertyFailure(f"{np.dtype(dtype).name} in, {nll.dtype} and {d_logits.dtype} out", {"x": x})
+        raise PropertyFailure(f"{np.dtype(dtype).name} in, {nll.dtype} and {d_logits.dtype} out", {"x": x},
+                              hint="keep the input's dtype: np.float64 constants and .astype(float) turn float32 "
+                                   "into float64")
     # log(1 + e^L) = L + log(1 + e^-L) and e^-1e4 is 0 in both dtypes, so
     # -log p(x | +L) = L (1 - x) and -log p(x | -L) = L x; p is exactly 1 or 0.
     x64 = x.astype(np.float64)
@@ -112,8 +140,18 @@ def gaussian_is_the_density(impl, shape, data):
     # N(x; m, s^2) = exp(-(x - m)^2 / (2 s^2)) / sqrt(2 pi s^2); no underflow for these bounds.
     density = np.exp(-((x - mean) ** 2) / (2 * var)) / np.sqrt(2 * np.pi * var)
     try:
-        expect_close("gaussian_nll", call(impl, "gaussian_nll", x, mean, log_var), -np.sum(np.log(density), axis=1),
-                     1e-12, 1e-12, hint="−log N(x; m, σ²) = ½ Σ [(x − m)²/σ² + log σ² + log 2π]: every term counts")
+        expected = -np.sum(np.log(density), axis=1)
+        square, log_2pi = np.sum((x - mean) ** 2 / var, axis=1), shape[1] * np.log(2 * np.pi)
+        expect_close("gaussian_nll", call(impl, "gaussian_nll", x, mean, log_var), expected, 1e-12, 1e-12,
+                     hint=lambda got, _: first_match(got, [
+                         ("the log 2π term is missing: without it this is no density (a loss in nats needs it)",
+                          expected - log_2pi / 2),
+                         ("the log σ² term is missing", expected - np.sum(log_var) / 2),
+                         ("the leading ½ is missing", 2 * expected),
+                         ("the square is divided by σ, not by the variance σ² = exp(log_var)",
+                          expected + 0.5 * (np.sum((x - mean) ** 2 / np.sqrt(var), axis=1) - square)),
+                         ("a mean over pixels: −log p(x) sums them", expected / shape[1]),
+                     ], 1e-9, 1e-9))
     except PropertyFailure as failure:
         failure.inputs = {"x": x, "mean": mean, "log_var": log_var}
         raise
@@ -154,7 +192,7 @@ def bernoulli_extremes(dtype=None):
         dtypes = st.just(dtype) if dtype else st.sampled_from([np.float32, np.float64])
         return {"dtype": dtypes, "data": st.data()}
     return Property("bernoulli_nll exact and silent at logits ±1e4", bernoulli_exact_at_extreme_logits,
-                    strategies=strategies, hint="never form p = sigmoid(l) and log(p): use softplus(l) − x l")
+                    strategies=strategies)
 
 
 BERNOULLI_EXTREMES = bernoulli_extremes()

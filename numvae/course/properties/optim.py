@@ -12,7 +12,7 @@ Algorithm 1 of Kingma & Ba (2015) line by line.
 import numpy as np
 
 from . import strategies as S
-from .core import Property, PropertyFailure, call, describe, expect_close
+from .core import Property, PropertyFailure, call, describe, expect_close, first_match
 
 
 def _quadratic(rng, dim):
@@ -54,27 +54,46 @@ def adam_reaches_the_minimum_of_a_quadratic(impl, c, seed):
 
 
 def adam_first_step_has_size_lr(impl, g, signs, lr):
-    # After one step m̂ = g and v̂ = g², so Δθ = -lr g / (|g| + ε): magnitude lr (1 - ε/|g|).
+    # After one step m̂ = g and v̂ = g², so Δθ = -lr g / (|g| + δ): magnitude lr (1 - δ/|g|).
     g = g * np.array(signs[: g.size])
     theta = np.ones_like(g)
     _step(call(impl, "Adam", {"w": theta}, lr=lr), {"w": g})
     step = theta - 1
+    mistakes = _adam_mistakes(np.ones_like(g), [g], lr, 0.9, 0.999, 1e-8)
     expect_close("|first Adam step|", np.abs(step), np.full_like(g, lr), 1e-5, 0,
-                 hint="without bias correction the first step is lr (1 − ρ₁)/√(1 − ρ₂) ≈ 3.2 lr: "
-                      "divide m by 1 − ρ₁ᵗ and v by 1 − ρ₂ᵗ (ρ₁, ρ₂: the betas)")
+                 hint=lambda got, _: first_match(step, [(text, theta_k - 1) for text, theta_k in mistakes], 1e-6, 0))
     if not np.all(np.sign(step) == -np.sign(g)):
         raise PropertyFailure("the first step goes with the gradient, not against it")
 
 
-def _reference_adam(theta, grads, lr, beta1, beta2, epsilon):
-    """Kingma & Ba (2015), Algorithm 1, line by line."""
+def _adam(theta, grads, lr, beta1, beta2, epsilon, correct_m=True, correct_v=True, inside=False, t0=1):
+    """Adam as Algorithm 1 of Kingma & Ba (2015) writes it, line by line; or with one known mistake (a correction
+    left out, δ under the root, t + 1 for t)."""
     m, v = np.zeros_like(theta), np.zeros_like(theta)
-    for t, g in enumerate(grads, start=1):
+    for t, g in enumerate(grads, start=t0):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
-        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-        theta = theta - lr * m_hat / (np.sqrt(v_hat) + epsilon)
+        m_hat = m / (1 - beta1**t) if correct_m else m
+        v_hat = v / (1 - beta2**t) if correct_v else v
+        theta = theta - lr * m_hat / (np.sqrt(v_hat + epsilon) if inside else np.sqrt(v_hat) + epsilon)
     return theta
+
+
+def _adam_mistakes(theta, grads, lr, beta1, beta2, epsilon):
+    """(text, θ after the steps) for each known mistake in Adam, on these gradients."""
+    with np.errstate(all="ignore"):
+        return [
+            ("without bias correction: divide m by 1 − ρ₁ᵗ and v by 1 − ρ₂ᵗ (ρ₁, ρ₂: the betas)",
+             _adam(theta, grads, lr, beta1, beta2, epsilon, correct_m=False, correct_v=False)),
+            ("m is bias-corrected but v is not: divide v by 1 − ρ₂ᵗ too",
+             _adam(theta, grads, lr, beta1, beta2, epsilon, correct_v=False)),
+            ("v is bias-corrected but m is not: divide m by 1 − ρ₁ᵗ too",
+             _adam(theta, grads, lr, beta1, beta2, epsilon, correct_m=False)),
+            ("δ (epsilon) is under the square root: Algorithm 1 adds it after, √v̂ + δ",
+             _adam(theta, grads, lr, beta1, beta2, epsilon, inside=True)),
+            ("the bias corrections use t + 1: t counts steps from 1 and is passed in as it is",
+             _adam(theta, grads, lr, beta1, beta2, epsilon, t0=2)),
+        ]
 
 
 def adam_matches_algorithm_1(impl, betas, epsilon):
@@ -85,7 +104,9 @@ def adam_matches_algorithm_1(impl, betas, epsilon):
     optimizer = call(impl, "Adam", {"w": theta}, lr=0.01, betas=betas, epsilon=epsilon)
     for g in grads:
         _step(optimizer, {"w": g})
-    expect_close("θ after 20 Adam steps", theta, _reference_adam(theta0, grads, 0.01, *betas, epsilon), 1e-12, 1e-14)
+    mistakes = _adam_mistakes(theta0, grads, 0.01, *betas, epsilon)
+    expect_close("θ after 20 Adam steps", theta, _adam(theta0, grads, 0.01, *betas, epsilon), 1e-12, 1e-14,
+                 hint=lambda got, _: first_match(got, mistakes, 1e-9, 1e-12))
 
 
 def sgd_matches_the_heavy_ball_formula(impl, momentum):
