@@ -11,6 +11,8 @@ Read these modules in this order; each builds only on the ones before it:
 7. ``gradcheck``       — central differences that prove the gradients right
 8. ``evaluate``        — the test ELBO and the importance-weighted bound on log p(x)
 9. ``linear_gaussian`` — a latent model whose log p(x) and posterior are exact
+10. ``categorical``    — softmax, cross-entropy and entropy of a classifier q(y|x)
+11. ``m2``             — the semi-supervised VAE: the label as a partly observed latent
 
 The machinery around them lives in subpackages, and the math imports none of
 it: ``data`` (datasets and binarization), ``training`` (the trainer, its
@@ -31,6 +33,7 @@ _LAZY = {
     "check_gradients": "gradcheck",
     "check_model": "gradcheck",
     "numerical_gradient": "gradcheck",
+    "M2": "m2",
 }
 
 
@@ -55,5 +58,6 @@ __all__ = [
     "check_gradients",
     "check_model",
     "numerical_gradient",
+    "M2",
     "__version__",
 ]
