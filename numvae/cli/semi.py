@@ -39,8 +39,8 @@ def add_parser(subparsers):
                    help="m1m2 only: epochs of the VAE whose codes M2 learns from (default: 100)")
     p.add_argument("--hidden", type=positive_int, default=256, metavar="UNITS",
                    help="units of the one hidden layer of M2's three networks (default: %(default)s)")
-    p.add_argument("--alpha", type=number(strict=False),
-                   help="weight α of the labelled cross-entropy (default: 10 for m1m2, 1 for m2)")
+    p.add_argument("--alpha", type=number(strict=False), default=10.0,
+                   help="weight α of the labelled cross-entropy (default: %(default)s)")
     p.add_argument("--every", type=positive_int, default=10, metavar="EPOCHS",
                    help="print the test accuracy every this many epochs (default: %(default)s)")
     return p
@@ -73,7 +73,7 @@ def run(args):
 
     if args.model == "m2":
         epochs = args.epochs or 50
-        model = M2(dataset.x_train.shape[1], 10, (args.hidden,), 50, alpha=1.0 if args.alpha is None else args.alpha,
+        model = M2(dataset.x_train.shape[1], 10, (args.hidden,), 50, alpha=args.alpha,
                    dtype=np.float32, seed=args.seed)
         say(f"M2 on pixels, {args.labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
         fit_m2(model, x_l, y_l, dataset.x_train, epochs, binarize_method="dynamic", seed=args.seed,
@@ -83,7 +83,7 @@ def run(args):
         epochs = args.epochs or 100
         m1_epochs = args.m1_epochs or 100
         model = M1M2(m1_epochs=m1_epochs, m2_hidden_dims=(args.hidden,), m2_epochs=epochs,
-                     alpha=10.0 if args.alpha is None else args.alpha, seed=args.seed)
+                     alpha=args.alpha, seed=args.seed)
         say(f"M1: a VAE 784-400-50 on all {len(dataset.x_train):,} training images, {m1_epochs} epochs")
         model.fit_m1(dataset.x_train)
         say(f"M2 on its codes, {args.labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
