@@ -98,7 +98,7 @@ losses = np.array([[95.0, 80.0, 120.0]])  # L(x, y) for 3 classes, in nats
 for logits in ([[-1e3, 1e3, -1e3]], [[0.0, 0.0, 0.0]], [[0.0, 3.0, -2.0]]):
     print(f"q(y|x) = {np.round(numvae.categorical.softmax(np.array(logits)), 3)}: "
           f"u = {unlabelled_loss(losses, np.array(logits))[0]:.3f} nats")
-print(f"the minimum, at q ∝ exp(−L): −log Σ exp(−L) = {-np.log(np.sum(np.exp(-(losses - 80)))) + 80:.3f} nats")
+print(f"the minimum, at q ∝ exp(−L): −log Σ exp(−L) = {-np.log(np.sum(np.exp(-(losses - 80)))) + 80:.7f} nats")
 
 # %% [markdown]
 # The sure classifier gives $u = 80 = L(x, 2)$; the uniform one pays for its
