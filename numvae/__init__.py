@@ -13,6 +13,8 @@ Read these modules in this order; each builds only on the ones before it:
 9. ``linear_gaussian`` — a latent model whose log p(x) and posterior are exact
 10. ``conditional``    — a class label as a network's input: one-hot, join, and the split back
 11. ``cvae``           — the conditional VAE: q(z|x,y), p(x|z,y) (lecture 12)
+12. ``categorical``    — softmax, cross-entropy and entropy of a classifier q(y|x)
+13. ``m2``             — the semi-supervised VAE: the label as a partly observed latent
 
 The machinery around them lives in subpackages, and the math imports none of
 it: ``data`` (datasets and binarization), ``training`` (the trainer, its
@@ -34,6 +36,7 @@ _LAZY = {
     "check_gradients": "gradcheck",
     "check_model": "gradcheck",
     "numerical_gradient": "gradcheck",
+    "M2": "m2",
 }
 
 
@@ -59,5 +62,6 @@ __all__ = [
     "check_gradients",
     "check_model",
     "numerical_gradient",
+    "M2",
     "__version__",
 ]

@@ -254,3 +254,60 @@ def best_diagonal(x, W, b, sigma):
     """
     mean, precision = posterior(x, W, b, sigma)
     return mean, -np.log(np.diag(precision))
+
+
+# --------------------------------------------------------------------------
+# With a label: the linear-Gaussian M2, p(x) an exact mixture
+# --------------------------------------------------------------------------
+
+
+def labelled_log_evidence(x, W, B, sigma):
+    r"""Exact :math:`\log p(x)` of the model with a label: one offset per class.
+
+    .. math::
+        y \sim \mathrm{Uniform}\{1..K\}, \quad z \sim \mathcal N(0, I_J), \quad
+        x \mid y, z \sim \mathcal N(W z + b_y,\ \sigma^2 I_D),
+
+    M2 with a linear decoder whose class enters as an offset. Given y it is the
+    model above, so :math:`p(x \mid y) = \mathcal N(x;\ b_y,\ C)` and
+
+    .. math::
+        \log p(x) = \log \tfrac1K \sum_y p(x \mid y)
+        = \operatorname{logsumexp}_y \log \mathcal N(x;\ b_y,\ C) - \log K.
+
+    Parameters
+    ----------
+    x : ndarray, shape (D,)
+    W : ndarray, shape (D, J)
+    B : ndarray, shape (K, D), the offsets :math:`b_y`, one row per class
+    sigma : float > 0
+
+    Returns
+    -------
+    float, in nats.
+    """
+    per_class = np.array([log_evidence(x, W, b, sigma) for b in B])  # (K,): log p(x | y)
+    top = per_class.max()
+    return float(top + np.log(np.mean(np.exp(per_class - top))))
+
+
+def labelled_losses(x, W, B, sigma, M, S):
+    r"""M2's labelled loss :math:`L(x, y) = -\mathcal L(q_y) + \log K` for every class, exactly.
+
+    :math:`\mathcal L(q_y)` is :func:`elbo` of :math:`q(z|x,y) = \mathcal N(m_y, \operatorname{diag} e^{s_y})`
+    in the model given y (offset :math:`b_y`), and :math:`\log K = -\log p(y)`;
+    so :math:`L(x, y) \ge -\log p(x, y)`, equal when :math:`q(z|x,y) = p(z|x,y)`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (D,)
+    W : ndarray, shape (D, J)
+    B : ndarray, shape (K, D)
+    sigma : float > 0
+    M, S : ndarray, shape (K, J), the mean and log-variance of q(z|x,y) for each class
+
+    Returns
+    -------
+    ndarray, shape (K,), in nats.
+    """
+    return np.array([-elbo(x, W, b, sigma, m, s) for b, m, s in zip(B, M, S)]) + np.log(len(B))

@@ -1,4 +1,4 @@
-"""The ``numvae`` command: ``train``, ``evaluate``, ``sample`` and ``exercises``.
+"""The ``numvae`` command: ``train``, ``evaluate``, ``sample``, ``semi`` and ``exercises``.
 
 Run ``numvae train`` with no arguments for the offline default: a VAE with a
 2-D latent space on the 5,000-image MNIST subset, writing
@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "numvae.cli.train",
     "numvae.cli.evaluate",
     "numvae.cli.sample",
+    "numvae.cli.semi",
     "numvae.course.cli",
 )
 """The modules of the subcommands, in the order ``numvae --help`` lists them.

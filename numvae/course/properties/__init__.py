@@ -19,7 +19,7 @@ numvae (and ``numvae train``) never pays for it.
 Modules: :mod:`.core` (failures, calls, gradient checks), :mod:`.runner`
 (cases and Hypothesis), :mod:`.activations`,
 :mod:`.gaussian`, :mod:`.likelihoods`, :mod:`.layers`, :mod:`.optim`,
-:mod:`.evaluate`, :mod:`.conditional`; :mod:`.strategies` holds the Hypothesis strategies.
+:mod:`.evaluate`, :mod:`.conditional`, :mod:`.categorical`, :mod:`.m2`; :mod:`.strategies` holds the Hypothesis strategies.
 """
 
 from .core import (

@@ -1,0 +1,94 @@
+"""``numvae semi``: train M2 or M1+M2 on a few labels per class and report the test accuracy.
+
+The labelled images are drawn from the training set (``--labels-per-class``
+of each class, the draw set by ``--seed``); every training image is used
+without its label. Nothing is written: the result is the printed accuracy.
+"""
+
+import time
+
+import numpy as np
+
+from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, non_negative_int, number, positive_int, say
+from .datasets import describe, load
+
+MODELS = ("m2", "m1m2")
+MEMORY_HINT = "try a smaller --hidden or --batch-size"
+
+
+def add_parser(subparsers):
+    from ..data.datasets import DATASETS
+
+    p = subparsers.add_parser(
+        "semi",
+        help="semi-supervised learning: M2 or M1+M2 from a few labels per class",
+        description="Train M2 (on pixels) or M1+M2 (M2 on a VAE's codes) with --labels-per-class labelled "
+                    "training images of each class and all training images unlabelled; print the test accuracy.",
+    )
+    p.add_argument("--model", choices=MODELS, default="m1m2", help="the model (default: %(default)s)")
+    p.add_argument("--labels-per-class", type=positive_int, default=10,
+                   help="labelled training images of each class (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seeds the label draw, the models and their training (default: %(default)s)")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist5k", help="the images (default: %(default)s)")
+    p.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
+    p.add_argument("--download", action="store_true", help=DOWNLOAD_HELP)
+    p.add_argument("--epochs", type=positive_int,
+                   help="M2's passes over the unlabelled images (default: 50 for m2, 100 for m1m2)")
+    p.add_argument("--m1-epochs", type=positive_int,
+                   help="m1m2 only: epochs of the VAE whose codes M2 learns from (default: 100)")
+    p.add_argument("--hidden", type=positive_int, default=256, metavar="UNITS",
+                   help="units of the one hidden layer of M2's three networks (default: %(default)s)")
+    p.add_argument("--alpha", type=number(strict=False), default=10.0,
+                   help="weight α of the labelled cross-entropy (default: %(default)s)")
+    p.add_argument("--every", type=positive_int, default=10, metavar="EPOCHS",
+                   help="print the test accuracy every this many epochs (default: %(default)s)")
+    return p
+
+
+def run(args):
+    from ..m2 import M2
+    from ..training.semi import M1M2, draw_labelled, fit_m2
+    from ..training.threads import set_blas_threads
+
+    if args.model == "m2" and args.m1_epochs is not None:
+        raise CommandError("--m1-epochs: only used with --model m1m2, got --model m2")
+    set_blas_threads()
+    dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
+    say(describe(dataset, where))
+    smallest = int(np.bincount(dataset.y_train, minlength=10).min())
+    if args.labels_per_class > smallest:
+        raise CommandError(f"--labels-per-class: expected at most {smallest} (the training set's smallest class), "
+                           f"got {args.labels_per_class}")
+    labelled = draw_labelled(dataset.y_train, args.labels_per_class, np.random.default_rng(args.seed))
+    x_l, y_l = dataset.x_train[labelled], dataset.y_train[labelled]
+    start = time.perf_counter()
+
+    def report(epoch, terms, predict):
+        if epoch % args.every == 0 or epoch == epochs:
+            accuracy = np.mean(predict(dataset.x_test) == dataset.y_test)
+            say(f"epoch {epoch}/{epochs}: loss {terms['loss']:.2f} (labelled {terms['labelled']:.2f}, "
+                f"cross-entropy {terms['classification']:.3f}, unlabelled {terms['unlabelled']:.2f}); "
+                f"test accuracy {accuracy:.3f}  [{time.perf_counter() - start:.0f}s]")
+
+    if args.model == "m2":
+        epochs = args.epochs or 50
+        model = M2(dataset.x_train.shape[1], 10, (args.hidden,), 50, alpha=args.alpha,
+                   dtype=np.float32, seed=args.seed)
+        say(f"M2 on pixels, {args.labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
+        fit_m2(model, x_l, y_l, dataset.x_train, epochs, binarize_method="dynamic", seed=args.seed,
+               on_epoch=lambda e, t: report(e, t, model.predict))
+        predict = model.predict
+    else:
+        epochs = args.epochs or 100
+        m1_epochs = args.m1_epochs or 100
+        model = M1M2(m1_epochs=m1_epochs, m2_hidden_dims=(args.hidden,), m2_epochs=epochs,
+                     alpha=args.alpha, seed=args.seed)
+        say(f"M1: a VAE 784-400-50 on all {len(dataset.x_train):,} training images, {m1_epochs} epochs")
+        model.fit_m1(dataset.x_train)
+        say(f"M2 on its codes, {args.labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
+        model.fit_m2(x_l, y_l, dataset.x_train, on_epoch=lambda e, t: report(e, t, model.predict))
+        predict = model.predict
+    accuracy = np.mean(predict(dataset.x_test) == dataset.y_test)
+    say(f"test accuracy {accuracy:.3f} ({args.model}, {args.labels_per_class} labels per class, seed {args.seed}, "
+        f"{len(dataset.x_test):,} test images, {time.perf_counter() - start:.0f}s)")
