@@ -27,8 +27,6 @@ POSITIVE, NON_NEGATIVE = "expected a positive integer", "expected a non-negative
     ("bench_threads.py", "--spinners", "-1", NON_NEGATIVE),
     ("profile_epoch.py", "--threads", "0", POSITIVE),
     ("profile_epoch.py", "--top", "-5", POSITIVE),
-    ("bench_huge_pages.py", "--rounds", "0", POSITIVE),
-    ("bench_huge_pages.py", "--threads", "0", POSITIVE),
 ])
 def test_a_bad_count_is_refused_naming_the_flag(script, flag, value, expected, tmp_path):
     # The scripts use the command line's own argument types (numvae.cli.common).
@@ -39,7 +37,7 @@ def test_a_bad_count_is_refused_naming_the_flag(script, flag, value, expected, t
     assert flag in last and expected in last and value in last, last
 
 
-@pytest.mark.parametrize("script", ["bench_vs_torch.py", "profile_epoch.py", "bench_huge_pages.py"])
+@pytest.mark.parametrize("script", ["bench_vs_torch.py", "profile_epoch.py"])
 def test_missing_data_is_a_message_not_a_traceback(script, tmp_path):
     done = run(script, "--data", "mnist", tmp_path=tmp_path)
     assert done.returncode == 1, done.stderr

@@ -335,3 +335,34 @@ save(fig, "12_ignores_y.png")
 # β, or a penalty on class information in q(z|x,y). These are candidates,
 # not measured here. M2, the semi-supervised model, has the same decoder
 # $p(x \mid y, z)$, and the same measurement applies to it.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# The conditional VAE is the VAE with a label joined to each network's input:
+# its backward is the VAE's, plus the split of the joined input's gradient.
+# Write the pieces it shares with the VAE, then check them (`numvae exercises
+# hint week12 NAME` gives a hint at a time):
+#
+# ```bash
+# numvae exercises start week12 --only dense,vae_backward
+# numvae exercises check week12
+# ```
+#
+# **Questions.**
+#
+# 1. The joined label acts on the first layer as a bias per class,
+#    $[x \mid \mathrm{onehot}(y)]\,W + b = x W_x + (b + W_c[y])$. What does that say
+#    about what a CVAE can learn from the label that a VAE cannot?
+# 2. Why does a 20-D z let the decoder ignore y, when a 2-D z does not? Which
+#    of the two numbers printed above ($R$, or 1-NN's accuracy on the samples)
+#    would you trust to show it, and why?
+#
+# **Numerical questions**, graded by `numvae exercises check week12 questions`:
+# write each answer as a number in the workbook's `questions.py`.
+#
+# - `join_q1`: a conditional VAE with a 2-D z and 10 classes joins the one-hot
+#   label to z: how many inputs does its decoder's first layer take?
+# - `join_q2`: for a batch of one image of class 3, how many of the 10 label
+#   rows of the decoder's first-layer gradient dL/dW are not zero?

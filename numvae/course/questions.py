@@ -77,6 +77,10 @@ QUESTIONS = (
     Question("auc_q1", "09", "Anomaly scores: anomalies [3, 5], normal examples [1, 4]. The AUC (the fraction of "
              "(anomaly, normal) pairs the score ranks the right way)?", 0.75),
     Question("softmax_q1", "10", "The softmax of the logits [0, log 3]: the probability of the second class?", 0.75),
+    Question("join_q1", "12", "A conditional VAE with a 2-D z and 10 classes joins the one-hot label to z: how many "
+             "inputs does its decoder's first layer take?", 12.0, 0.0, 0.5),
+    Question("join_q2", "12", "The decoder's first layer computes [z | onehot(y)] W + b. For a batch of one image of class 3, "
+             "dL/dW for the rows of the label is x_jᵀ ȳ: how many of those 10 rows are not zero?", 1.0, 0.0, 0.5),
     Question("gradcheck_q1", "11", "A backward pass returns exactly twice the true gradient. What relative error "
              "max|a − n| / max(|a|, |n|) does the gradient check report?", 0.5),
 )
