@@ -15,6 +15,9 @@ Read these modules in this order; each builds only on the ones before it:
 11. ``cvae``           — the conditional VAE: q(z|x,y), p(x|z,y) (lecture 12)
 12. ``categorical``    — softmax, cross-entropy and entropy of a classifier q(y|x)
 13. ``m2``             — the semi-supervised VAE: the label as a partly observed latent
+14. ``collapse``       — the KL of each latent unit, active units, free bits
+15. ``made``           — masked dense layers and the autoregressive MADE network
+16. ``made_vae``       — the VAE whose decoder is a MADE (posterior collapse at β = 1)
 
 The machinery around them lives in subpackages, and the math imports none of
 it: ``data`` (datasets and binarization), ``training`` (the trainer, its
@@ -37,6 +40,7 @@ _LAZY = {
     "check_model": "gradcheck",
     "numerical_gradient": "gradcheck",
     "M2": "m2",
+    "MADEVAE": "made_vae",
 }
 
 
@@ -63,5 +67,6 @@ __all__ = [
     "check_model",
     "numerical_gradient",
     "M2",
+    "MADEVAE",
     "__version__",
 ]
