@@ -16,7 +16,10 @@ its gradient are exact in one pass ("teacher forcing": the observed pixels
 are the inputs); drawing a sample takes D passes, pixel by pixel.
 
 z enters every layer unmasked: each masked layer reads ``[h | z]``, and its
-mask has a block of ones in z's rows.
+mask has a block of ones in z's rows. The output layer also reads x directly
+through a strictly lower-triangular mask, as the MADE authors' code does
+(its ``direct_input_connect="Output"``): the pixels just before d (the one to
+its left, the one above it) then reach logit d through one weight each.
 
 Contents: :func:`masked_dense_forward` / :func:`masked_dense_backward` (a
 dense layer times a mask), :func:`made_degrees` / :func:`made_masks`, and the
@@ -107,7 +110,7 @@ def made_degrees(input_dim, hidden_dims):
 
 
 def made_masks(input_dim, hidden_dims, latent_dim=0):
-    r"""The masks of a MADE with these hidden sizes, one per layer, each of shape (fan_in + latent_dim, fan_out).
+    r"""The masks of a MADE with these hidden sizes, one per layer, each of shape (rows read, fan_out).
 
     With the degrees :math:`m^l` of :func:`made_degrees`:
 
@@ -119,18 +122,24 @@ def made_masks(input_dim, hidden_dims, latent_dim=0):
     it reads have degree ≤ m, and each depends only on pixels up to its own
     degree), and output d reads only units of degree < d: logit d depends on
     :math:`x_{<d}` alone. The strict inequality is where the property lives;
-    with ≥ at the output, pixel d would see itself. With no hidden layer the
-    output mask is strictly lower-triangular (a logistic autoregressive model).
+    with ≥ at the output, pixel d would see itself.
 
-    The last ``latent_dim`` rows of every mask are ones: z feeds every unit.
+    With hidden layers the output also reads x itself, through
+    :math:`M^{\mathrm{direct}}_{d' d} = [\, d > d' \,]`, strictly
+    lower-triangular; with none, that is the whole network (a logistic
+    autoregressive model). The last ``latent_dim`` rows of every mask are
+    ones: z feeds every unit.
 
     Returns
     -------
-    list of bool ndarray; ``masks[l]`` has shape (fan_in_l + latent_dim, fan_out_l).
+    list of bool ndarray, one per layer, with rows in the order the layer reads
+    them: ``[h | z]`` for a hidden layer, ``[h_L | x | z]`` for the output
+    (``[x | z]`` without hidden layers).
     """
     degrees = made_degrees(input_dim, hidden_dims)
     masks = [m_in[:, None] <= m_out[None, :] for m_in, m_out in zip(degrees[:-1], degrees[1:])]
-    masks.append(degrees[-1][:, None] < degrees[0][None, :])  # output: strictly earlier pixels
+    earlier = degrees[0][:, None] < degrees[0][None, :]  # (input_dim, input_dim): pixel d' before pixel d
+    masks.append(np.vstack([degrees[-1][:, None] < degrees[0][None, :], *([earlier] if hidden_dims else [])]))
     return [np.vstack([mask, np.ones((latent_dim, mask.shape[1]), dtype=bool)]) for mask in masks]
 
 
@@ -175,7 +184,8 @@ class MADE:
     """The conditional MADE: logits ``l(x, z)`` of shape (batch, input_dim), logit d a function of x_<d and z.
 
     Layer l computes ``h_l = activation([h_{l-1} | z] (W_l ⊙ M_l) + b_l)``,
-    from ``h_0 = x``; the output layer has no activation.
+    from ``h_0 = x``; the output layer computes ``[h_L | x | z] (W ⊙ M) + b``,
+    with no activation (:func:`made_masks` gives every M).
 
     Parameters
     ----------
@@ -189,6 +199,7 @@ class MADE:
 
     def __init__(self, input_dim, hidden_dims, latent_dim, activation, rng, dtype=np.float64):
         self.latent_dim = latent_dim
+        self.widths = (input_dim, *hidden_dims)  # the h that each layer reads
         masks = made_masks(input_dim, hidden_dims, latent_dim)
         gain = activations.GAINS[activation]
         self.dense = [MaskedDense(mask, rng, gain, dtype) for mask in masks[:-1]] + [MaskedDense(masks[-1], rng, 1.0, dtype)]
@@ -198,7 +209,8 @@ class MADE:
         """x (batch, input_dim), z (batch, latent_dim) -> logits (batch, input_dim)."""
         h = x
         for i, dense in enumerate(self.dense):
-            h = dense.forward(np.concatenate([h, z], axis=1), keep_cache)  # reads [h | z]
+            reads = [h, x, z] if 0 < i == len(self.activations) else [h, z]  # the output reads x directly too
+            h = dense.forward(np.concatenate(reads, axis=1), keep_cache)
             if i < len(self.activations):
                 h = self.activations[i].forward(h, keep_cache)
         return h
@@ -209,9 +221,8 @@ class MADE:
         for i in reversed(range(len(self.dense))):
             if i < len(self.activations):
                 d_h = self.activations[i].backward(d_h)
-            d_in = self.dense[i].backward(d_h)  # (batch, fan_in + latent_dim)
-            split = d_in.shape[1] - self.latent_dim
-            d_h, d_z = d_in[:, :split], d_z + d_in[:, split:]
+            d_in = self.dense[i].backward(d_h)  # (batch, rows read): [h | z], or [h_L | x | z]
+            d_h, d_z = d_in[:, : self.widths[i]], d_z + d_in[:, d_in.shape[1] - self.latent_dim :]
         return d_z
 
     def parameters(self, prefix):
