@@ -215,6 +215,20 @@ class MADE:
                 h = self.activations[i].forward(h, keep_cache)
         return h
 
+    def logit(self, x, z, d):
+        """Logit d alone, shape (batch,): the hidden layers in full, then only column d of the output layer.
+
+        What sequential sampling needs, at the cost of the hidden layers: the
+        output layer (reading x directly as well) is the largest.
+        """
+        h = x
+        for dense, activation in zip(self.dense, self.activations):
+            h = activation.forward(dense.forward(np.concatenate([h, z], axis=1), keep_cache=False), keep_cache=False)
+        output = self.dense[-1]
+        reads = np.concatenate([h, x, z] if self.activations else [h, z], axis=1)  # as in forward
+        return masked_dense_forward(reads, output.params["W"][:, d : d + 1], output.mask[:, d : d + 1],
+                                    output.params["b"][d : d + 1])[:, 0]
+
     def backward(self, d_logits):
         """d_logits (batch, input_dim) -> d_z (batch, latent_dim), summed over the layers z feeds; fills ``grads``."""
         d_h, d_z = d_logits, 0

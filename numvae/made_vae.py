@@ -137,7 +137,7 @@ class MADEVAE:
 
         ``z`` (n, latent_dim) defaults to draws from the prior N(0, I);
         ``rng`` (a Generator) to the model's own. Pixel d is drawn from
-        sigmoid(l_d) once pixels 1..d-1 are in place: D passes of the network.
+        sigmoid(l_d) once pixels 1..d-1 are in place: D passes of the hidden layers.
         """
         n = checks.positive_int("n", n)
         rng = self.rng if rng is None else checks.generator("rng", rng)
@@ -148,7 +148,7 @@ class MADEVAE:
             raise ValueError(f"z: expected {n} rows, got {len(z)}")
         x = np.zeros((n, self.input_dim), dtype=self.dtype)
         for d in range(self.input_dim):
-            logit = self.decoder.forward(x, z, keep_cache=False)[:, d]  # (n,): reads x_<d only
+            logit = self.decoder.logit(x, z, d)  # (n,): reads x_<d only
             x[:, d] = rng.random(n) < self.likelihood.mean(logit)
         return x
 

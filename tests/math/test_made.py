@@ -200,3 +200,13 @@ def test_the_trainer_drives_the_made_vae_and_training_lowers_the_test_loss():
     before = trainer.evaluate_test()["loss"]
     history = trainer.fit()
     assert history["test_loss"][-1] < before - 100, (before, history["test_loss"])
+
+
+@pytest.mark.parametrize("hidden_dims", [(), (5,), (4, 6)])
+def test_the_logit_of_one_pixel_is_that_column_of_the_forward_pass(hidden_dims):
+    rng = np.random.default_rng(6)
+    network = MADE(5, hidden_dims, 2, "relu", rng)
+    x, z = rng.random((3, 5)), rng.standard_normal((3, 2))
+    logits = network.forward(x, z, keep_cache=False)
+    for d in range(5):
+        np.testing.assert_allclose(network.logit(x, z, d), logits[:, d], rtol=1e-13, atol=1e-15)
