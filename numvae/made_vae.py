@@ -198,7 +198,7 @@ class MADEVAE:
         r"""Gradients of the last ``loss()`` with respect to every parameter, keyed as ``parameters()``.
 
         As :meth:`numvae.VAE.backward`, with two changes: z's gradient comes
-        from every layer of the MADE (:meth:`MADE.backward` sums them), and
+        from every layer of the MADE (:meth:`numvae.made.MADE.backward` sums them), and
         the KL's upstream gradient is per unit, from :func:`free_bits_backward`
         (β/B everywhere when λ = 0).
         """
