@@ -64,6 +64,8 @@ class MADEVAE:
     """
 
     likelihood_name = "bernoulli"
+    n_classes = 0
+    """No label joined to the networks (the Trainer and ``numvae.evaluate`` ask, as of a :class:`numvae.VAE`)."""
 
     def __init__(self, input_dim, hidden_dims=(400,), decoder_hidden_dims=None, latent_dim=20, activation="relu",
                  beta=1.0, free_bits=0.0, dtype=np.float64, seed=0):
