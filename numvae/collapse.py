@@ -61,7 +61,7 @@ def kl_per_unit(mu, log_var):
 
 
 def activity(mu):
-    r"""Burda et al.'s :math:`A_j = \mathrm{Var}_x\,\mu_j(x)` over the rows of ``mu`` (batch, latent_dim): shape (latent_dim,)."""
+    r"""Burda et al.'s :math:`A_j = \mathrm{Var}_x\,\mu_j(x)`, shape (latent_dim,), over the rows of ``mu`` (batch, latent_dim)."""
     return np.asarray(mu, dtype=np.float64).var(axis=0)
 
 

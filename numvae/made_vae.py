@@ -34,7 +34,7 @@ from .vae import HIDDEN_ACTIVATIONS, LossTerms, encoder_gradient
 
 
 class MADEVAE:
-    r"""A VAE whose decoder :math:`p_\theta(x|z)` is a :class:`~numvae.made.MADE`; the encoder :math:`q_\phi(z|x)` is the VAE's MLP.
+    r"""A VAE whose decoder :math:`p_\theta(x|z)` is a :class:`~numvae.made.MADE`; its encoder :math:`q_\phi(z|x)` an MLP.
 
     The loss is :class:`numvae.VAE`'s, the batch mean of
     :math:`-\log p_\theta(x|z) + \beta\, D_{KL}(q_\phi(z|x) \,\|\, p(z))`, one
@@ -115,7 +115,7 @@ class MADEVAE:
         self._free_bits = checks.real("free_bits", value, minimum=0)
 
     def parameters(self):
-        """Name -> live array: the encoder's (φ) ``"encoder.i.W"``, ``"encoder.i.b"``, then the MADE's (θ) ``"decoder.i.…"``."""
+        """Name -> live array: the encoder's φ (``"encoder.i.W"``, ``"encoder.i.b"``), then the MADE's θ (``"decoder.i.…"``)."""
         return {**self.encoder.parameters("encoder"), **self.decoder.parameters("decoder")}
 
     # -- forward pieces, no cache ------------------------------------------

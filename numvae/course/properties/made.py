@@ -70,7 +70,10 @@ def _dependence(forward, x, z):
 
 
 def made_is_autoregressive(impl, input_dim, hidden_dims, latent_dim):
-    """Logit d changes with x_j only for j < d; with hidden layers of at least D − 1 units, with every such j; and with z, everywhere."""
+    """Logit d changes with x_j only for j < d, and with z always.
+
+    With hidden layers of at least D − 1 units it changes with every x_j, j < d.
+    """
     rng = np.random.default_rng(input_dim + 10 * latent_dim)
     made = call(impl, "MADE", input_dim, hidden_dims, latent_dim, "tanh", rng, np.float64)
     for dense in made.dense:  # non-zero biases: a unit that happens to sit at 0 can hide nothing
