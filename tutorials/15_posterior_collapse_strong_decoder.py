@@ -531,3 +531,34 @@ save(fig, "15_samples.png")
 # bits keep more units and more nats in the code, and both cost ELBO (0.7
 # and 1.2 nats). Whether that trade is worth it depends on what the code is
 # for.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# A masked dense layer is the dense layer with its weights multiplied by a
+# fixed mask, and the collapse is read off the KL of each unit: write those
+# two pieces yourself, then check them (`numvae exercises hint week15 NAME`
+# gives a hint at a time):
+#
+# ```bash
+# numvae exercises start week15 --only dense,kl
+# numvae exercises check week15
+# ```
+#
+# **Questions.**
+#
+# 1. Why must the output layer's direct connection from x be *strictly*
+#    lower-triangular? What would the model learn if pixel d could see x_d?
+# 2. Free bits keep every unit at about λ nats. Is "20 units in use" then a
+#    measurement of the model, or of the choice of λ?
+#
+# **Numerical questions**, graded by `numvae exercises check week15 questions`:
+# write each answer as a number in the workbook's `questions.py`.
+#
+# - `freebits_q1`: free bits with λ = 0.5 nats per unit, and a unit's KL is
+#   0.2: what does it add to the loss, in nats?
+# - `freebits_q2`: the same unit: the gradient of its free-bits term with
+#   respect to its KL?
+# - `made_q1`: a MADE over 784 pixels in the natural order: how many pixels
+#   may the logit of pixel d = 10 (counting from 1) depend on?

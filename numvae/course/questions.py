@@ -81,6 +81,12 @@ QUESTIONS = (
              "inputs does its decoder's first layer take?", 12.0, 0.0, 0.5),
     Question("join_q2", "12", "The decoder's first layer computes [z | onehot(y)] W + b. For a batch of one image of class 3, "
              "dL/dW for the rows of the label is x_jᵀ ȳ: how many of those 10 rows are not zero?", 1.0, 0.0, 0.5),
+    Question("freebits_q1", "15", "Free bits with λ = 0.5 nats per unit: a unit's KL is 0.2. What does it add to the loss, "
+             "in nats?", 0.5),
+    Question("freebits_q2", "15", "The same unit: what is the gradient of the free-bits term with respect to its KL?",
+             0.0, 0.0, 1e-12),
+    Question("made_q1", "15", "A MADE over D = 784 pixels in the natural order: how many pixels may the logit of pixel "
+             "d = 10 (counting from 1) depend on?", 9.0, 0.0, 0.5),
     Question("gradcheck_q1", "11", "A backward pass returns exactly twice the true gradient. What relative error "
              "max|a − n| / max(|a|, |n|) does the gradient check report?", 0.5),
 )
