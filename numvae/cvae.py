@@ -44,7 +44,7 @@ import numpy as np
 from . import gaussian
 from .conditional import join, join_backward, one_hot
 from .util import checks
-from .vae import LossTerms, VAE, encoder_gradient
+from .vae import LossTerms, VAE
 
 
 class CVAE(VAE):
@@ -174,30 +174,11 @@ class CVAE(VAE):
         rec, kl_mean = float(np.mean(reconstruction)), float(np.mean(kl))
         return LossTerms(rec + self.beta * kl_mean, rec, kl_mean)
 
-    def backward(self):
-        r"""Gradients of the last ``loss()`` with respect to every parameter.
+    def _decoder_backward(self, d_out):
+        r"""The decoder's backward, then the split of its input gradient :math:`\partial L / \partial [z \mid c]`.
 
-        :meth:`numvae.VAE.backward`, step for step, but for the split of the
-        decoder's input gradient :math:`\partial L / \partial [z \mid c]`
-        into z's columns, which go on to the sampler, and c's, which stop
-        there (c is data). The encoder's input gradient is not computed at all.
-
-        Returns
-        -------
-        dict
-            Same keys, order and shapes as ``parameters()``.
+        z's columns go on to the sampler (the rest of :meth:`numvae.VAE.backward`
+        is the VAE's, step for step); c's stop here: c is data.
         """
-        if self._cache is None:
-            raise RuntimeError("backward() called before loss(): compute the loss on a batch first")
-        mu, log_var, eps, std = self._cache
-        batch_size = mu.shape[0]
-        d_rec = self.dtype.type(1.0 / batch_size)  # dL/dr_i
-        d_kl = self.dtype.type(self.beta / batch_size)  # dL/dk_i
-
-        d_out = self.likelihood.backward(d_rec)  # (batch, input_dim)
-        d_z, _ = join_backward(self.decoder.backward(d_out), self.latent_dim)  # (batch, latent_dim); c's share dropped
-        d_mu_z, d_log_var_z = gaussian.reparameterize_backward(d_z, eps, std)
-        d_mu_kl, d_log_var_kl = gaussian.kl_standard_normal_backward(d_kl, mu, log_var)
-        self.encoder.backward(encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl), need_d_x=False)
-        return {**self.encoder.gradients("encoder"), **self.decoder.gradients("decoder"),
-                **{f"decoder.{key}": value for key, value in self.likelihood.grads.items()}}
+        d_z, _ = join_backward(self.decoder.backward(d_out), self.latent_dim)  # (batch, latent_dim)
+        return d_z

@@ -283,6 +283,10 @@ class VAE:
         rec, kl_mean = float(np.mean(reconstruction)), float(np.mean(kl))
         return LossTerms(rec + self.beta * kl_mean, rec, kl_mean)
 
+    def _decoder_backward(self, d_out):
+        """The decoder's backward: ``d_out`` (batch, input_dim) -> ``d_z`` (batch, latent_dim)."""
+        return self.decoder.backward(d_out)
+
     def backward(self):
         r"""Gradients of the last ``loss()`` with respect to every parameter.
 
@@ -304,7 +308,7 @@ class VAE:
         d_kl = self.dtype.type(self.beta / batch_size)  # dL/dk_i
 
         d_out = self.likelihood.backward(d_rec)  # (batch, input_dim)
-        d_z = self.decoder.backward(d_out)  # (batch, latent_dim)
+        d_z = self._decoder_backward(d_out)  # (batch, latent_dim)
         d_mu_z, d_log_var_z = gaussian.reparameterize_backward(d_z, eps, std)
         d_mu_kl, d_log_var_kl = gaussian.kl_standard_normal_backward(d_kl, mu, log_var)
         self.encoder.backward(encoder_gradient(d_mu_z, d_log_var_z, d_mu_kl, d_log_var_kl), need_d_x=False)
