@@ -11,7 +11,7 @@ executed notebooks are cached by jupyter-cache in ``site/.jupyter_cache``
 (``.jupyter_cache-fast`` in fast mode), keyed on the lecture's code: a lecture
 whose code did not change is not run again. Delete that folder to re-run the
 lectures after a change to numvae itself. ``NUMVAE_FAST=1`` is read by the
-lectures (``tutorials/lecture.py``): few epochs and small data, placeholder
+lectures (``numvae/course/lecture.py``): few epochs and small data, placeholder
 figures. Figures go to ``site/figures/``, never to the committed ``figures/``.
 
 Sphinx reads ``docs/``: the home page, the lectures' index and the exercises
@@ -34,11 +34,9 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 LECTURES = "[0-9][0-9]_*.py"
 FAST = os.environ.get("NUMVAE_FAST") == "1"
 
-# numvae from this repository, for autodoc here and for the kernels (which inherit os.environ),
-# and tutorials/ for the kernels, which run in docs/lectures/: the lectures import `lecture`.
+# numvae from this repository, for autodoc here and for the kernels (which inherit os.environ).
 sys.path.insert(0, str(REPO_DIR))
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(REPO_DIR), str(REPO_DIR / "tutorials")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO_DIR)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
 
 project = "numvae"
 author = "the numvae authors"

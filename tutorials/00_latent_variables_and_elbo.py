@@ -32,8 +32,8 @@ from numvae.gaussian import kl_standard_normal, log_normal, reparameterize
 from numvae.gradcheck import check_gradients
 from numvae.optim import Adam
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1312)
 

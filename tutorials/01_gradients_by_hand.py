@@ -30,8 +30,8 @@ from numvae import activations, layers
 from numvae.gradcheck import check_gradients, compare, numerical_gradient
 from numvae.layers import MLP, dense_backward, dense_forward
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(2013)
 H = 1e-5  # the step of every central difference below, numvae's default

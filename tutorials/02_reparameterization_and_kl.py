@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from numvae import gaussian
 from numvae.gradcheck import check_gradients
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1312)
 n_samples = 20_000 if FAST else 200_000  # draws per Monte Carlo estimate

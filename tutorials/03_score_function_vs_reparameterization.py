@@ -27,8 +27,8 @@ from numvae import gaussian
 from numvae.data import load_dataset
 from numvae.training import TrainConfig, Trainer
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1992)
 

@@ -28,8 +28,8 @@ from numvae import evaluate
 from numvae.data import load_dataset
 from numvae.training.trainer import TrainConfig, Trainer, evaluation_targets
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(2013)
 epochs = 1 if FAST else 20

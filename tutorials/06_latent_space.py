@@ -23,8 +23,8 @@ from numvae import evaluate, plots
 from numvae.data import load_dataset
 from numvae.training import TrainConfig, Trainer
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, FIGURES_DIR, save, show
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, FIGURES_DIR, save, show
 
 rng = np.random.default_rng(2017)
 epochs = 1 if FAST else 30

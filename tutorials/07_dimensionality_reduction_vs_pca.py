@@ -37,8 +37,8 @@ from numvae.likelihoods import bernoulli_nll, bernoulli_nll_backward
 from numvae.optim import Adam
 from numvae.training import TrainConfig, Trainer
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1901)  # Pearson, "On lines and planes of closest fit", 1901
 epochs = 1 if FAST else 30

@@ -37,8 +37,8 @@ from numvae.gaussian import kl_standard_normal
 from numvae.likelihoods import bernoulli_nll
 from numvae.training import TrainConfig, Trainer
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1509)
 latent_dim = 20

@@ -76,8 +76,8 @@ from numvae.m2 import M2, unlabelled_loss
 from numvae.training import baselines
 from numvae.training.semi import M1M2, draw_labelled, fit_m2
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1406)
 small = M2(input_dim=6, n_classes=3, hidden_dims=(5,), latent_dim=2, alpha=0.7, seed=1)

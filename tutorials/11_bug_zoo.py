@@ -32,8 +32,8 @@ from numvae.optim import Adam
 from numvae.course.properties import hypothesis_settings
 from numvae.training import TrainConfig
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 max_examples = 20 if FAST else 100  # Hypothesis examples per property, derandomized
 epochs, hidden = (1, (32,)) if FAST else (5, (200,))

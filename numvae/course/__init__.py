@@ -11,4 +11,5 @@ A layer above the engine: no math module imports it.
 * :mod:`.swap`      — numvae's own VAE and Adam computing with a student's (or a mutant's) functions
 * :mod:`.mutants`, :mod:`.zoo` — classic mistakes, and which check catches which
 * :mod:`.cli`       — ``numvae exercises start|check|train``
+* :mod:`.lecture`   — the lectures' plumbing: fast mode, where figures go
 """

@@ -1,23 +1,20 @@
 """Plumbing shared by the numbered lectures: fast mode and where figures go.
 
 Nothing here is lecture content. Each lecture's setup cell imports what it
-needs, e.g. ``from lecture import FAST, FIGURES_DIR, save, show``, and every
-step it teaches (data, model, training loop, math) stays in the lecture, to
-be read top to bottom.
+needs, e.g. ``from numvae.course.lecture import FAST, FIGURES_DIR, save, show``,
+and every step it teaches (data, model, training loop, math) stays in the
+lecture, to be read top to bottom. Being part of the package, it is found
+wherever a lecture runs: as ``python tutorials/04_train_a_vae.py``, as a
+notebook opened in ``tutorials/``, or as a notebook downloaded from the
+course site into any folder, with numvae installed.
 
 * ``FAST`` is True when ``NUMVAE_FAST=1``: few epochs and small data, so that
   ``tests/test_tutorials.py`` runs every lecture in seconds.
-* ``FIGURES_DIR`` is ``$NUMVAE_FIGURES_DIR`` if set, else ``figures/`` next to
-  the ``tutorials/`` folder. It is found from this file's own location, so it
-  does not depend on the working directory.
+* ``FIGURES_DIR`` is ``$NUMVAE_FIGURES_DIR`` if set, else ``figures/`` in the
+  working directory (from the repository's root: the committed ``figures/``;
+  for a downloaded notebook: next to it).
 * ``save(fig, name)`` writes a figure there; ``show(path)`` reports a figure
   already written (by ``numvae.plots``) and displays it inline in a notebook.
-
-A lecture finds this module in both of the ways it is meant to run: Python
-puts a script's own folder on ``sys.path`` (``python tutorials/01_...py``
-from any directory), and a notebook kernel started in ``tutorials/`` puts
-its working directory there. Its name does not match ``NN_*.py``, so the
-test suite does not run it as a lecture.
 """
 
 import os
@@ -25,7 +22,7 @@ import sys
 from pathlib import Path
 
 FAST = os.environ.get("NUMVAE_FAST") == "1"
-FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", Path(__file__).resolve().parent.parent / "figures"))
+FIGURES_DIR = Path(os.environ.get("NUMVAE_FIGURES_DIR", "figures")).resolve()
 FIGURES_DIR.mkdir(parents=True, exist_ok=True)
 
 
