@@ -4,10 +4,10 @@ Each update rule is a function first (:func:`sgd_momentum_step`,
 :func:`adam_step`), which updates its arrays in place; the classes ``SGD``
 and ``Adam`` hold a dict ``params`` of live arrays (name -> ndarray) and the
 optimizer's state, and apply the rule to every parameter from a dict of
-gradients with the same keys:
+gradients with the same keys::
 
->>> opt = Adam(model.parameters(), lr=1e-3)        # doctest: +SKIP
->>> model.loss(x); opt.step(model.backward())      # doctest: +SKIP
+    opt = Adam(model.parameters(), lr=1e-3)
+    model.loss(x); opt.step(model.backward())
 """
 
 from collections.abc import Mapping
