@@ -21,14 +21,25 @@ the module list in ``api/index.rst``. Before reading, the lectures are copied
 into ``docs/lectures/`` (git ignores the copies), since Sphinx reads only
 files under its source folder. MathJax 3 is served from the site itself
 (``sphinx-mathjax-offline``), so no page needs the network.
+
+Each lecture page opens with a note that offers the lecture for download, as
+the notebook MyST-NB executed and as its script, and links to its exercises;
+in fast mode, a second note says that its numbers and figures are
+placeholders. ``numvae.X`` in prose links to X's API page, and so do the names
+in code cells (``sphinx-codeautolink``).
 """
 
 import filecmp
+import inspect
 import os
+import pydoc
 import re
 import shutil
 import sys
 from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LECTURES = "[0-9][0-9]_*.py"
@@ -49,6 +60,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_copybutton",
+    "sphinx_codeautolink",  # names in code cells link to their API pages (autodoc's, on this site)
     "sphinx-mathjax-offline",  # copies MathJax 3 into _static/mathjax/ at the end of the build
 ]
 exclude_patterns = ["conf.py", "_templates"]
@@ -87,9 +99,6 @@ html_js_files = ["file-url.js"]  # search from file://: no snippets, which the b
 html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_copy_source = False
-html_theme_options = {"announcement": (
-    "Built in fast mode (NUMVAE_FAST=1): the lectures ran with few epochs and small data, "
-    "so their numbers and figures are placeholders.")} if FAST else {}
 
 # A change of mode is a change of configuration, so Sphinx reads every page again (see setup).
 numvae_fast = FAST
@@ -131,7 +140,82 @@ def build_paths(app, config):
     os.environ.setdefault("NUMVAE_FIGURES_DIR", str(build_dir / "figures"))
 
 
+# The kernelspec lets a downloaded notebook open in Jupyter without asking for a kernel (source-read edits the
+# text MyST-NB reads, not the file). The exercises page lists every lecture, linking to the section that ends
+# it with its exercises, once it has one; the list is read again at every build (env-get-outdated), to follow.
+KERNELSPEC = "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n#     name: python3\n# ---\n\n"
+EXERCISES = re.compile(r"^# #{2,3} Exercises for this lecture\s*$", re.M)
+EXERCISES_ID = "exercises-for-this-lecture"
+EXERCISES_LIST = "% each lecture and its exercises: added by docs/conf.py\n"
+LECTURE_PAGE = re.compile(r"lectures/\d\d_\w+")
+
+
+def read_lecture(app, docname, content):
+    if LECTURE_PAGE.fullmatch(docname):
+        content[0] = KERNELSPEC + content[0]
+    elif docname == "exercises":
+        content[0] = content[0].replace(EXERCISES_LIST, "".join(
+            f"- {{doc}}`lectures/{path.stem}`" + (f": [its exercises](lectures/{path.name}#{EXERCISES_ID})"
+                                                 if EXERCISES.search(path.read_text(encoding="utf-8")) else "") + "\n"
+            for path in sorted((Path(app.srcdir) / "lectures").glob(LECTURES))))
+
+
+def admonition(kind, title, *texts):
+    """A titled admonition of one paragraph; a str in ``texts`` is text, a ``(str,)`` is code."""
+    words = [nodes.literal(text=t[0]) if isinstance(t, tuple) else nodes.Text(t) if isinstance(t, str) else t for t in texts]
+    return nodes.admonition("", nodes.title(text=title), nodes.paragraph("", "", *words), classes=[kind])
+
+
+def lecture_header(app, doctree):
+    """Under a lecture's title: its downloads and its exercises; in fast mode, what its numbers are.
+
+    Nodes, not MyST text, so that the notebook the page offers stays as the lecture wrote it."""
+    docname = app.env.docname
+    if not LECTURE_PAGE.fullmatch(docname):
+        return
+    name = docname.split("/")[1]
+    executed = Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb")  # as MyST-NB's {nb-download} finds it
+    notebook, script = (addnodes.download_reference("", "", nodes.literal(text=file), reftarget=target, refdoc=docname)
+                        for file, target in [(f"{name}.ipynb", "/" + os.path.relpath(executed, app.srcdir)),
+                                             (f"{name}.py", f"{name}.py")])
+    here = [nodes.reference("", "at the end of this lecture", refid=EXERCISES_ID), "; "] if EXERCISES_ID in doctree.ids else []
+    exercises_page = addnodes.pending_xref("", nodes.inline(text="how a class gets and grades them"), refdomain="std",
+                                           reftype="ref", reftarget="exercises-by-lecture", refexplicit=True, refdoc=docname)
+    notes = [admonition("note", "Take it home", "This lecture as a notebook, executed, ", notebook, ", or as a script, ",
+                        script, ": both run from any folder with numvae installed. Its exercises: ", *here,
+                        exercises_page, ".")]
+    if FAST and "FAST" in doctree.astext():  # a lecture that ignores fast mode shows its full run
+        notes.append(admonition("attention", "Built in fast mode", "The code on this page ran with ", ("NUMVAE_FAST=1",),
+                                ": few epochs and small data, so the numbers it prints and its figures are "
+                                "placeholders. The prose describes the full run, ", (f"python tutorials/{name}.py",), "."))
+    doctree.next_node(nodes.section)[1:1] = notes
+
+
+# ``numvae.VAE`` in prose (MyST's inline code) links to its API page, as a role would: the name is
+# imported to find where it is documented (numvae.VAE is numvae.vae.VAE). A name with no page stays code.
+API_NAME = re.compile(r"numvae(\.\w+)+")
+
+
+def link_api_names(app, doctree):
+    for literal in list(doctree.findall(nodes.literal)):
+        name = literal.astext()
+        if not API_NAME.fullmatch(name) or isinstance(literal.parent, (nodes.reference, addnodes.pending_xref)):
+            continue
+        target = pydoc.locate(name)
+        if target is None:
+            continue
+        canonical = getattr(target, "__name__", name) if inspect.ismodule(target) else (
+            f"{target.__module__}.{target.__qualname__}" if hasattr(target, "__qualname__") else name)
+        xref = addnodes.pending_xref("", refdomain="py", reftype="obj", reftarget=canonical, refexplicit=True)
+        literal.replace_self(xref)
+        xref += literal
+
+
 def setup(app):
     app.add_config_value("numvae_fast", False, "env")
     app.connect("config-inited", build_paths)
     app.connect("autodoc-process-docstring", escape_bars)
+    app.connect("source-read", read_lecture)
+    app.connect("doctree-read", lecture_header, priority=400)  # before Sphinx collects the downloads (500)
+    app.connect("env-get-outdated", lambda *args: ["exercises"])  # its list follows the lectures, read every time
+    app.connect("doctree-read", link_api_names)
