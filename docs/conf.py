@@ -38,7 +38,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 from docutils import nodes
+from jupyter_cache import get_cache
 from sphinx import addnodes
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +77,8 @@ nb_execution_show_tb = True
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
+
+codeautolink_concat_default = True  # a lecture's cells run as one program: names imported above link below
 
 mathjax_path = "mathjax/tex-chtml.js"
 # textmacros: \_ and other text-mode macros inside \text{...} (e.g. \text{log\_var}), as in LaTeX.
@@ -166,6 +170,17 @@ def admonition(kind, title, *texts):
     return nodes.admonition("", nodes.title(text=title), nodes.paragraph("", "", *words), classes=[kind])
 
 
+def executed_notebook(app, docname):
+    """The notebook MyST-NB wrote for ``docname``, with the outputs of its run.
+
+    MyST-NB 1.4 writes the notebook it read; after a run that is the executed one, but a notebook taken
+    from jupyter-cache is merged into a copy, and the file it writes then has no outputs."""
+    path = Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb")
+    _, notebook = get_cache(app.env.mystnb_config.execution_cache_path).merge_match_into_notebook(nbformat.read(path, 4))
+    nbformat.write(notebook, path)
+    return path
+
+
 def lecture_header(app, doctree):
     """Under a lecture's title: its downloads and its exercises; in fast mode, what its numbers are.
 
@@ -174,7 +189,7 @@ def lecture_header(app, doctree):
     if not LECTURE_PAGE.fullmatch(docname):
         return
     name = docname.split("/")[1]
-    executed = Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb")  # as MyST-NB's {nb-download} finds it
+    executed = executed_notebook(app, docname)
     notebook, script = (addnodes.download_reference("", "", nodes.literal(text=file), reftarget=target, refdoc=docname)
                         for file, target in [(f"{name}.ipynb", "/" + os.path.relpath(executed, app.srcdir)),
                                              (f"{name}.py", f"{name}.py")])

@@ -34,8 +34,8 @@ import pytest
 REPO_DIR = Path(__file__).resolve().parents[1]
 DOCS_DIR = REPO_DIR / "docs"
 LECTURES = sorted((REPO_DIR / "tutorials").glob("[0-9][0-9]_*.py"))
-SITE_MODULES = ["sphinx", "myst_nb", "jupytext", "jupyter_cache", "numpydoc", "furo", "sphinx-mathjax-offline",
-                "sphinx_copybutton", "hypothesis", "selenium"]
+SITE_MODULES = ["sphinx", "myst_nb", "jupytext", "jupyter_cache", "nbclient", "numpydoc", "furo",
+                "sphinx-mathjax-offline", "sphinx_copybutton", "sphinx_codeautolink", "hypothesis", "selenium"]
 MATH_MODULES = ["activations", "layers", "gaussian", "likelihoods", "vae", "optim", "gradcheck", "evaluate",
                 "linear_gaussian"]
 INTERNAL = ["numvae.buffers", "numvae.cli", "numvae.exercises", "numvae.course", "numvae.properties", "numvae.util"]
@@ -158,10 +158,13 @@ def test_api_parameter_lists_hold_only_names(site):
     assert not problems, "\n".join(problems)
 
 
-def fake_project(root, lecture_source):
-    """A repository with one lecture, ``tutorials/01_lecture.py``, and a home page listing it."""
+def fake_project(root, lecture_source, exercises_page=""):
+    """A repository with one lecture, ``tutorials/01_lecture.py``, and a home page listing it (and the exercises page)."""
     (root / "docs").mkdir(parents=True)
-    (root / "docs" / "index.md").write_text("# Fake\n\n```{toctree}\nlectures/01_lecture\n```\n", encoding="utf-8")
+    pages = "lectures/01_lecture\n" + ("exercises\n" if exercises_page else "")
+    (root / "docs" / "index.md").write_text(f"# Fake\n\n```{{toctree}}\n{pages}```\n", encoding="utf-8")
+    if exercises_page:
+        (root / "docs" / "exercises.md").write_text(exercises_page, encoding="utf-8")
     (root / "tutorials").mkdir()
     (root / "tutorials" / "01_lecture.py").write_text(lecture_source, encoding="utf-8")
     return root / "docs"
@@ -179,6 +182,122 @@ def test_a_lecture_with_a_raising_cell_fails_the_build(tmp_path):
     assert failed.returncode != 0, failed.stdout[-3000:]
     messages = re.sub(r"\x1b\[[0-9;]*m", "", failed.stderr)  # the kernel's traceback is in colour
     assert "RuntimeError: deliberately broken" in messages, messages[-5000:]
+
+
+def download_links(page):
+    """``{file name: href}`` of the download links of an HTML page."""
+    return {href.rsplit("/", 1)[1]: href for href in
+            re.findall(r'<a class="reference download internal" download="" href="([^"]+)"', page)}
+
+
+def test_each_lecture_page_offers_its_notebook_and_its_script(site):
+    import jupytext
+    import nbformat
+
+    for path in LECTURES:
+        page = site / "lectures" / f"{path.stem}.html"
+        links = download_links(page.read_text(encoding="utf-8"))
+        assert {f"{path.stem}.ipynb", f"{path.stem}.py"} <= set(links), f"{page.name} offers {sorted(links)}"
+        script = (page.parent / links[f"{path.stem}.py"]).resolve()
+        assert script.read_bytes() == path.read_bytes(), f"the script offered on {page.name} is not {path.name}"
+        notebook = nbformat.read(page.parent / links[f"{path.stem}.ipynb"], as_version=4)
+        nbformat.validate(notebook)
+        assert notebook.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.stem}.ipynb names no kernel"
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        lecture = [cell.source for cell in jupytext.read(path, fmt="py:percent").cells if cell.cell_type == "code"]
+        assert [cell.source for cell in code] == lecture, f"{path.stem}.ipynb's code is not the lecture's"
+        assert any(cell.outputs for cell in code), f"{path.stem}.ipynb is not executed"
+        markdown = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+        assert "{" + "download}" not in markdown and "Take it home" not in markdown, "the page's note leaked into the notebook"
+
+
+def test_a_downloaded_notebook_runs_on_its_own(site, tmp_path, monkeypatch):
+    """A student's folder holds only the notebook; numvae is installed (here: PYTHONPATH is this checkout)."""
+    import nbclient
+    import nbformat
+
+    small = next((path for path in LECTURES if "load_dataset" not in path.read_text(encoding="utf-8")), LECTURES[0])
+    page = site / "lectures" / f"{small.stem}.html"
+    downloaded = page.parent / download_links(page.read_text(encoding="utf-8"))[f"{small.stem}.ipynb"]
+    student = tmp_path / "student"
+    student.mkdir()
+    shutil.copy(downloaded, student)
+    monkeypatch.setenv("NUMVAE_FAST", "1")
+    monkeypatch.setenv("PYTHONPATH", str(REPO_DIR))  # numvae, and nothing from tutorials/
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.delenv("NUMVAE_FIGURES_DIR", raising=False)
+    notebook = nbformat.read(student / downloaded.name, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    nbclient.NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(student)}}).execute()
+    figures = set(re.findall(r"""["'](\d\d_[\w-]+\.png)["']""", small.read_text(encoding="utf-8")))
+    assert figures and figures <= {path.name for path in (student / "figures").glob("*.png")}, \
+        f"{downloaded.name} did not write its figures to figures/ next to it"
+
+
+def test_lecture_pages_and_the_exercises_page_link_each_other(site):
+    exercises = (site / "exercises.html").read_text(encoding="utf-8")
+    assert 'id="exercises-by-lecture"' in exercises
+    for path in LECTURES:
+        page = (site / "lectures" / f"{path.stem}.html").read_text(encoding="utf-8")
+        assert 'href="../exercises.html#exercises-by-lecture"' in page, f"{path.stem}.html does not link the exercises"
+        assert f'href="lectures/{path.stem}.html' in exercises, f"the exercises page does not link {path.stem}.html"
+        if re.search(r"^# #{2,3} Exercises for this lecture", path.read_text(encoding="utf-8"), re.M):
+            assert 'href="#exercises-for-this-lecture"' in page, f"{path.stem}.html: its note misses its exercises"
+            assert f'href="lectures/{path.stem}.html#exercises-for-this-lecture"' in exercises, path.stem
+
+
+def test_a_lecture_that_ends_with_its_exercises_is_linked_there(tmp_path):
+    """The lectures do not all have the section "Exercises for this lecture" yet: a one-lecture project that has it."""
+    require_site_extra()
+    lecture = '# %% [markdown]\n# # A lecture\n\n# %%\nprint(1)\n\n# %% [markdown]\n# ## Exercises for this lecture\n#\n# Do it.\n'
+    exercises = "# Exercises\n\n(exercises-by-lecture)=\n## By lecture\n\n% each lecture and its exercises: added by docs/conf.py\n"
+    built = sphinx_build(fake_project(tmp_path / "project", lecture, exercises), tmp_path / "build", "-c", str(DOCS_DIR))
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    page = (tmp_path / "build" / "html" / "lectures" / "01_lecture.html").read_text(encoding="utf-8")
+    listing = (tmp_path / "build" / "html" / "exercises.html").read_text(encoding="utf-8")
+    assert 'href="#exercises-for-this-lecture"' in page and 'href="../exercises.html#exercises-by-lecture"' in page
+    assert 'href="lectures/01_lecture.html#exercises-for-this-lecture"' in listing, listing[-3000:]
+
+
+def test_api_names_in_the_lectures_link_to_their_reference_pages(site):
+    """``numvae.X`` in prose links to X's page whenever X has one; numvae.VAE(...) in a code cell links too."""
+    import inspect
+    import pydoc
+
+    documented = {match for page in (site / "api").glob("numvae*.html")
+                  for match in re.findall(r'id="(?:module-)?(numvae[\w.]*)"', page.read_text(encoding="utf-8"))}
+    prose = re.compile(r'(<a class="reference internal" href="([^"]+)"[^>]*>)?'
+                       r'<code class="docutils literal notranslate"><span class="pre">(numvae\.[\w.]+)</span></code>')
+    linked, unlinked = {}, []
+    for path in LECTURES:
+        source, page = path.read_text(encoding="utf-8"), (site / "lectures" / f"{path.stem}.html").read_text(encoding="utf-8")
+        for link, href, name in prose.findall(page):
+            target = pydoc.locate(name)
+            canonical = target.__name__ if inspect.ismodule(target) else \
+                f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}"
+            if link:
+                linked[name] = href
+            elif {name, canonical} & documented:
+                unlinked.append(f"{path.stem}: ``{name}`` has an API page ({canonical}) but is not linked to it")
+        if "numvae.VAE(" in source:
+            assert 'class="sphinx-codeautolink-a" href="../api/numvae.vae.html#numvae.vae.VAE"' in page, \
+                f"{path.stem}: numvae.VAE in a code cell does not link to its API page"
+    assert not unlinked, "\n".join(unlinked)
+    assert linked, "no ``numvae.X`` in the lectures' prose links to the API reference"
+    if any("``numvae.VAE``" in path.read_text(encoding="utf-8") for path in LECTURES):
+        assert linked.get("numvae.VAE") == "../api/numvae.vae.html#numvae.vae.VAE", linked
+
+
+def test_the_fast_mode_note_is_on_the_lecture_pages_only(site):
+    """The build is in fast mode: each lecture says its numbers are placeholders; the other pages have none."""
+    note = "Built in fast mode"
+    for page in sorted(site.rglob("*.html")):
+        relative = page.relative_to(site).as_posix()
+        is_lecture = re.fullmatch(r"lectures/\d\d_\w+\.html", relative) is not None
+        assert (note in text_of(page)) == is_lecture, f"{relative}: fast-mode note {'missing' if is_lecture else 'present'}"
+    assert "the prose describes the full run" in text_of(site / "lectures" / f"{LECTURES[0].stem}.html").lower()
 
 
 # The browser: Debian's chromium through its chromedriver (paths given, so selenium never looks for or
@@ -362,6 +481,37 @@ def test_search_works_from_a_file_url(site):
         errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert results > 0, "searching for 'reparameterize' from file:// found nothing"
     assert not errors, "\n".join(errors)
+
+
+# Runs in a lecture page: what printing would show of it, under the media Chromium is told to emulate.
+PRINT_SCRIPT = """
+const visible = element => element && getComputedStyle(element).display !== 'none';
+const code = [...document.querySelectorAll('article pre')];
+return {
+  skipLink: visible(document.querySelector('.skip-to-content')),
+  copyButtons: [...document.querySelectorAll('button.copybtn')].filter(visible).length,
+  code: code.length,
+  cut: code.filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(pre => pre.textContent.slice(0, 60)),
+};
+"""
+
+
+def test_printed_lecture_pages_wrap_code_and_show_no_skip_link(site):
+    """Under print media, at about the width of an A4 page: no code line is cut at the margin, no skip link.
+
+    On screen at the same width, code does scroll sideways, so the print check has something to catch."""
+    longest = max(LECTURES, key=lambda path: max(map(len, path.read_text(encoding="utf-8").splitlines())))
+    with serve(site) as base_url, chromium() as driver:
+        driver.set_window_size(760, 1000)  # A4 is 794 CSS pixels wide, less the margins
+        driver.get(f"{base_url}lectures/{longest.stem}.html")
+        screen = driver.execute_script(PRINT_SCRIPT)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        printed = driver.execute_script(PRINT_SCRIPT)
+    assert screen["cut"] and screen["skipLink"], f"on screen, {longest.stem} has no wide code line: {screen}"
+    assert printed["code"] == screen["code"] > 0
+    assert not printed["cut"], "printing cuts these code blocks at the margin:\n" + "\n".join(printed["cut"])
+    assert not printed["skipLink"], "the skip link is printed (over the text)"
+    assert printed["copyButtons"] == 0, "copy buttons are printed"
 
 
 BROKEN_PAGE = """<!DOCTYPE html><html><head><title>broken</title>
