@@ -197,7 +197,7 @@ def lecture_header(app, doctree):
     exercises_page = addnodes.pending_xref("", nodes.inline(text="how a class gets and grades them"), refdomain="std",
                                            reftype="ref", reftarget="exercises-by-lecture", refexplicit=True, refdoc=docname)
     notes = [admonition("note", "Take it home", "This lecture as a notebook, executed, ", notebook, ", or as a script, ",
-                        script, ": both run from any folder with numvae installed. Its exercises: ", *here,
+                        script, ": both run from any folder with numvae installed. Its exercises and questions: ", *here,
                         exercises_page, ".")]
     if FAST and "FAST" in doctree.astext():  # a lecture that ignores fast mode shows its full run
         notes.append(admonition("attention", "Built in fast mode", "The code on this page ran with ", ("NUMVAE_FAST=1",),
