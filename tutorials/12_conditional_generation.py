@@ -33,7 +33,7 @@ from numvae.data import load_dataset
 from numvae.gradcheck import check_gradients
 from numvae.training import TrainConfig, Trainer
 
-from lecture import FAST, FIGURES_DIR, save, show
+from numvae.course.lecture import FAST, FIGURES_DIR, save, show
 
 data = load_dataset("mnist5k")
 x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
