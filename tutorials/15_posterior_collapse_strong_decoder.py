@@ -54,9 +54,8 @@ from numvae.made_vae import MADEVAE
 from numvae.training import TrainConfig, Trainer
 from numvae.training.trainer import evaluation_targets
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-import lecture
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 rng = np.random.default_rng(1502)
 latent_dim, hidden = 20, 400
@@ -297,7 +296,7 @@ for name, path in curves.items():
 # order), which removes the variation that the two settings share.
 
 # %%
-runs_file = Path(lecture.__file__).resolve().parent.parent / "scripts" / "collapse_runs.jsonl"
+runs_file = Path(numvae.__file__).resolve().parent.parent / "scripts" / "collapse_runs.jsonl"
 runs = [json.loads(line) for line in runs_file.read_text(encoding="utf-8").splitlines()]
 by_setting = {}
 for run in runs:
