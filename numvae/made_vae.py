@@ -59,6 +59,8 @@ class MADEVAE:
     dtype : float32 or float64, default float64
     seed : int, default 0
 
+    Notes
+    -----
     Binary data only (a Bernoulli decoder); grey levels in [0, 1] are accepted
     as targets, as by :class:`numvae.VAE`.
     """
