@@ -82,6 +82,20 @@ def negative_elbo_and_gradient(model, x, mu, log_var, eps):
     return loss, d_mu_z.sum(axis=0) + d_mu_kl, d_log_var_z.sum(axis=0) + d_log_var_kl
 
 
+def elbo(model, x, mu, log_var, eps):
+    """ELBO of each image under q = N(mu, exp(log_var)): the mean of log p(x|z) over the draws in ``eps`` minus the analytic KL.
+
+    ``x`` (n, input_dim); ``mu``, ``log_var`` (n, latent_dim); ``eps``
+    (samples, n, latent_dim), decoded one draw at a time (memory of one
+    batch). Returns shape (n,), float64. No gradients: for measuring.
+    """
+    total = np.zeros(len(x))
+    for eps_s in eps:  # (n, latent_dim)
+        z, _ = reparameterize(mu, log_var, eps_s)
+        total += model.log_px_given_z(x, z).astype(np.float64)
+    return total / len(eps) - kl_standard_normal(np.asarray(mu, np.float64), np.asarray(log_var, np.float64))
+
+
 def fit_local_posterior(model, x, mu, log_var, rng, steps=500, samples=10, lr=1e-2, on_step=None):
     """q* for each image: Adam on its own (mu, log_var), started from copies of the ones given.
 

@@ -56,3 +56,18 @@ def test_iw_log_likelihood_with_a_fixed_proposal_finds_log_evidence(linear_model
     standard_error = np.sqrt(1 / ess - 1 / 5000)
     assert np.all(np.abs(log_px - exact) < 5 * standard_error + 1e-3), (log_px - exact, standard_error)
     assert np.all((ess > 1) & (ess <= 5000))
+
+
+def test_elbo_estimate_is_the_negative_of_the_loss_the_optimiser_uses(linear_model):
+    from numvae.amortization import elbo
+
+    model, W, b, x = linear_model
+    rng = np.random.default_rng(4)
+    mu, log_var, eps = rng.standard_normal((3, 2)), rng.uniform(-1, 0, (3, 2)), rng.standard_normal((50, 3, 2))
+    loss, _, _ = negative_elbo_and_gradient(model, x, mu, log_var, eps)
+    np.testing.assert_allclose(elbo(model, x, mu, log_var, eps), -loss, rtol=1e-12)
+    # and, on average over draws, the linear model's exact ELBO (to 5 standard errors of the mean)
+    draws = np.array([elbo(model, x, mu, log_var, rng.standard_normal((1, 3, 2))) for _ in range(4000)])  # (4000, 3)
+    exact = [linear_gaussian.elbo(x[i], W, b, 0.5, mu[i], log_var[i]) for i in range(3)]
+    standard_error = draws.std(axis=0, ddof=1) / np.sqrt(len(draws))
+    assert np.all(np.abs(draws.mean(axis=0) - exact) < 5 * standard_error), (draws.mean(axis=0) - exact, standard_error)

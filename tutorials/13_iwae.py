@@ -1,0 +1,249 @@
+# %% [markdown]
+# # 13. Training with the importance-weighted bound (IWAE)
+#
+# Lectures 00 and 04 used the importance-weighted bound
+#
+# $$\mathcal L_K(x) = \log \frac1K \sum_{k=1}^K w_k, \qquad
+#   w_k = \frac{p_\theta(x \mid z_k)\, p(z_k)}{q_\phi(z_k \mid x)}, \qquad
+#   z_k = \mu_\phi(x) + \sigma_\phi(x)\,\varepsilon_k,$$
+#
+# only to *measure* a trained model: $\mathbb E[\mathcal L_1]$ is the ELBO,
+# $\mathbb E[\mathcal L_K]$ grows with K towards $\log p(x)$. Burda, Grosse &
+# Salakhutdinov (*Importance Weighted Autoencoders*, 2015, arXiv:1509.00519)
+# *train* on it: the same encoder (parameters φ) and decoder (parameters θ),
+# the same data, only the objective changes. We derive its gradient by hand,
+# check it, train an IWAE beside a VAE of the same size from the same initial
+# weights, and compare them on the ELBO, on $\mathcal L_{K}$ with large K, and
+# on the number of latent dimensions they use.
+
+# %% [markdown]
+# ## Setup
+#
+# Both models are 784 → 200 → 2 × 50 and back (tanh), with a Bernoulli decoder
+# trained on dynamically binarized mnist5k (a fresh draw of bits from the grey
+# levels every epoch, lecture 05); the test images are binarized once. A
+# 50-dimensional latent space leaves room for unused dimensions. In fast mode
+# (``NUMVAE_FAST=1``) a few hundred images, one epoch and small K: the numbers
+# are then placeholders.
+
+# %%
+import time
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import numvae
+from numvae import evaluate
+from numvae.data import load_dataset
+from numvae.data.binarization import binarize
+from numvae.gaussian import log_normal, log_standard_normal
+from numvae.gradcheck import check_gradients
+from numvae.iwae import IWAE
+from numvae.training.trainer import evaluation_targets
+
+# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
+from lecture import FAST, save
+
+K = 5  # importance samples per image during training
+epochs = 1 if FAST else 15
+n_eval = 30 if FAST else 300  # test images for the large-K bounds
+ks = (1, 5, 50) if FAST else (1, 5, 50, 500, 2000)
+ACTIVE = 0.01  # Burda et al.'s threshold on Cov_x(E_q[z_j])
+
+data = load_dataset("mnist5k")
+x_train = data.x_train  # (4000, 784) grey levels in [0, 1]
+x_test = evaluation_targets(data.x_test, "dynamic", seed=0)  # (1000, 784) bits, drawn once
+if FAST:
+    x_train, x_test = x_train[:300], x_test[:100]
+print("training on", x_train.shape, "testing on", x_test.shape)
+
+# %% [markdown]
+# ## 1. The gradient of $\mathcal L_K$, by hand
+#
+# Fix the noise $\varepsilon_1, \dots, \varepsilon_K$. Each
+# $\log w_k = \log p_\theta(x|z_k) + \log p(z_k) - \log q_\phi(z_k|x)$ is then a
+# differentiable function of the parameters, and the derivative of a log of
+# a sum is
+#
+# $$\nabla \mathcal L_K = \frac{\sum_k \nabla w_k}{\sum_j w_j}
+#   = \sum_k \frac{w_k}{\sum_j w_j}\, \nabla \log w_k
+#   = \sum_k \tilde w_k\, \nabla \log w_k, \qquad
+#   \tilde w_k = \mathrm{softmax}_k(\log w_1, \dots, \log w_K),$$
+#
+# using $\nabla w_k = w_k \nabla \log w_k$. Each $\nabla \log w_k$ is a one-sample
+# ELBO gradient, the VAE's backward pass with the KL replaced by
+# $\log q_\phi(z_k|x) - \log p(z_k)$ at the sample; the IWAE weighs them by
+# $\tilde w_k$ where the VAE would give each sample $1/K$. Two new derivatives
+# are needed (``numvae.gaussian.log_normal_backward``,
+# ``log_standard_normal_backward``):
+#
+# $$\frac{\partial \log p(z)}{\partial z} = -z, \qquad
+#   \frac{\partial \log q}{\partial z} = -\frac{z - \mu}{\sigma^2}, \quad
+#   \frac{\partial \log q}{\partial \mu} = \frac{z - \mu}{\sigma^2}, \quad
+#   \frac{\partial \log q}{\partial \log\sigma^2} = \tfrac12\Big(\frac{(z-\mu)^2}{\sigma^2} - 1\Big),$$
+#
+# and the chain rule through $z = \mu + \sigma\varepsilon$ adds the path
+# through z to the direct ones. ``numvae.iwae.IWAE`` is a ``VAE`` whose
+# ``loss(x, k, eps)`` and ``backward()`` do exactly this. As in lecture 01,
+# the proof is a gradient check in float64 against central differences,
+# with the noise fixed.
+
+# %%
+tiny = IWAE(input_dim=10, hidden_dims=(6,), latent_dim=3, activation="tanh", k=4, seed=0)
+check_rng = np.random.default_rng(0)
+for p in tiny.parameters().values():  # biases start at 0, where a wrong bias gradient could hide
+    p += 0.1 * check_rng.standard_normal(p.shape)
+x_small = x_test[:5, 200:210].astype(np.float64)  # (5, 10): ten pixels of five test images
+eps_fixed = check_rng.standard_normal((4, 5, 3))  # (k, batch, latent_dim)
+tiny.loss(x_small, 4, eps_fixed)
+analytic = {name: g.copy() for name, g in tiny.backward().items()}
+report = check_gradients(lambda: tiny.loss(x_small, 4, eps_fixed).loss, tiny.parameters(), analytic)
+print(report)
+print(f"worst relative error {report.worst.relative_error:.1e} (a wrong backward scores 1e-2 or worse)")
+
+# %% [markdown]
+# Every parameter agrees to about $10^{-9}$ (printed), round-off for
+# float64 central differences with h = 1e-5 (lecture 01).
+#
+# **K = 1 is the VAE, with the KL sampled.** At K = 1, $\tilde w_1 = 1$ and
+# $-\mathcal L_1 = -\log p(x|z) + [\log q(z|x) - \log p(z)]$: the VAE's loss with
+# its analytic KL replaced by a one-sample estimate at the same z (Kingma &
+# Welling's estimator A). The decoder's gradients are then the VAE's exactly
+# (the KL does not involve θ); the encoder's differ by the difference
+# between the two KL gradients, which is zero on average over ε.
+# ``tests/math/test_iwae.py`` checks both to round-off; here the loss:
+
+# %%
+eps_one = check_rng.standard_normal((5, 3))
+iwae_one = tiny.loss(x_small, 1, eps_one[None]).loss
+vae_terms = numvae.VAE.loss(tiny, x_small, eps_one)  # the same networks through the VAE's loss
+mu, log_var = tiny.encode(x_small)
+z = mu + np.exp(0.5 * log_var) * eps_one
+sampled_kl = np.mean(log_normal(z, mu, log_var) - log_standard_normal(z))
+print(f"IWAE loss at K = 1:                      {iwae_one:.12f}")
+print(f"VAE reconstruction + sampled KL:         {vae_terms.reconstruction + sampled_kl:.12f}")
+print(f"VAE reconstruction + analytic KL (β = 1): {vae_terms.loss:.12f}  (a different estimate of the same ELBO)")
+
+# %% [markdown]
+# ## 2. Two models, one budget
+#
+# A VAE and an IWAE with K = 5 start from the same weights (the same seed
+# builds the same networks), see the same minibatches of the same binarized
+# images, and take the same number of Adam steps. The IWAE decodes K = 5
+# samples per image, so each of its steps costs more: about K times the
+# decoder's work (the time per epoch is printed). Each prints its own
+# training loss: the VAE's $-$ELBO, the IWAE's $-\mathcal L_5$, which is the
+# smaller of the two for the same model (a tighter bound).
+
+# %%
+def train(model, seed=0):
+    """Adam, batch 100, dynamic binarization; returns seconds per epoch."""
+    rng = np.random.default_rng([seed, 7])  # the batches and bits depend on the seed only
+    optimizer = numvae.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        x_epoch = binarize(x_train, "dynamic", rng=rng)
+        order = rng.permutation(len(x_train))
+        losses = []
+        for step in range(0, len(x_train), 100):
+            terms = model.loss(x_epoch[order[step : step + 100]])
+            optimizer.step(model.backward())
+            losses.append(terms.loss)
+        if epoch in (0, epochs - 1) or (epoch + 1) % 5 == 0:
+            print(f"  epoch {epoch + 1:3d}: training loss {np.mean(losses):7.2f}")
+    return (time.perf_counter() - start) / epochs
+
+
+shape = dict(input_dim=784, hidden_dims=(200,), latent_dim=50, activation="tanh", dtype=np.float32, seed=0)
+models = {"ELBO-trained (VAE)": numvae.VAE(**shape), f"IWAE-trained, K = {K}": IWAE(k=K, **shape)}
+seconds = {}
+for name, model in models.items():
+    print(name)
+    seconds[name] = train(model)
+for name, s in seconds.items():
+    print(f"{name}: {s:.2f} s per epoch")
+iwae_model = models[f"IWAE-trained, K = {K}"]
+final = iwae_model.loss(binarize(x_train[:500], "dynamic", rng=np.random.default_rng(3)))
+print(f"IWAE's effective sample size 1/Σ w̃²: {final.ess:.2f} of {K} on average "
+      f"(500 training images; 1 = one sample takes all the weight)")
+
+# %% [markdown]
+# ## 3. Measured on the test images
+#
+# Three measurements of each model, on the same test images:
+#
+# * $\mathcal L_1$, the ELBO: analytic KL, reconstruction term averaged over
+#   10 samples;
+# * $\mathcal L_K$ for K up to 2000 (``numvae.evaluate.importance_weighted_log_likelihood``),
+#   the closest we get to $\log p(x)$;
+# * active units: dimension j is active if $\mathrm{Cov}_x(\mathbb E_q[z_j]) > 0.01$
+#   (Burda et al.; lecture 08).
+#
+# The two models are measured on the same images, so their difference is
+# taken image by image (paired), and its standard error is that of the
+# per-image differences. The baseline is the VAE itself: any claim for the
+# IWAE is a difference from it larger than its uncertainty.
+
+# %%
+def elbo_per_image(model, x, rng, samples=10):
+    """ELBO of each image: reconstruction averaged over ``samples`` draws, analytic KL; (n,)."""
+    reconstruction = 0.0
+    for _ in range(samples):
+        rec, kl = model.per_example_terms(x, rng.standard_normal((len(x), model.latent_dim)).astype(np.float32))
+        reconstruction = reconstruction + rec.astype(np.float64) / samples
+    return -(reconstruction + kl.astype(np.float64))
+
+
+def se(values):
+    return values.std(ddof=1) / np.sqrt(len(values))
+
+
+x_eval = x_test[:n_eval]
+bounds, activity = {}, {}
+for name, model in models.items():
+    bounds[name] = {1: elbo_per_image(model, x_eval, np.random.default_rng(11))}
+    for k in ks[1:]:
+        bounds[name][k] = evaluate.importance_weighted_log_likelihood(model, x_eval, k, np.random.default_rng(k))
+    mu_test, _ = model.encode(x_test)  # all test images for the activity
+    activity[name] = mu_test.astype(np.float64).var(axis=0)  # (50,)
+
+vae_name, iwae_name = models
+k_max = ks[-1]
+print(f"{n_eval} test images, mean ± standard error over images")
+print(f"{'':24s} {'L_1 (ELBO)':>16s} {f'L_{k_max}':>16s} {'active units':>13s}")
+for name in models:
+    print(f"{name:24s} {bounds[name][1].mean():9.2f} ± {se(bounds[name][1]):.2f} "
+          f"{bounds[name][k_max].mean():9.2f} ± {se(bounds[name][k_max]):.2f} "
+          f"{np.sum(activity[name] > ACTIVE):8d} of 50")
+for k in (1, k_max):
+    difference = bounds[iwae_name][k] - bounds[vae_name][k]
+    print(f"IWAE − VAE on L_{k}: {difference.mean():+.2f} ± {se(difference):.2f} nats (paired by image)")
+for name in models:
+    gap = bounds[name][k_max] - bounds[name][1]
+    print(f"{name}: L_{k_max} − L_1 = {gap.mean():.2f} ± {se(gap):.2f} nats")
+
+# %%
+fig = Figure(figsize=(12, 4.6), layout="constrained")
+left, right = fig.subplots(1, 2)
+for color, name in enumerate(models):
+    above_vae_elbo = [bounds[name][k] - bounds[vae_name][1] for k in ks]  # (n_eval,) each: paired by image
+    left.errorbar(ks, [d.mean() for d in above_vae_elbo], yerr=[se(d) for d in above_vae_elbo], fmt="o-",
+                  color=f"C{color}", capsize=3, label=name)
+    right.plot(np.arange(1, 51), np.sort(activity[name])[::-1], "o-", ms=3, color=f"C{color}", label=name)
+left.set_xscale("log")
+left.set_xticks(ks, [str(k) for k in ks])
+left.set_xlabel("K, importance samples", fontsize=12)
+left.set_ylabel(r"mean $\mathcal{L}_K$ − the VAE's ELBO, nats", fontsize=12)
+left.set_title(r"$\mathcal{L}_K$ above the VAE's ELBO (±1 s.e., paired)", fontsize=12)
+right.axhline(ACTIVE, color="k", ls="--", lw=1, label="threshold 0.01")
+right.set_yscale("log")
+right.set_xlabel("latent dimension, sorted by activity", fontsize=12)
+right.set_ylabel(r"activity $\mathrm{Cov}_x(\mathbb{E}_q[z_j])$", fontsize=12)
+right.set_title("Activity of the 50 latent dimensions", fontsize=12)
+for ax in (left, right):
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10)
+save(fig, "13_iwae_vs_vae.png")
+
+# %% [markdown]
+# PROSE-TBD
