@@ -41,12 +41,12 @@ def build(kind, seed, args):
     return numvae.VAE(**shape) if kind == "elbo" else IWAE(k=args.k, **shape)
 
 
-def train(model, x_train, seed, args, log):
+def train(model, x_train, seed, args, log, epochs=None):
     """Adam on the model's own loss; the batches and binarization depend on the seed only."""
     rng = np.random.default_rng([seed, 7])
     optimizer = numvae.Adam(model.parameters(), lr=args.lr)
     n, start = len(x_train), time.perf_counter()
-    for epoch in range(args.epochs):
+    for epoch in range(args.epochs if epochs is None else epochs):
         x_epoch = binarize(x_train, "dynamic", rng=rng)  # a fresh draw of bits every epoch
         order = rng.permutation(n)
         total = 0.0
@@ -84,6 +84,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--n-iw", type=int, default=300, help="test images for L_5000")
     parser.add_argument("--k-eval", type=int, default=5000)
+    parser.add_argument("--kinds", nargs="+", choices=("elbo", "iwae"), default=["elbo", "iwae"])
+    parser.add_argument("--elbo-epochs", type=int, help="epochs of the ELBO-trained model (default --epochs), "
+                        "e.g. K times as many for a compute-matched baseline")
     parser.add_argument("--out", type=Path, default=Path("/tmp/numvae-iwae"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -95,11 +98,12 @@ def main():
     print(vars(args), flush=True)
     results = {}
     for seed in args.seeds:
-        for kind in ("elbo", "iwae"):
+        for kind in args.kinds:
             model = build(kind, seed, args)
-            print(f"{kind}, seed {seed}", flush=True)
+            epochs = args.elbo_epochs if kind == "elbo" and args.elbo_epochs else args.epochs
+            print(f"{kind}, seed {seed}, {epochs} epochs", flush=True)
             start = time.perf_counter()
-            train(model, x_train, seed, args, lambda s: print(s, flush=True))
+            train(model, x_train, seed, args, lambda s: print(s, flush=True), epochs)
             train_seconds = time.perf_counter() - start
             elbo = elbo_per_image(model, x_test, np.random.default_rng([seed, 11]))
             start = time.perf_counter()
@@ -115,6 +119,8 @@ def main():
                   f"(IW took {time.perf_counter() - start:.0f} s), active units {np.sum(a > ACTIVE)}, "
                   f"training {train_seconds:.0f} s", flush=True)
 
+    if len(args.kinds) < 2:
+        return
     print("\nper seed: mean ± standard error over test images; IWAE − ELBO paired by image")
     for seed in args.seeds:
         e, i = results["elbo", seed], results["iwae", seed]

@@ -233,9 +233,16 @@ for (name, split), r in results.items():
     print(f"{name + ', ' + split:22s} median ESS {np.median(ess):5.0f} of {k_iw} (with q_φ: {np.median(ess_phi):5.0f}); "
           f"per-image se median {np.median(per_image_se):.3f}, max {per_image_se.max():.3f}; "
           f"L(q*) − L(q_φ) = {better.mean():+.3f} ± {se(better):.3f}")
+short, long = models
 for name in models:
-    d = results[name, "test"]["amortization"] - results[name, "train"]["amortization"]
-    print(f"{name}: amortization gap, test − train images: {d.mean():+.2f} ± {np.hypot(se(results[name, 'test']['amortization']), se(results[name, 'train']['amortization'])):.2f}")
+    test, train_ = results[name, "test"]["amortization"], results[name, "train"]["amortization"]
+    print(f"{name}: amortization gap on test − on training images: {test.mean() - train_.mean():+.2f} "
+          f"± {np.hypot(se(test), se(train_)):.2f} (different images: independent errors)")
+for gap in ("amortization", "approximation"):
+    d = results[long, "test"][gap] - results[short, "test"][gap]
+    print(f"{gap} gap, {long} − {short}, test images: {d.mean():+.2f} ± {se(d):.2f} (same images: paired)")
+print(f"images whose ELBO(q*) < ELBO(q_φ) on the fresh draws: "
+      + ", ".join(f"{name}, {split}: {np.sum(r['amortization'] < 0)}" for (name, split), r in results.items()))
 
 # %%
 fig = Figure(figsize=(9, 4.6), layout="constrained")
@@ -252,7 +259,8 @@ ax.bar(positions, amortization, 0.6, bottom=approximation, color="C1",
 ax.set_xticks(positions, labels, fontsize=11)
 ax.set_ylabel("nats per image", fontsize=12)
 ax.set_title("log p(x) − ELBO(q_φ), split in two (±1 s.e. over images)", fontsize=12)
-ax.legend(fontsize=10, loc="upper left")
+ax.set_ylim(0, 1.3 * max(approximation + amortization))  # room for the legend above the bars
+ax.legend(fontsize=10, loc="upper center", ncol=2)
 ax.grid(alpha=0.3, axis="y")
 save(fig, "14_gaps.png")
 
