@@ -303,3 +303,39 @@ save(fig, "13_iwae_vs_vae.png")
 # to fall towards it (green). Burda et al.'s finding, that the IWAE keeps more units
 # active, is about the end of training, when the VAE has switched units
 # off; 10 epochs is too early for that.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# The IWAE's loss is the importance-weighted bound, and its gradient runs
+# through the sampler and the densities: write the bound, the sampler and
+# the KL yourself, then check them (`numvae exercises hint week13 NAME` gives
+# a hint at a time):
+#
+# ```bash
+# numvae exercises start week13 --only reparameterize,kl,iw_bound
+# numvae exercises check week13
+# ```
+#
+# **Questions.**
+#
+# 1. Why is the gradient of $\mathcal L_K$ a *weighted* sum of one-sample
+#    gradients, and what happens to it when one weight dominates?
+# 2. At K = 1 the IWAE's loss equals the VAE's with a sampled KL. Why does
+#    the VAE use the analytic KL, and why can the IWAE not?
+# 3. The IWAE-trained model has the lower ELBO but the higher
+#    $\mathcal L_{500}$. Which of the two would you report as its
+#    log-likelihood, and why?
+#
+# **Numerical questions**, graded by `numvae exercises check week13 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough).
+#
+# - `iwae_q1`: Three importance samples have log-weights −2, −2 and
+#   −2 + log 2 (so w₃ = 2·w₁). What is the normalised weight w̃₃, the share
+#   of the IWAE's gradient the third sample gets?
+# - `iwae_q2`: For the same three samples, the effective sample size
+#   $1/\sum_k \tilde w_k^2$?
+# - `iwae_q3`: One latent dimension, z = μ + σε: the total derivative of
+#   log q(z|x) in log σ², through both paths, at ε = 0.5 and log σ² = 0?

@@ -359,3 +359,36 @@ for name, row in longer.items():
 # All log p(x) here are estimates by $\mathcal L_{5000}$ with $q^*$ as the
 # proposal; with $q_\phi$ as the proposal they come out 0.6 to 1.0 nats lower,
 # so the approximation gaps above are lower estimates, as in section 4.
+
+
+# %% [markdown]
+# ## Exercises for this lecture
+#
+# The gradient of the local ELBO is built from the sampler's and the KL's
+# backward passes, and q* is found by Adam: write those yourself, then check
+# them (`numvae exercises hint week14 NAME` gives a hint at a time):
+#
+# ```bash
+# numvae exercises start week14 --only reparameterize,kl,adam
+# numvae exercises check week14
+# ```
+#
+# **Questions.**
+#
+# 1. Why can the amortization gap not be negative for the true optimum q*,
+#    and why can an estimate of it be?
+# 2. The approximation gap is $D_{KL}(q^* \,\|\, p(z|x))$. For the
+#    linear-Gaussian model of lecture 00, is it zero? When would it be?
+# 3. Why does a lower-bound estimate of $\log p(x)$ make the approximation
+#    gap look smaller, not larger?
+#
+# **Numerical questions**, graded by `numvae exercises check week14 questions`:
+# write each answer as a number in the workbook's `questions.py` (a relative
+# 1e-3 is enough).
+#
+# - `amortization_q1`: ELBO(q_φ) = −120, ELBO(q*) = −115 and log p(x) = −112
+#   nats: the amortization gap, in nats?
+# - `amortization_q2`: For the same image, the approximation gap, in nats?
+# - `amortization_q3`: An importance-weighted estimate of log p(x) from
+#   K = 1000 samples has an effective sample size of 25: its delta-method
+#   standard error $\sqrt{1/\mathrm{ESS} - 1/K}$, in nats?

@@ -89,6 +89,16 @@ QUESTIONS = (
              "d = 10 (counting from 1) depend on?", 9.0, 0.0, 0.5),
     Question("gradcheck_q1", "11", "A backward pass returns exactly twice the true gradient. What relative error "
              "max|a − n| / max(|a|, |n|) does the gradient check report?", 0.5),
+    Question("iwae_q1", "13", "Three importance samples have log-weights −2, −2 and −2 + log 2 (so w₃ = 2·w₁). What is "
+             "the normalised weight w̃₃, the share of the IWAE's gradient the third sample gets?", 0.5),
+    Question("iwae_q2", "13", "For the same three samples, the effective sample size 1/Σ_k w̃_k²?", 1 / 0.375),
+    Question("iwae_q3", "13", "One latent dimension, z = μ + σε: the total derivative of log q(z|x) in log σ², through "
+             "both paths (the direct one and the one through z), at ε = 0.5 and log σ² = 0?", -0.5),
+    Question("amortization_q1", "14", "ELBO(q_φ) = −120, ELBO(q*) = −115 and log p(x) = −112 nats: the amortization gap, "
+             "in nats?", 5.0),
+    Question("amortization_q2", "14", "For the same image, the approximation gap, in nats?", 3.0),
+    Question("amortization_q3", "14", "An importance-weighted estimate of log p(x) from K = 1000 samples has an effective "
+             "sample size of 25: its delta-method standard error √(1/ESS − 1/K), in nats?", math.sqrt(1 / 25 - 1 / 1000)),
 )
 BY_ID = {q.id: q for q in QUESTIONS}
 FILE = "questions.py"
