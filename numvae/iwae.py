@@ -21,8 +21,8 @@ differentiable function of (φ, θ), and the chain rule through the log of a sum
 one-sample ELBO, weighted by how well that sample explains x. Samples the
 model finds implausible get weight near 0 and no say; the ELBO's gradient
 would give every sample 1/K. Averaged over ε this is the gradient of
-:math:`\mathbb E_\varepsilon[\mathcal L_K]` (Burda et al., eq. 14), as in
-:func:`numvae.gaussian.reparameterize_backward`.
+:math:`\mathbb E_\varepsilon[\mathcal L_K]` (Burda et al., section 3), for the
+reason given in :func:`numvae.gaussian.reparameterize_backward`.
 
 Each :math:`\nabla \log w_k` is a VAE's backward pass with three upstream terms:
 
@@ -78,7 +78,9 @@ class IWAE(VAE):
     The networks, their initialisation (for a given ``seed``), ``encode``,
     ``decode``, ``sample``, ``parameters`` and the evaluation functions are the
     VAE's: only ``loss`` and ``backward`` differ. The bound has no KL weight,
-    so β is 1 and stays 1.
+    so β is 1 and stays 1. Train it with the three lines of a training step,
+    as lecture 13 does; ``numvae.training.Trainer`` reads the VAE's
+    ``LossTerms`` (reconstruction and KL), which the bound does not split into.
 
     Parameters
     ----------

@@ -191,9 +191,9 @@ print(f"effective sample size 1/Σ w̃² of K = {K} samples, mean over 500 train
 # third model exists. The effective sample size says how the IWAE uses its
 # five samples: about 1.2 of 5 (printed), so in most images one sample
 # takes nearly all the weight and nearly all the gradient. Measured on the
-# VAE's weights, the same number is a little larger (printed): the IWAE's
-# posterior is not a better-fitting proposal for its own bound; it is
-# trained to profit from the best of several samples.
+# 10-epoch VAE's weights, the same number is a little larger (printed):
+# training on $\mathcal L_5$ does not make the samples weigh more equally;
+# the IWAE learns to profit from the best of several.
 #
 # ## 3. Measured on the test images
 #
@@ -287,8 +287,7 @@ save(fig, "13_iwae_vs_vae.png")
 # model is best at the bound it was trained on. The IWAE's
 # $\mathcal L_{500} - \mathcal L_1$ is about 26 nats against the VAE's 11
 # (printed): its $q_\phi$ is a worse posterior approximation by the ELBO's
-# measure, and a better proposal for importance sampling. Burda et al. saw
-# the same (their Table 1 reports both bounds).
+# measure, and the model leans on the K samples for its $\mathcal L_K$.
 #
 # **Per unit of compute, the VAE wins here.** The VAE given the IWAE's
 # compute, 40 epochs, is above the IWAE on every K, by about 22 nats on
@@ -300,9 +299,9 @@ save(fig, "13_iwae_vs_vae.png")
 # **Active units: no difference yet.** All 50 dimensions of all three
 # models are active, their activities between about 0.05 and 1 (right),
 # far above 0.01, though the 40-epoch VAE's quietest dimensions have begun
-# to fall towards it (green). Burda et al.'s finding, that the IWAE keeps more units
-# active, is about the end of training, when the VAE has switched units
-# off; 10 epochs is too early for that.
+# to fall towards it (green). Burda et al.'s finding, that the IWAE keeps
+# more units active, is about the end of training, when the VAE has
+# switched units off; 10 epochs is too early for that.
 
 
 # %% [markdown]
