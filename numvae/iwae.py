@@ -173,7 +173,7 @@ class IWAE(VAE):
             d.astype(self.dtype) for d in iw_bound_backward(-1.0 / batch_size, log_px_z, log_pz, log_qz))  # (k, batch)
 
         d_out = self.likelihood.backward(-d_log_px_z.reshape(k * batch_size))  # nll = −log p(x|z)
-        d_z = self.decoder.backward(d_out).reshape(k, batch_size, latent_dim)  # (k, batch, latent_dim)
+        d_z = self._decoder_backward(d_out).reshape(k, batch_size, latent_dim)  # (k, batch, latent_dim)
         d_z += gaussian.log_standard_normal_backward(d_log_pz, z)
         d_z_q, d_mu_q, d_log_var_q = gaussian.log_normal_backward(d_log_qz, z, mu, log_var)  # (k, batch, latent_dim)
         d_mu_z, d_log_var_z = gaussian.reparameterize_backward(d_z + d_z_q, eps, std)  # (k, batch, latent_dim)

@@ -81,14 +81,6 @@ QUESTIONS = (
              "inputs does its decoder's first layer take?", 12.0, 0.0, 0.5),
     Question("join_q2", "12", "The decoder's first layer computes [z | onehot(y)] W + b. For a batch of one image of class 3, "
              "dL/dW for the rows of the label is x_jᵀ ȳ: how many of those 10 rows are not zero?", 1.0, 0.0, 0.5),
-    Question("freebits_q1", "15", "Free bits with λ = 0.5 nats per unit: a unit's KL is 0.2. What does it add to the loss, "
-             "in nats?", 0.5),
-    Question("freebits_q2", "15", "The same unit: what is the gradient of the free-bits term with respect to its KL?",
-             0.0, 0.0, 1e-12),
-    Question("made_q1", "15", "A MADE over D = 784 pixels in the natural order: how many pixels may the logit of pixel "
-             "d = 10 (counting from 1) depend on?", 9.0, 0.0, 0.5),
-    Question("gradcheck_q1", "11", "A backward pass returns exactly twice the true gradient. What relative error "
-             "max|a − n| / max(|a|, |n|) does the gradient check report?", 0.5),
     Question("iwae_q1", "13", "Three importance samples have log-weights −2, −2 and −2 + log 2 (so w₃ = 2·w₁). What is "
              "the normalised weight w̃₃, the share of the IWAE's gradient the third sample gets?", 0.5),
     Question("iwae_q2", "13", "For the same three samples, the effective sample size 1/Σ_k w̃_k²?", 1 / 0.375),
@@ -99,6 +91,14 @@ QUESTIONS = (
     Question("amortization_q2", "14", "For the same image, the approximation gap, in nats?", 3.0),
     Question("amortization_q3", "14", "An importance-weighted estimate of log p(x) from K = 1000 samples has an effective "
              "sample size of 25: its delta-method standard error √(1/ESS − 1/K), in nats?", math.sqrt(1 / 25 - 1 / 1000)),
+    Question("freebits_q1", "15", "Free bits with λ = 0.5 nats per unit: a unit's KL is 0.2. What does it add to the loss, "
+             "in nats?", 0.5),
+    Question("freebits_q2", "15", "The same unit: what is the gradient of the free-bits term with respect to its KL?",
+             0.0, 0.0, 1e-12),
+    Question("made_q1", "15", "A MADE over D = 784 pixels in the natural order: how many pixels may the logit of pixel "
+             "d = 10 (counting from 1) depend on?", 9.0, 0.0, 0.5),
+    Question("gradcheck_q1", "11", "A backward pass returns exactly twice the true gradient. What relative error "
+             "max|a − n| / max(|a|, |n|) does the gradient check report?", 0.5),
 )
 BY_ID = {q.id: q for q in QUESTIONS}
 FILE = "questions.py"
