@@ -186,9 +186,10 @@ print(f"effective sample size 1/Σ w̃² of K = {K} samples, mean over 500 train
       f"(1: one sample takes all the weight; {K}: all weigh the same): IWAE {final.ess:.2f}, VAE {ess_vae:.2f}")
 
 # %% [markdown]
-# An IWAE epoch costs about four times a VAE epoch (printed; the decoder
-# runs on K = 5 samples per image, the encoder once), which is why the
-# third model exists. The effective sample size says how the IWAE uses its
+# An IWAE epoch costs three to four and a half times a VAE epoch (printed;
+# the ratio moved between runs with the machine's load): the decoder runs
+# on K = 5 samples per image, the encoder once. That is why the third
+# model exists. The effective sample size says how the IWAE uses its
 # five samples: about 1.2 of 5 (printed), so in most images one sample
 # takes nearly all the weight and nearly all the gradient. Measured on the
 # 10-epoch VAE's weights, the same number is a little larger (printed):
