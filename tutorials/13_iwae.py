@@ -186,7 +186,7 @@ print(f"effective sample size 1/Σ w̃² of K = {K} samples, mean over 500 train
       f"(1: one sample takes all the weight; {K}: all weigh the same): IWAE {final.ess:.2f}, VAE {ess_vae:.2f}")
 
 # %% [markdown]
-# An IWAE epoch costs three to four and a half times a VAE epoch (printed;
+# An IWAE epoch costs 2.7 to 4.5 times a VAE epoch in our runs (printed;
 # the ratio moved between runs with the machine's load): the decoder runs
 # on K = 5 samples per image, the encoder once. That is why the third
 # model exists. The effective sample size says how the IWAE uses its
