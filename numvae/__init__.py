@@ -18,6 +18,8 @@ Read these modules in this order; each builds only on the ones before it:
 14. ``collapse``       — the KL of each latent unit, active units, free bits
 15. ``made``           — masked dense layers and the autoregressive MADE network
 16. ``made_vae``       — the VAE whose decoder is a MADE (posterior collapse at β = 1)
+17. ``iwae``           — training on the importance-weighted bound: its gradient by hand
+18. ``amortization``   — q(z|x) fitted per image: the amortization and approximation gaps
 
 The machinery around them lives in subpackages, and the math imports none of
 it: ``data`` (datasets and binarization), ``training`` (the trainer, its

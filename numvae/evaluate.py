@@ -88,6 +88,45 @@ def iw_bound(log_px_z, log_pz, log_qz):
     return log_mean_exp(log_px_z + log_pz - log_qz, axis=0)
 
 
+def normalized_weights(log_w, axis=0):
+    r"""The normalised importance weights :math:`\tilde w_k = w_k / \sum_j w_j = \mathrm{softmax}_k(\log w)`.
+
+    Computed as :math:`\exp(\log w_k - m) / \sum_j \exp(\log w_j - m)` with
+    :math:`m = \max_j \log w_j`: the largest term is exp(0) = 1, so nothing
+    overflows and the sum is at least 1. Float64; each slice along ``axis``
+    sums to 1.
+    """
+    log_w = np.asarray(log_w, dtype=np.float64)
+    weights = np.exp(log_w - np.max(log_w, axis=axis, keepdims=True))
+    return weights / np.sum(weights, axis=axis, keepdims=True)
+
+
+def iw_bound_backward(d_bound, log_px_z, log_pz, log_qz):
+    r"""Gradient of :func:`iw_bound` with respect to its three terms, scaled by ``d_bound``.
+
+    :math:`\mathcal L_K = \log \frac1K \sum_j e^{\log w_j}`, so
+
+    .. math::
+        \frac{\partial \mathcal L_K}{\partial \log w_k}
+        = \frac{e^{\log w_k}}{\sum_j e^{\log w_j}} = \tilde w_k,
+
+    the normalised weight (the 1/K cancels), and
+    :math:`\log w_k = \log p(x|z_k) + \log p(z_k) - \log q(z_k|x)` passes it on
+    with signs +, +, −. At K = 1, :math:`\tilde w_1 = 1`.
+
+    Parameters
+    ----------
+    d_bound : ndarray, shape (batch,), or a scalar
+    log_px_z, log_pz, log_qz : ndarray, shape (K, batch)
+
+    Returns
+    -------
+    d_log_px_z, d_log_pz, d_log_qz : ndarray, shape (K, batch), float64
+    """
+    d_log_w = d_bound * normalized_weights(log_px_z + log_pz - log_qz, axis=0)  # (K, batch)
+    return d_log_w, d_log_w, -d_log_w
+
+
 def _batches(n, batch_size):
     for start in range(0, n, batch_size):
         yield slice(start, min(start + batch_size, n))

@@ -151,7 +151,7 @@ def kl_standard_normal_backward(d_kl, mu, log_var):
 
 
 # --------------------------------------------------------------------------
-# Log densities (for importance sampling; no gradients needed)
+# Log densities (importance sampling; their gradients train the IWAE)
 # --------------------------------------------------------------------------
 
 
@@ -190,7 +190,49 @@ def log_normal(z, mu, log_var):
     return -0.5 * np.sum(LOG_2PI + log_var + quadratic, axis=-1)
 
 
+def log_normal_backward(d_log_q, z, mu, log_var):
+    r"""Partial derivatives of :func:`log_normal`, each scaled by the upstream ``d_log_q``.
+
+    With :math:`r_j = (z_j - \mu_j) / \sigma_j^2`, differentiating
+    :math:`-\tfrac12 (\log\sigma_j^2 + (z_j - \mu_j)^2 e^{-\log\sigma_j^2})` term by term:
+
+    .. math::
+        \frac{\partial \log q}{\partial z_j} = -r_j, \qquad
+        \frac{\partial \log q}{\partial \mu_j} = r_j, \qquad
+        \frac{\partial \log q}{\partial \log\sigma_j^2} = \tfrac12\big((z_j - \mu_j)\, r_j - 1\big).
+
+    These are *partial* derivatives, z held apart from (μ, log σ²). When z is
+    the sample :math:`\mu + \sigma\varepsilon`, the chain rule adds the path
+    through z (:func:`reparameterize_backward`): the total derivative in μ is
+    :math:`r_j - r_j = 0` and in log σ² it is
+    :math:`\tfrac12(\varepsilon_j^2 - 1) - \tfrac12 \varepsilon_j^2 = -\tfrac12`, as
+    :math:`\log q(\mu + \sigma\varepsilon) = -\tfrac12 \sum_j (\log 2\pi + \log\sigma_j^2 + \varepsilon_j^2)`
+    says directly. The importance-weighted bound (:mod:`numvae.iwae`) needs both paths.
+
+    Parameters
+    ----------
+    d_log_q : ndarray, shape z.shape[:-1], or a scalar
+        :math:`\partial L / \partial \log q` for each sample.
+    z, mu, log_var : ndarray, broadcastable to one shape (..., latent_dim)
+
+    Returns
+    -------
+    d_z, d_mu, d_log_var : ndarray, each of the broadcast shape (..., latent_dim)
+        Not summed over broadcast axes: the caller sums over the samples that share a μ.
+    """
+    d_log_q = np.expand_dims(d_log_q, -1) if np.ndim(d_log_q) else d_log_q  # (..., 1): one factor per sample
+    residual = z - mu  # (..., latent_dim)
+    r = residual * np.exp(-log_var)  # (z - mu) / sigma^2
+    return -d_log_q * r, d_log_q * r, d_log_q * 0.5 * (residual * r - 1)
+
+
 def log_standard_normal(z):
     r""":math:`\log \mathcal N(z; 0, I) = -\tfrac12 \sum_j (\log 2\pi + z_j^2)`, summed over the last axis; float64."""
     z = np.asarray(z, dtype=np.float64)
     return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)
+
+
+def log_standard_normal_backward(d_log_p, z):
+    r""":math:`\partial \log \mathcal N(z; 0, I) / \partial z_j = -z_j`, scaled by ``d_log_p`` (shape z.shape[:-1] or a scalar); returns d_z, z's shape."""
+    d_log_p = np.expand_dims(d_log_p, -1) if np.ndim(d_log_p) else d_log_p
+    return -d_log_p * z

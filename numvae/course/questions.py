@@ -81,6 +81,16 @@ QUESTIONS = (
              "inputs does its decoder's first layer take?", 12.0, 0.0, 0.5),
     Question("join_q2", "12", "The decoder's first layer computes [z | onehot(y)] W + b. For a batch of one image of class 3, "
              "dL/dW for the rows of the label is x_jᵀ ȳ: how many of those 10 rows are not zero?", 1.0, 0.0, 0.5),
+    Question("iwae_q1", "13", "Three importance samples have log-weights −2, −2 and −2 + log 2 (so w₃ = 2·w₁). What is "
+             "the normalised weight w̃₃, the share of the IWAE's gradient the third sample gets?", 0.5),
+    Question("iwae_q2", "13", "For the same three samples, the effective sample size 1/Σ_k w̃_k²?", 1 / 0.375),
+    Question("iwae_q3", "13", "One latent dimension, z = μ + σε: the total derivative of log q(z|x) in log σ², through "
+             "both paths (the direct one and the one through z), at ε = 0.5 and log σ² = 0?", -0.5),
+    Question("amortization_q1", "14", "ELBO(q_φ) = −120, ELBO(q*) = −115 and log p(x) = −112 nats: the amortization gap, "
+             "in nats?", 5.0),
+    Question("amortization_q2", "14", "For the same image, the approximation gap, in nats?", 3.0),
+    Question("amortization_q3", "14", "An importance-weighted estimate of log p(x) from K = 1000 samples has an effective "
+             "sample size of 25: its delta-method standard error √(1/ESS − 1/K), in nats?", math.sqrt(1 / 25 - 1 / 1000)),
     Question("freebits_q1", "15", "Free bits with λ = 0.5 nats per unit: a unit's KL is 0.2. What does it add to the loss, "
              "in nats?", 0.5),
     Question("freebits_q2", "15", "The same unit: what is the gradient of the free-bits term with respect to its KL?",
