@@ -42,8 +42,8 @@ from numvae.gradcheck import check_gradients
 from numvae.iwae import IWAE
 from numvae.training.trainer import evaluation_targets
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 K = 5  # importance samples per image during training
 epochs = 1 if FAST else 10

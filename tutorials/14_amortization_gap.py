@@ -42,8 +42,8 @@ from numvae.data.binarization import binarize
 from numvae.gradcheck import check_gradients
 from numvae.training.trainer import evaluation_targets
 
-# lecture.py, next to this file, is plumbing only: fast mode and where figures go.
-from lecture import FAST, save
+# numvae.course.lecture is plumbing only: fast mode and where figures go.
+from numvae.course.lecture import FAST, save
 
 short_epochs, long_epochs = (1, 2) if FAST else (5, 30)
 n_images = 20 if FAST else 100  # images whose q* we fit, from each split
