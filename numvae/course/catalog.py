@@ -2,7 +2,8 @@
 
 Each exercise is one workbook file ``DIR/<name>.py``. Its functions are
 numvae's own (the engine's modules hold them: ``activations``, ``layers``,
-``gaussian``, ``likelihoods``, ``optim``, ``evaluate``, ``vae``), with their
+``gaussian``, ``likelihoods``, ``optim``, ``evaluate``, ``vae``, ``categorical``,
+``m2``), with their
 signatures and docstrings (formula, derivative, shapes); their source is the
 solution (see :mod:`.workbook`). The properties come from
 :mod:`numvae.course.properties`, the same ones ``tests/`` applies to numvae.
@@ -11,13 +12,15 @@ solution (see :mod:`.workbook`). The properties come from
 import contextlib
 from dataclasses import dataclass
 
-from .. import activations, evaluate, gaussian, layers, likelihoods, optim, vae
+from .. import activations, categorical, evaluate, gaussian, layers, likelihoods, m2, optim, vae
 from .properties import PropertyFailure
 from .properties import activations as PA
+from .properties import categorical as PC
 from .properties import evaluate as PE
 from .properties import gaussian as PG
 from .properties import layers as PL
 from .properties import likelihoods as PLi
+from .properties import m2 as PM2
 from .properties import optim as PO
 from .swap import swapped
 
@@ -99,6 +102,13 @@ EXERCISES = (
               PE.IW_BOUND_DEFINITION, PE.IW_BOUND_JENSEN)),
     Exercise("vae_backward", "the VAE's backward wiring: mu's gradient from two paths",
              (vae.encoder_gradient,), (PL.ENCODER_GRADIENT,)),
+    Exercise("softmax_cross_entropy", "a stable softmax, log-softmax and the cross-entropy from logits with its gradient",
+             (categorical.log_softmax, categorical.softmax, categorical.cross_entropy, categorical.cross_entropy_backward),
+             (PC.CROSS_ENTROPY_GRADIENT, PC.SOFTMAX_ROWS, PC.SOFTMAX_EXTREMES)),
+    Exercise("unlabelled_bound", "M2's unlabelled loss, a sum over every class, and its gradient",
+             (m2.unlabelled_loss, m2.unlabelled_loss_backward),
+             (PM2.UNLABELLED_GRADIENTS, PM2.ONE_HOT_Q, PM2.BOUND_BELOW_EVIDENCE, PM2.BOUND_TIGHT),
+             header="import numpy as np\n\nfrom numvae import categorical\n"),
 )
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}

@@ -110,6 +110,28 @@ HINTS = {
         "lay the gradient out the same way, mu's half first.",
         "encoder_gradient: np.concatenate([d_mu_z + d_mu_kl, d_log_var_z + d_log_var_kl], axis=1).",
     ),
+    "softmax_cross_entropy": (
+        "Forward first: e^(1e4) overflows. Adding the same constant c to every logit of a row changes no "
+        "probability (e^c cancels in the ratio): take c = −(the row's largest logit). Backward: write "
+        "ce = −log p_y = −l_y + log Σ_j e^(l_j) and differentiate it with respect to one logit l_k.",
+        "log p_k = (l_k − m) − log Σ_j e^(l_j − m) with m = max_j l_j: every e^(l_j − m) <= 1 and one is exactly 1. "
+        "softmax = exp(log_softmax), and ce = −Σ_k t_k log p_k, from log_softmax, never log(softmax). "
+        "d(log Σ_j e^(l_j))/dl_k = e^(l_k) / Σ_j e^(l_j) = p_k, and d(−l_y)/dl_k is −1 for k = y, 0 otherwise.",
+        "log_softmax: s = logits - np.max(logits, axis=-1, keepdims=True); return s - np.log(np.sum(np.exp(s), "
+        "axis=-1, keepdims=True)). softmax: np.exp(log_softmax(logits)). cross_entropy: -np.sum(y_one_hot * "
+        "log_softmax(logits), axis=-1). cross_entropy_backward: d = d_ce[:, None] if an array (else d_ce); "
+        "d_logits = d * (softmax(logits) - y_one_hot).",
+    ),
+    "unlabelled_bound": (
+        "u is linear in each L(x, y): its derivative there is a weight. For the logits, write u = Σ_y q_y (L_y + log q_y) "
+        "(−H adds Σ q log q) and differentiate through q_y = softmax(l)_y, with dq_y/dl_k = q_y (δ_yk − q_k); the "
+        "extra term from d log q_y = dq_y / q_y sums to zero because Σ_y q_y = 1.",
+        "du/dL_y = q_y. du/dl_k = Σ_y (L_y + log q_y) q_y (δ_yk − q_k) = q_k (L_k + log q_k) − q_k Σ_y q_y (L_y + log q_y), "
+        "and that last sum is u itself. Each example is scaled by its own d_u: reshape a (batch,) array to (batch, 1).",
+        "q = softmax(logits); log_q = log_softmax(logits); u = np.sum(q * losses, axis=-1) "
+        "- entropy(logits). Backward: d = d_u[:, None] if an array (else d_u); d_losses = d * q; "
+        "d_logits = d * q * (losses + log_q - u[:, None]).",
+    ),
 }
 
 

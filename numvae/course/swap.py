@@ -24,10 +24,10 @@ arrays it was given.
 import contextlib
 import functools
 
-from .. import activations, evaluate, gaussian, layers, likelihoods, optim, vae
+from .. import activations, categorical, evaluate, gaussian, layers, likelihoods, m2, optim, vae
 from .properties.core import kind
 
-MODULES = (activations, layers, gaussian, likelihoods, vae, optim, evaluate)
+MODULES = (activations, layers, gaussian, likelihoods, vae, optim, evaluate, categorical, m2)
 """The engine modules whose functions may be swapped, in reading order."""
 
 RETURNS = {
