@@ -38,9 +38,28 @@ def test_every_mutant_is_caught_with_a_hint_a_student_can_act_on(name, caught):
 def test_a_mistake_made_consistently_in_forward_and_backward_passes_the_gradient_check(caught):
     # The lecture's lesson, computed: these mutants pass the gradient check, and a property catches each.
     through = {name for name, found in caught.items() if found["gradient check"] is None}
-    assert {"std_exp_log_var", "sign_flipped", "pixel_mean", "sigmoid_output", "no_log_2pi"} <= through
+    assert {"std_exp_log_var", "sign_flipped", "pixel_mean", "sigmoid_output", "no_log_2pi",
+            "entropy_forgotten", "argmax", "alpha_on_unlabelled"} <= through
     for name in through:
         assert caught[name]["properties"] is not None, name
+
+
+# The unlabelled bound's mistakes, and the property of the mathematics that catches each (as measured).
+UNLABELLED = {
+    # Σ q L without − H is still a bound below log p(x) (a looser one), and equals L(x, y) at a one-hot q:
+    # only the equality at the exact posteriors of the linear-Gaussian model with a label sees it
+    "entropy_forgotten": "−u(x) = log p(x) at the exact posteriors",
+    # L(x, y*) for the guessed y* is a bound too (−L(x, y*) <= log p(x, y*) <= log p(x)): the same equality sees it
+    "argmax": "−u(x) = log p(x) at the exact posteriors",
+    # α · u is α times L(x, y) at a one-hot q
+    "alpha_on_unlabelled": "u(x) = L(x, y) when q(y|x) is one-hot on y",
+}
+
+
+@pytest.mark.parametrize("name", list(UNLABELLED))
+def test_the_unlabelled_bounds_mistakes_are_caught_by_the_property_of_the_mathematics_they_break(name, caught):
+    assert caught[name]["gradient check"] is None, name  # each is made consistently in forward and backward
+    assert caught[name]["properties"].property == UNLABELLED[name], str(caught[name]["properties"])
 
 
 @pytest.mark.parametrize("name", MUTANTS)

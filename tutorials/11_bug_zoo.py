@@ -2,7 +2,7 @@
 # # 11. The bug zoo: which check catches which mistake
 #
 # Every VAE course sees the same mistakes: a missing ½, a flipped sign, a loss
-# averaged where it should be summed. numvae keeps fourteen of them in a zoo
+# averaged where it should be summed. numvae keeps seventeen of them in a zoo
 # (``numvae.course.zoo``), each a small variant of one of numvae's own
 # functions, with a line on where it is seen in the wild. Here we put every one
 # of them through three kinds of check and draw the table of which check

@@ -8,6 +8,7 @@ forward, and only a property of the mathematics can tell.
 
 import numpy as np
 
+from .. import categorical
 from ..activations import sigmoid, softplus
 
 
@@ -95,6 +96,41 @@ def log_mean_exp__log_sum_exp(a, axis=0):
     a = np.asarray(a, dtype=np.float64)
     m = np.max(a, axis=axis, keepdims=True)
     return np.squeeze(m, axis) + np.log(np.sum(np.exp(a - m), axis=axis))  # sum: log K too large
+
+
+def unlabelled_loss__entropy_forgotten(losses, logits):
+    return np.sum(categorical.softmax(logits) * losses, axis=-1)  # Σ_y q L: the − H(q) is gone
+
+
+def unlabelled_loss_backward__entropy_forgotten(d_u, losses, logits):
+    d_u_column = np.reshape(d_u, (-1, 1)) if np.ndim(d_u) else d_u
+    q = categorical.softmax(logits)
+    return d_u_column * q, categorical.softmax_backward(d_u_column * losses, q)  # the exact derivative of Σ_y q L
+
+
+def unlabelled_loss__argmax(losses, logits):
+    best = np.argmax(logits, axis=-1)  # the classifier's guess, used as if it were the label
+    return np.take_along_axis(losses, best[:, None], axis=-1)[:, 0]
+
+
+def unlabelled_loss_backward__argmax(d_u, losses, logits):
+    d_u_column = np.reshape(d_u, (-1, 1)) if np.ndim(d_u) else d_u
+    guess = np.eye(np.shape(logits)[-1])[np.argmax(logits, axis=-1)]
+    return d_u_column * guess, np.zeros(np.shape(logits))  # argmax is flat: no gradient reaches the classifier
+
+
+def unlabelled_loss__alpha_on_unlabelled(losses, logits):
+    q = categorical.softmax(logits)
+    alpha = 10.0  # lecture 10's label weight: unlabelled_loss takes no α, so the mistake writes it in
+    return alpha * (np.sum(q * losses, axis=-1) - categorical.entropy(logits))  # α · u: α belongs on −log q(y|x)
+
+
+def unlabelled_loss_backward__alpha_on_unlabelled(d_u, losses, logits):
+    d_u = 10.0 * np.asarray(d_u)  # the exact derivative of α · u
+    d_u_column = np.reshape(d_u, (-1, 1)) if np.ndim(d_u) else d_u
+    q = categorical.softmax(logits)
+    d_logits = categorical.softmax_backward(d_u_column * losses, q) + categorical.entropy_backward(-d_u, logits)
+    return d_u_column * q, d_logits
 
 
 __all__ = [name for name in dir() if "__" in name and not name.startswith("_")]

@@ -61,6 +61,12 @@ ZOO = (
            "a Sigmoid after the decoder's last layer, followed by BCEWithLogitsLoss"),
     Mutant("log_sum_exp", "iw_bound", ("log_mean_exp",),
            "the IW bound computed with logsumexp: log p(x) overstated by log K"),
+    Mutant("entropy_forgotten", "unlabelled_bound", ("unlabelled_loss", "unlabelled_loss_backward"),
+           "M2's unlabelled term written as the expected labelled loss Σ_y q(y|x) L(x, y), its + H(q(y|x)) dropped"),
+    Mutant("argmax", "unlabelled_bound", ("unlabelled_loss", "unlabelled_loss_backward"),
+           "pseudo-labelling: the classifier's most probable class used as the label, instead of the sum over y"),
+    Mutant("alpha_on_unlabelled", "unlabelled_bound", ("unlabelled_loss", "unlabelled_loss_backward"),
+           "J = L + α(−log q(y|x) + U): α's parentheses around the unlabelled bound too (α = 10, as in lecture 10)"),
 )
 BY_MUTANT = {m.name: m for m in ZOO}
 
