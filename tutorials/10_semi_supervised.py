@@ -285,12 +285,14 @@ save(fig, "10_m2_pixels_curve.png")
 # %% [markdown]
 # ## Exercises for this lecture
 #
-# Write the encoder whose codes this lecture classifies yourself, then check it
+# Write the encoder whose codes this lecture classifies yourself, and M2's
+# pieces: the softmax and the cross-entropy from logits, and the unlabelled
+# bound's sum over the classes with its gradient. Then check them
 # (`numvae exercises hint week10 NAME` gives a hint at a time, from what to
 # differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week10 --only dense,kl
+# numvae exercises start week10 --only dense,kl,softmax_cross_entropy,unlabelled_bound
 # numvae exercises check week10
 # ```
 #
@@ -308,3 +310,9 @@ save(fig, "10_m2_pixels_curve.png")
 #
 # - `softmax_q1`: The softmax of the logits [0, log 3]: the probability of the
 #   second class?
+# - `unlabelled_q1`: An unlabelled image, two classes: L(x, y) = 100 and 102
+#   nats, and the classifier says q(y|x) = [½, ½]. What is
+#   u(x) = Σ_y q(y|x) L(x, y) − H(q(y|x)), in nats?
+# - `unlabelled_q2`: For the same image, the classifier that makes u(x)
+#   smallest is q(y|x) ∝ e^{−L(x, y)}: the probability it gives the first
+#   class?

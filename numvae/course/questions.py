@@ -77,6 +77,10 @@ QUESTIONS = (
     Question("auc_q1", "09", "Anomaly scores: anomalies [3, 5], normal examples [1, 4]. The AUC (the fraction of "
              "(anomaly, normal) pairs the score ranks the right way)?", 0.75),
     Question("softmax_q1", "10", "The softmax of the logits [0, log 3]: the probability of the second class?", 0.75),
+    Question("unlabelled_q1", "10", "An unlabelled image, two classes: L(x, y) = 100 and 102 nats, and the classifier "
+             "says q(y|x) = [½, ½]. What is u(x) = Σ_y q(y|x) L(x, y) − H(q(y|x)), in nats?", 101 - math.log(2)),
+    Question("unlabelled_q2", "10", "For the same image, the classifier that makes u(x) smallest is q(y|x) ∝ e^{−L(x, y)}: "
+             "the probability it gives the first class?", 1 / (1 + math.exp(-2))),
     Question("join_q1", "12", "A conditional VAE with a 2-D z and 10 classes joins the one-hot label to z: how many "
              "inputs does its decoder's first layer take?", 12.0, 0.0, 0.5),
     Question("join_q2", "12", "The decoder's first layer computes [z | onehot(y)] W + b. For a batch of one image of class 3, "
