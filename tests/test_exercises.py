@@ -951,3 +951,86 @@ def test_train_lists_the_exercises_that_fail_and_trains_again_with_overwrite(sol
     assert "add --overwrite to train again" in capsys.readouterr().err
     assert main(["exercises", "train", str(tmp_path), "--overwrite", *TRAIN]) == 0
     assert len(_history(tmp_path / "run" / "history.csv")) == 1
+
+
+# --------------------------------------------------------------------------
+# M2's exercises: the softmax and cross-entropy, the unlabelled bound
+# --------------------------------------------------------------------------
+
+M2_EXERCISES = ("softmax_cross_entropy", "unlabelled_bound")
+
+
+def test_the_m2_exercises_pass_check_with_the_solutions(solutions, capsys):
+    assert main(["exercises", "check", str(solutions), *M2_EXERCISES, *FAST]) == 0
+    lines = _lines(capsys)
+    assert all(lines[name].split()[1] == PASS for name in M2_EXERCISES), lines
+
+
+# Each a classic mistake a student makes in softmax_cross_entropy (the zoo holds the unlabelled bound's):
+# (the student's code, what the failing line says).
+SOFTMAX_MISTAKES = {
+    "softmax without the max subtracted": (
+        "def softmax(logits):\n    e = np.exp(logits)\n    return e / np.sum(e, axis=-1, keepdims=True)\n",
+        "softmax rows sum to 1"),
+    "log_softmax as the log of the softmax": (
+        "def log_softmax(logits):\n    e = np.exp(logits - np.max(logits, axis=-1, keepdims=True))\n"
+        "    return np.log(e / np.sum(e, axis=-1, keepdims=True))\n", "divide by zero encountered in log"),
+    "the cross-entropy gradient without the target": (
+        "def cross_entropy_backward(d_ce, logits, y_one_hot):\n"
+        "    d = np.reshape(d_ce, (-1, 1)) if np.ndim(d_ce) else d_ce\n    return d * softmax(logits)\n",
+        "the cross-entropy gradient is p − onehot"),
+    "a sum over the batch instead of over the classes": (
+        "def cross_entropy(logits, y_one_hot):\n    return -np.sum(y_one_hot * log_softmax(logits), axis=0)\n",
+        "expected shape"),
+}
+
+
+@pytest.mark.parametrize("case", list(SOFTMAX_MISTAKES))
+def test_a_classic_softmax_mistake_fails_its_check(case, solutions, tmp_path, capsys):
+    code, says = SOFTMAX_MISTAKES[case]
+    path = _solution_copy(solutions, tmp_path, "softmax_cross_entropy")
+    path.write_text(path.read_text() + "\n\n" + code)
+    assert main(["exercises", "check", str(tmp_path), "softmax_cross_entropy", *FAST]) == 1
+    line = _lines(capsys)["softmax_cross_entropy"]
+    assert line.split()[1] == FAIL and says in line, line
+
+
+@pytest.mark.parametrize("mutant", ["entropy_forgotten", "argmax", "alpha_on_unlabelled"])
+def test_each_mistake_of_the_unlabelled_bound_fails_its_check(mutant, tmp_path, capsys):
+    from numvae.course import zoo
+
+    zoo.place_in_workbook(zoo.BY_MUTANT[mutant], tmp_path)
+    assert main(["exercises", "check", str(tmp_path), "unlabelled_bound", *FAST]) == 1
+    assert _lines(capsys)["unlabelled_bound"].split()[1] == FAIL
+
+
+# The last hint of each, typed in as a student would: it passes.
+FROM_THE_LAST_HINT = {
+    "softmax_cross_entropy": (
+        "import numpy as np\n\n\ndef log_softmax(logits):\n"
+        "    s = logits - np.max(logits, axis=-1, keepdims=True)\n"
+        "    return s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))\n\n\n"
+        "def softmax(logits):\n    return np.exp(log_softmax(logits))\n\n\n"
+        "def cross_entropy(logits, y_one_hot):\n    return -np.sum(y_one_hot * log_softmax(logits), axis=-1)\n\n\n"
+        "def cross_entropy_backward(d_ce, logits, y_one_hot):\n"
+        "    d = d_ce[:, None] if np.ndim(d_ce) else d_ce\n    return d * (softmax(logits) - y_one_hot)\n"),
+    "unlabelled_bound": (
+        "import numpy as np\n\nfrom numvae.categorical import entropy, log_softmax, softmax\n\n\n"
+        "def unlabelled_loss(losses, logits):\n"
+        "    return np.sum(softmax(logits) * losses, axis=-1) - entropy(logits)\n\n\n"
+        "def unlabelled_loss_backward(d_u, losses, logits):\n"
+        "    q, log_q = softmax(logits), log_softmax(logits)\n"
+        "    u = np.sum(q * losses, axis=-1) - entropy(logits)\n"
+        "    d = d_u[:, None] if np.ndim(d_u) else d_u\n"
+        "    return d * q, d * q * (losses + log_q - u[:, None])\n"),
+}
+
+
+@pytest.mark.parametrize("name", M2_EXERCISES)
+def test_the_last_hint_of_each_m2_exercise_is_a_formula_that_passes(name, tmp_path, capsys):
+    from numvae.course.hints import HINTS
+
+    assert len(HINTS[name]) == 3
+    main(["exercises", "start", str(tmp_path), "--only", name])
+    (tmp_path / f"{name}.py").write_text(FROM_THE_LAST_HINT[name])
+    assert main(["exercises", "check", str(tmp_path), name, *FAST]) == 0, capsys.readouterr().out
