@@ -62,6 +62,11 @@ def test_the_unlabelled_bounds_mistakes_are_caught_by_the_property_of_the_mathem
     assert caught[name]["properties"].property == UNLABELLED[name], str(caught[name]["properties"])
 
 
+def test_the_equality_at_the_exact_posteriors_names_the_mistake_its_value_shows(caught):
+    assert "the entropy term is missing" in caught["entropy_forgotten"]["properties"].hint
+    assert "u sums L(x, y) over every class" in caught["argmax"]["properties"].hint
+
+
 @pytest.mark.parametrize("name", MUTANTS)
 def test_a_mutant_placed_in_a_workbook_fails_the_check_naming_its_exercise(name, tmp_path, capsys):
     mutant = zoo.BY_MUTANT[name]

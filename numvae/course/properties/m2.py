@@ -81,9 +81,20 @@ def bound_tight_at_the_exact_posteriors(impl, seed):
     M, S = np.array([m for m, _ in best]), np.array([s for _, s in best])
     losses = linear_gaussian.labelled_losses(x, W, B, sigma, M, S)  # (3,): −log p(x, y), exactly
     logits = -losses[None]  # q(y|x) ∝ p(x, y): the exact posterior over classes
+    q = np.exp(logits - np.max(logits))
+    q /= q.sum()
+    entropy = -float(np.sum(q * np.log(q)))
+
+    def hint(got, expected):
+        """Name the mistake the value shows: the entropy left out, or one class's bound in place of the sum."""
+        if np.allclose(got, expected - entropy, rtol=1e-10, atol=1e-10):
+            return "−u(x) is log p(x) − H(q(y|x)): the entropy term is missing (u = Σ q L − H)"
+        if np.any(np.isclose(float(got[0]), -losses, rtol=1e-10, atol=1e-10)):
+            return "−u(x) is one class's −L(x, y): u sums L(x, y) over every class, weighted by q(y|x)"
+        return "at q(y|x) = p(y|x) and q(z|x,y) = p(z|x,y), −u(x) = log p(x) exactly"
+
     expect_close("−u(x) at the exact posteriors", -np.asarray(call(impl, "unlabelled_loss", losses[None], logits)),
-                 [linear_gaussian.labelled_log_evidence(x, W, B, sigma)], 1e-10, 1e-10,
-                 hint="at q(y|x) = p(y|x) and q(z|x,y) = p(z|x,y), −u(x) = log p(x) exactly")
+                 [linear_gaussian.labelled_log_evidence(x, W, B, sigma)], 1e-10, 1e-10, hint=hint)
 
 
 def model_gradients(impl, likelihood):
