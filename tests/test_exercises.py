@@ -471,7 +471,8 @@ def test_checks_are_derandomized(solutions, tmp_path):
         (["check", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
         (["check", "{tmp}", "klx"], "NAME: expected names among relu,"),
         (["check", "{tmp}", "relu", ""], "NAME: expected names among relu, tanh, sigmoid, softplus, dense, "
-                                         "reparameterize, kl, bernoulli, gaussian_nll, adam, iw_bound, vae_backward, got ''"),
+                                         "reparameterize, kl, bernoulli, gaussian_nll, adam, iw_bound, vae_backward, "
+                                         "softmax_cross_entropy, unlabelled_bound, got ''"),
         (["start", "{tmp}/wb", "--only", "kl,nope"], "--only: expected names among relu,"),
         (["check", "{tmp}"], "holds no exercise files"),
         (["train", "{tmp}/nowhere"], "DIR: expected an existing workbook directory"),
