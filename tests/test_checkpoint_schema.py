@@ -1,6 +1,5 @@
 """A damaged checkpoint is refused on load, naming the file and the field, before any value is used."""
 
-import json
 import struct
 import zipfile
 
@@ -12,6 +11,8 @@ from numvae.training.checkpoint import CheckpointError, load_checkpoint, read_me
 from numvae.cli import main
 from numvae.training.trainer import TrainConfig, Trainer
 
+from checkpoint_helpers import arrays, damaged, refused
+
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
@@ -21,34 +22,6 @@ def good(tmp_path_factory):
     x = np.random.default_rng(0).uniform(size=(20, 6))
     Trainer(model, x, x[:5], TrainConfig(epochs=2, batch_size=10)).fit(checkpoint_path=path)
     return path
-
-
-def _arrays(path):
-    with np.load(path) as data:
-        return dict(data)
-
-
-def _damaged(good, tmp_path, change_meta=None, **arrays):
-    """A copy of ``good`` with ``change_meta(meta)`` applied and ``arrays`` replaced or added."""
-    saved = _arrays(good)
-    meta = json.loads(str(saved["meta"]))
-    if change_meta is not None:
-        change_meta(meta)
-    saved["meta"] = np.array(json.dumps(meta))
-    saved.update({name.replace("__", "/"): value for name, value in arrays.items()})
-    path = tmp_path / "model.npz"
-    np.savez(path, **saved)
-    return path
-
-
-def _refused(path, *needles):
-    with pytest.raises(CheckpointError) as exc_info:
-        load_checkpoint(path)
-    message = str(exc_info.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    for needle in needles:
-        assert needle in message, message
-    return message
 
 
 def _set(key, value):
@@ -91,49 +64,49 @@ def test_the_good_checkpoint_loads(good):
     ],
 )
 def test_each_damaged_meta_field_is_named(good, tmp_path, key, value, needle):
-    _refused(_damaged(good, tmp_path, _set(key, value)), needle)
+    refused(damaged(good, tmp_path, _set(key, value)), needle)
 
 
 def test_unknown_and_missing_meta_fields(good, tmp_path):
-    _refused(_damaged(good, tmp_path, _set("surprise", 1)), "meta: expected only the fields", "'surprise'")
-    _refused(_damaged(good, tmp_path, lambda meta: meta.pop("epoch")), "epoch: missing")
+    refused(damaged(good, tmp_path, _set("surprise", 1)), "meta: expected only the fields", "'surprise'")
+    refused(damaged(good, tmp_path, lambda meta: meta.pop("epoch")), "epoch: missing")
 
 
 def test_a_model_config_too_large_for_the_file_is_refused_before_allocating(good, tmp_path):
     def huge(meta):
         meta["model"]["hidden_dims"] = [10**9]
 
-    _refused(_damaged(good, tmp_path, huge), "model: declares", "parameters", "more than the file")
-    bad_type = _damaged(good, tmp_path, lambda meta: meta["model"].update(hidden_dims="abc"))
-    _refused(bad_type, "model.hidden_dims: expected a list of positive integers")
+    refused(damaged(good, tmp_path, huge), "model: declares", "parameters", "more than the file")
+    bad_type = damaged(good, tmp_path, lambda meta: meta["model"].update(hidden_dims="abc"))
+    refused(bad_type, "model.hidden_dims: expected a list of positive integers")
 
 
 def test_complex_weights_are_refused(good, tmp_path):
-    w = _arrays(good)["param/encoder.0.W"]
-    _refused(_damaged(good, tmp_path, **{"param__encoder.0.W": w.astype(np.complex64)}),
+    w = arrays(good)["param/encoder.0.W"]
+    refused(damaged(good, tmp_path, **{"param__encoder.0.W": w.astype(np.complex64)}),
              "param/encoder.0.W", "dtype", "complex64")
 
 
 def test_weights_of_another_dtype_are_refused(good, tmp_path):
-    w = _arrays(good)["param/encoder.0.W"]
-    _refused(_damaged(good, tmp_path, **{"param__encoder.0.W": w.astype(np.float64)}),
+    w = arrays(good)["param/encoder.0.W"]
+    refused(damaged(good, tmp_path, **{"param__encoder.0.W": w.astype(np.float64)}),
              "param/encoder.0.W: expected dtype float32, got float64")
 
 
 def test_optimizer_state_must_be_finite_with_non_negative_second_moments(good, tmp_path):
-    v = _arrays(good)["optim/v.encoder.0.W"]
-    _refused(_damaged(good, tmp_path, **{"optim__v.encoder.0.W": -np.ones_like(v)}), "optim/v.encoder.0.W", ">= 0")
-    _refused(_damaged(good, tmp_path, **{"optim__m.encoder.0.W": np.full_like(v, np.nan)}), "optim/m.encoder.0.W", "finite")
-    _refused(_damaged(good, tmp_path, **{"optim__momentum.encoder.0.W": v}), "optim/momentum.encoder.0.W")
+    v = arrays(good)["optim/v.encoder.0.W"]
+    refused(damaged(good, tmp_path, **{"optim__v.encoder.0.W": -np.ones_like(v)}), "optim/v.encoder.0.W", ">= 0")
+    refused(damaged(good, tmp_path, **{"optim__m.encoder.0.W": np.full_like(v, np.nan)}), "optim/m.encoder.0.W", "finite")
+    refused(damaged(good, tmp_path, **{"optim__momentum.encoder.0.W": v}), "optim/momentum.encoder.0.W")
 
 
 def test_an_extra_array_is_refused_without_reading_it(good, tmp_path, monkeypatch):
-    path = _damaged(good, tmp_path, junk=np.zeros(10))
+    path = damaged(good, tmp_path, junk=np.zeros(10))
     opened = []
     real_open = zipfile.ZipFile.open
     monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(str(name)) or
                         real_open(self, name, *a, **k))
-    _refused(path, "unexpected member 'junk.npy'")
+    refused(path, "unexpected member 'junk.npy'")
     assert not any("junk" in name for name in opened), opened
 
 
@@ -154,7 +127,7 @@ def _declare_size(path, member, size):
 
 @pytest.mark.parametrize("member", ["junk.npy", "param/encoder.0.W.npy", "meta.npy"])
 def test_a_member_declaring_gigabytes_is_refused_before_it_is_read(good, tmp_path, monkeypatch, member):
-    path = _damaged(good, tmp_path, junk=np.zeros(10)) if member == "junk.npy" else _damaged(good, tmp_path)
+    path = damaged(good, tmp_path, junk=np.zeros(10)) if member == "junk.npy" else damaged(good, tmp_path)
     _declare_size(path, member, 3 * 2**30)
     assert path.stat().st_size < 10**6  # cheap: the 3 GB exist only in the header
     reads = []
@@ -162,33 +135,33 @@ def test_a_member_declaring_gigabytes_is_refused_before_it_is_read(good, tmp_pat
     monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: reads.append(getattr(name, "filename", name))
                         or real_open(self, name, *a, **k))
     why = "unexpected member" if member == "junk.npy" else "declares 3,221,225,472 bytes, expected at most"
-    message = _refused(path, member[: -len(".npy")], why)
+    message = refused(path, member[: -len(".npy")], why)
     assert member not in reads, (reads, message)
 
 
 @pytest.mark.parametrize("command", [["train", "--resume", "--epochs", "5", "--out"], ["evaluate"]])
 def test_the_command_line_refuses_a_dataset_it_does_not_know(good, tmp_path, capsys, command):
-    path = _damaged(good, tmp_path, _set("extra", {"dataset": "cifar"}))
+    path = damaged(good, tmp_path, _set("extra", {"dataset": "cifar"}))
     assert main([*command, str(tmp_path if command[-1] == "--out" else path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{path}: extra.dataset: expected one of mnist5k, mnist, fashion-mnist, got 'cifar'" in err
 
 
 def test_deeply_nested_meta_is_refused(good, tmp_path):
-    saved = _arrays(good)
+    saved = arrays(good)
     saved["meta"] = np.array("[" * 100000 + "]" * 100000)
     np.savez(tmp_path / "model.npz", **saved)
-    _refused(tmp_path / "model.npz", "meta: not valid JSON")
+    refused(tmp_path / "model.npz", "meta: not valid JSON")
 
 
 def test_read_meta_checks_the_schema_too(good, tmp_path):
     with pytest.raises(CheckpointError, match="epoch: expected an integer"):
-        read_meta(_damaged(good, tmp_path, _set("epoch", None)))
+        read_meta(damaged(good, tmp_path, _set("epoch", None)))
 
 
 @pytest.mark.parametrize("command", [["train", "--resume", "--out"], ["evaluate"], ["sample"]])
 def test_the_command_line_reports_a_damaged_field_in_one_line(good, tmp_path, capsys, command):
-    path = _damaged(good, tmp_path, _set("rng_states", None))
+    path = damaged(good, tmp_path, _set("rng_states", None))
     target = str(tmp_path) if command[-1] == "--out" else str(path)
     assert main([*command, target, "--epochs", "5"] if command[0] == "train" else [*command, target]) == 1
     err = capsys.readouterr().err

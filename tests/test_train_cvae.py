@@ -1,7 +1,5 @@
 """The machinery around the conditional VAE: the Trainer with labels, checkpoints of either kind, evaluation given y."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,8 @@ from numvae.data import load_dataset
 from numvae.evaluate import elbo_terms, importance_weighted_log_likelihood, log_importance_weights, log_mean_exp
 from numvae.training.checkpoint import CheckpointError, load_checkpoint
 from numvae.training.trainer import TrainConfig, Trainer
+
+from checkpoint_helpers import damaged, refused
 
 
 def _data(n=40, seed=0):
@@ -116,28 +116,6 @@ def saved(tmp_path_factory):
     return path
 
 
-def _rewrite(saved, tmp_path, change_meta=None, **arrays):
-    with np.load(saved) as data:
-        stored = dict(data)
-    meta = json.loads(str(stored["meta"]))
-    if change_meta is not None:
-        change_meta(meta)
-    stored["meta"] = np.array(json.dumps(meta))
-    stored.update({name.replace("__", "/"): value for name, value in arrays.items()})
-    path = tmp_path / "model.npz"
-    np.savez(path, **stored)
-    return path
-
-
-def _refused(path, *needles):
-    with pytest.raises(CheckpointError) as exc_info:
-        load_checkpoint(path)
-    message = str(exc_info.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    for needle in needles:
-        assert needle in message, message
-
-
 def test_a_cvae_checkpoint_loads_as_a_cvae_with_its_weights(saved):
     ckpt = load_checkpoint(saved)
     assert type(ckpt.model) is CVAE and ckpt.model.n_classes == 3
@@ -149,7 +127,7 @@ def test_a_checkpoint_without_a_model_kind_holds_a_vae(tmp_path):
     x, _ = _data()
     path = tmp_path / "old.npz"
     Trainer(VAE(6, (5,), 2), x, config=TrainConfig(epochs=1, batch_size=20)).fit(checkpoint_path=path)
-    old = _rewrite(path, tmp_path, lambda meta: meta.pop("model_kind"))  # as written before the CVAE
+    old = damaged(path, tmp_path, lambda meta: meta.pop("model_kind"))  # as written before the CVAE
     assert type(load_checkpoint(old).model) is VAE
 
 
@@ -166,14 +144,14 @@ def test_a_checkpoint_without_a_model_kind_holds_a_vae(tmp_path):
 ], ids=["unknown-kind", "null-kind", "no-n_classes", "zero-classes", "string-classes", "cvae-read-as-vae",
         "n_classes-against-weights", "huge-n_classes"])
 def test_a_damaged_cvae_checkpoint_is_refused_naming_the_field(saved, tmp_path, change, needles):
-    _refused(_rewrite(saved, tmp_path, change), *needles)
+    refused(damaged(saved, tmp_path, change), *needles)
 
 
 def test_a_vae_checkpoint_claiming_to_be_a_cvae_is_refused(tmp_path):
     x, _ = _data()
     path = tmp_path / "vae.npz"
     Trainer(VAE(6, (5,), 2), x, config=TrainConfig(epochs=1, batch_size=20)).fit(checkpoint_path=path)
-    _refused(_rewrite(path, tmp_path, lambda meta: meta.update(model_kind="cvae")), "model.n_classes: missing")
+    refused(damaged(path, tmp_path, lambda meta: meta.update(model_kind="cvae")), "model.n_classes: missing")
 
 
 def test_a_cvae_checkpoint_is_written_atomically(saved, tmp_path, monkeypatch):
