@@ -12,7 +12,7 @@ Read these modules in this order; each builds only on the ones before it:
 8. ``evaluate``        — the test ELBO and the importance-weighted bound on log p(x)
 9. ``linear_gaussian`` — a latent model whose log p(x) and posterior are exact
 10. ``conditional``    — a class label as a network's input: one-hot, join, and the split back
-11. ``cvae``           — the conditional VAE: q(z|x,y), p(x|z,y) (lecture 12)
+11. ``cvae``           — the conditional VAE: q(z|x,y), p(x|z,y) (lecture 13)
 12. ``categorical``    — softmax, cross-entropy and entropy of a classifier q(y|x)
 13. ``m2``             — the semi-supervised VAE: the label as a partly observed latent
 14. ``collapse``       — the KL of each latent unit, active units, free bits

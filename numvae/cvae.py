@@ -8,7 +8,7 @@ For an example x with class label y, the CVAE maximises
 
 the VAE's bound (:mod:`numvae.vae`) with every distribution given y: Jensen's
 inequality on :math:`\log p(x|y) = \log \mathbb E_{q(z|x,y)}[p(x|z,y)\,p(z)/q(z|x,y)]`,
-as in lecture 00. The prior does not depend on y, so z must hold what y
+as in lecture 01. The prior does not depend on y, so z must hold what y
 does not say (the style: slant, stroke width, size), and a new image of a
 chosen class is :math:`x \sim p(x \mid z, y)` with :math:`z \sim \mathcal N(0, I)`.
 

@@ -24,7 +24,7 @@ with K and tends to log p(x). Why:
 * *Tending to log p(x)*, as the mean of the weights tends to p(x) (law of
   large numbers; when the weights are bounded).
 
-Lecture 00 checks all three against the exact log p(x) of a linear-Gaussian
+Lecture 01 checks all three against the exact log p(x) of a linear-Gaussian
 model. The bounds hold for the expectation: one draw of
 :math:`\mathcal L_K` can exceed log p(x). The weights span hundreds of nats, so the mean
 is taken in log space with the log-mean-exp trick:

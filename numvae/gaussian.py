@@ -68,7 +68,7 @@ def reparameterize_backward(d_z, eps, std):
         = \mathbb E_\varepsilon\Big[f'(z)\,\frac{\partial z}{\partial\theta}\Big],
 
     because the density of ε does not depend on θ = (μ, log σ²), and the
-    gradient passes under the integral onto f. Lecture 03 sets this beside
+    gradient passes under the integral onto f. Lecture 04 sets this beside
     the score-function estimator and measures both.
 
     Parameters

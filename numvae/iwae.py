@@ -79,7 +79,7 @@ class IWAE(VAE):
     ``decode``, ``sample``, ``parameters`` and the evaluation functions are the
     VAE's: only ``loss`` and ``backward`` differ. The bound has no KL weight,
     so β is 1 and stays 1. Train it with the three lines of a training step,
-    as lecture 13 does; ``numvae.training.Trainer`` reads the VAE's
+    as lecture 11 does; ``numvae.training.Trainer`` reads the VAE's
     ``LossTerms`` (reconstruction and KL), which the bound does not split into.
 
     Parameters

@@ -8,7 +8,7 @@ with ``W`` of shape (D, J), ``b`` of shape (D,) and a noise standard deviation
 at its optimum, probabilistic PCA: Tipping & Bishop 1999). Unlike a VAE with
 a neural decoder, its evidence and its posterior have closed forms, so the
 ELBO, its gap and the importance-weighted bound can all be compared with the
-exact :math:`\log p(x)` (lecture 00).
+exact :math:`\log p(x)` (lecture 01).
 
 * Evidence: :math:`x = Wz + b + \sigma\nu` with :math:`\nu \sim \mathcal N(0, I_D)`
   independent of z is a sum of independent Gaussians, so

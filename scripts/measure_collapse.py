@@ -1,6 +1,6 @@
 """Measure posterior collapse at β = 1 with a MADE decoder, and its remedies, over seeds.
 
-The measurements lecture 15 (``tutorials/15_posterior_collapse_strong_decoder.py``)
+The measurements lecture 09 (``tutorials/09_posterior_collapse_strong_decoder.py``)
 quotes with intervals; the lecture itself trains with a smaller budget. Each run
 trains one model on mnist5k (dynamic binarization, Adam, lr 3e-3, batch 100),
 then records on the fixed binarized test set: the KL of each latent unit, its

@@ -155,7 +155,7 @@ print(report.assert_close(1e-6))
 # \end{aligned}$$
 #
 # because after the substitution the density no longer depends on $\theta$
-# (lecture 03 does the change of variables step by step, and sets this
+# (lecture 04 does the change of variables step by step, and sets this
 # estimator beside the score function).
 #
 # The middle step, moving $\nabla_\theta$ inside the integral, is the one that
@@ -172,7 +172,7 @@ print(report.assert_close(1e-6))
 # $f'(z)\, \partial z/\partial\mu$ is exactly 0, while
 # $\mathbb E[f(z)] = \Phi(\mu/\sigma)$ moves with $\mu$ at rate
 # $\varphi(\mu/\sigma)/\sigma$. The reparameterization gradient is then
-# silently wrong; the score function of lecture 03 asks nothing of $f'$ and
+# silently wrong; the score function of lecture 04 asks nothing of $f'$ and
 # still works. Both are checked below.
 
 # %%
@@ -187,7 +187,7 @@ print(f"d E[z^2] / d log_var: Monte Carlo {d_log_var_1d.mean():.4f} +- {d_log_va
 
 step = (z_1d > 0).astype(float)  # f(z) = 1[z > 0]: f'(z) = 0 wherever it exists
 d_mu_step, _ = gaussian.reparameterize_backward(np.zeros_like(z_1d), eps_1d, std_1d)  # f'(z) = 0
-score_mu = step * eps_1d / std_1d  # f(z) d log q / d mu = f(z) (z - mu) / sigma^2, lecture 03
+score_mu = step * eps_1d / std_1d  # f(z) d log q / d mu = f(z) (z - mu) / sigma^2, lecture 04
 exact_step = np.exp(-0.5 * (mu_1d / std_1d) ** 2) / np.sqrt(2 * np.pi) / std_1d  # phi(mu / sigma) / sigma
 print(f"d E[1(z > 0)] / d mu: reparameterization {d_mu_step.mean():.4f}, "
       f"score function {score_mu.mean():.4f} +- {score_mu.std() / np.sqrt(n_samples):.4f}, exact {exact_step:.4f}")

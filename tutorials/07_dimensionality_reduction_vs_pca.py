@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 7. Dimensionality reduction: the VAE against PCA
 #
-# Lecture 6 scattered the 2-D codes of a VAE and found the digits sorted by
+# Lecture 7 scattered the 2-D codes of a VAE and found the digits sorted by
 # class. That is only impressive next to the simplest method that does the
 # same job: principal component analysis, the best *linear* map from 784
 # pixels to 2 numbers and back. Here we compute PCA by hand, with one SVD,
@@ -111,7 +111,7 @@ def pca_decode(codes):
 #
 # ## 2. The VAE's 2-D codes
 #
-# The model of lecture 6: a Bernoulli decoder, one hidden layer of 400 units
+# The model of lecture 7: a Bernoulli decoder, one hidden layer of 400 units
 # each way, ``latent_dim=2``. Its embedding of an image is the posterior mean
 # $\mu(x)$. A VAE's embedding depends on the random initialisation and the
 # order of the minibatches, so we train it with several seeds and report
@@ -417,7 +417,7 @@ for measure, per_image in [("squared error", squared_errors), ("Bernoulli NLL", 
 # VAE's noise and KL term, which neither help nor measurably hurt on these
 # two measures (three seeds each). What the variational part buys lies
 # elsewhere: a prior to sample new images from and codes kept near
-# $\mathcal N(0, I)$ (lectures 4 and 6), which an autoencoder's codes, spread over
+# $\mathcal N(0, I)$ (lectures 3 and 7), which an autoencoder's codes, spread over
 # whatever range training left them, do not offer. Neither network comes
 # close to what kNN finds in the raw pixels: two dimensions are a picture,
 # not a replacement for the data. And PCA costs one SVD, with no seed and no

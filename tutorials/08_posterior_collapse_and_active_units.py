@@ -21,7 +21,7 @@
 # %% [markdown]
 # ## Setup
 #
-# Every model has the architecture of lecture 4: 784 → 400 → 2 × 20 and back,
+# Every model has the architecture of lecture 3: 784 → 400 → 2 × 20 and back,
 # a Bernoulli decoder, trained with Adam on the 4,000 grey-level training
 # images. In fast mode (``NUMVAE_FAST=1``) a few hundred images, one epoch,
 # small K.
@@ -280,7 +280,7 @@ save(fig, "08_active_units.png")
 # ## 3. The importance-weighted bound, K = 1 to 1000
 #
 # The bound $\mathcal L_K$ is derived, and checked against an exact
-# $\log p(x)$, in lecture 00, and computed for a trained VAE in lecture 04.
+# $\log p(x)$, in lecture 01, and computed for a trained VAE in lecture 03.
 # Here it serves one question: how large is the measurement's own error
 # next to the differences between models above? On the β = 1 model (seed 0)
 # we compute it for $K$ up to 1000 on a fixed subset of test images, next to

@@ -4,7 +4,7 @@ Nothing here is lecture content. Each lecture's setup cell imports what it
 needs, e.g. ``from numvae.course.lecture import FAST, FIGURES_DIR, save, show``,
 and every step it teaches (data, model, training loop, math) stays in the
 lecture, to be read top to bottom. Being part of the package, it is found
-wherever a lecture runs: as ``python tutorials/04_train_a_vae.py``, as a
+wherever a lecture runs: as ``python tutorials/03_train_a_vae.py``, as a
 notebook opened in ``tutorials/``, or as a notebook downloaded from the
 course site into any folder, with numvae installed.
 

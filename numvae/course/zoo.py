@@ -66,7 +66,7 @@ ZOO = (
     Mutant("argmax", "unlabelled_bound", ("unlabelled_loss", "unlabelled_loss_backward"),
            "pseudo-labelling: the classifier's most probable class used as the label, instead of the sum over y"),
     Mutant("alpha_on_unlabelled", "unlabelled_bound", ("unlabelled_loss", "unlabelled_loss_backward"),
-           "J = L + α(−log q(y|x) + U): α's parentheses around the unlabelled bound too (α = 10, as in lecture 10)"),
+           "J = L + α(−log q(y|x) + U): α's parentheses around the unlabelled bound too (α = 10, as in lecture 14)"),
 )
 BY_MUTANT = {m.name: m for m in ZOO}
 

@@ -1,7 +1,7 @@
 """Anomaly scores: how the −ELBO of normal and of anomalous examples is distributed.
 
 The score of an example is its −ELBO in nats, an upper bound on −log p(x): high where
-the model finds the example unlikely (lecture 09 detects anomalies with it).
+the model finds the example unlikely (lecture 10 detects anomalies with it).
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Tests of ``numvae.linear_gaussian``: the exact model behind lecture 00.
+"""Tests of ``numvae.linear_gaussian``: the exact model behind lecture 01.
 
 The central property is the identity log p(x) = ELBO(q) + KL(q ‖ p(z|x)) for
 *every* q: ``elbo`` and ``kl_to_posterior`` are computed by different formulas

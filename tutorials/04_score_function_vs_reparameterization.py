@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 3. Two gradients of an expectation: score function against reparameterization
+# # 4. Two gradients of an expectation: score function against reparameterization
 #
 # Training a VAE needs the gradient of an expectation,
 # $\nabla_\theta\, \mathbb E_{q_\theta(z)}[f(z)]$, where $q_\theta$ is the
@@ -192,7 +192,7 @@ for ax, index, label in [(axes[0], 0, r"$\partial_\mu$"), (axes[1], 1, r"$\parti
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="upper right")
 axes[0].set_ylabel("density (log scale)", fontsize=12)
-save(fig, "03_toy_estimates.png")
+save(fig, "04_toy_estimates.png")
 
 # %% [markdown]
 # All four estimators are centred on the exact gradient (dashed): each
@@ -218,7 +218,7 @@ save(fig, "03_toy_estimates.png")
 # of test digits, and $f(z) = -\log p(x \mid z)$ is the decoder's
 # reconstruction cost: the term of the loss whose gradient the trick is
 # needed for (the KL term has its exact gradient, lecture 02). We train a small
-# VAE briefly with ``Trainer`` (lecture 04 explains training in full).
+# VAE briefly with ``Trainer`` (lecture 03 explains training in full).
 
 # %%
 data = load_dataset("mnist5k")
@@ -378,7 +378,7 @@ axes[0].set_ylabel("variance of the estimate", fontsize=12)
 axes[0].set_title(r"toy: $\partial_\mu\,\mathbb{E}[z^2]$", fontsize=13)
 axes[1].set_ylabel("total variance over the batch", fontsize=12)
 axes[1].set_title(r"VAE: $\partial_\mu\,\mathbb{E}_q[-\log p(x|z)]$, " + f"{batch_size} test digits", fontsize=13)
-save(fig, "03_variance_vs_samples.png")
+save(fig, "04_variance_vs_samples.png")
 
 # %% [markdown]
 # The measured variances (dots) lie on the lines of one draw's variance

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10. Semi-supervised learning: the label as a latent variable (M2, M1+M2)
+# # 14. Semi-supervised learning: the label as a latent variable (M2, M1+M2)
 #
 # Labels are expensive, images are cheap. With 10 labelled images per class
 # and 4,000 unlabelled ones, can a generative model learn a better classifier
@@ -213,7 +213,7 @@ ax.set_yticks(range(len(names)), names)
 ax.set_xlabel(f"test accuracy ({PER_CLASS} labels per class)", fontsize=12)
 ax.set_title("Same label draws for every method (colour: draw; square: VAE seed 1; bar: mean)", fontsize=11)
 ax.grid(alpha=0.3, axis="x")
-save(fig, "10_accuracy.png")
+save(fig, "14_accuracy.png")
 
 # %% [markdown]
 # Each row is a method, each dot one run (blue: label draw 0, orange: draw 1;
@@ -266,7 +266,7 @@ ax.set_ylabel("test accuracy", fontsize=12)
 ax.set_title(f"M2 on raw pixels, {PER_CLASS} labels per class, label draw 0", fontsize=12)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=10, loc="center right")  # between the curve and the dashed line
-save(fig, "10_m2_pixels_curve.png")
+save(fig, "14_m2_pixels_curve.png")
 
 # %% [markdown]
 # Compare the curve with the dashed line, epoch by epoch, as printed above.

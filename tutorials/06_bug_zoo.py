@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 11. The bug zoo: which check catches which mistake
+# # 6. The bug zoo: which check catches which mistake
 #
 # Every VAE course sees the same mistakes: a missing ½, a flipped sign, a loss
 # averaged where it should be summed. numvae keeps seventeen of them in a zoo
@@ -9,7 +9,7 @@
 # catches which bug:
 #
 # 1. **the gradient check**: each backward against central differences of its
-#    own forward, in float64 (the check of lecture 01);
+#    own forward, in float64 (the check of lecture 00);
 # 2. **the properties**: facts of the mathematics, tested on inputs drawn by
 #    Hypothesis (KL ≥ 0, samples with variance exp(log_var), the negative
 #    log-likelihood equal to −log of its density, Adam's first step of size η, …);
@@ -116,7 +116,7 @@ ax.set_xticks(range(len(kinds)), [f"{k}\n({t}/{len(table)})" for k, t in zip(kin
 ax.set_yticks(range(len(table)), [f"{name} ({zoo.BY_MUTANT[name].exercise})" for name in table])
 ax.xaxis.tick_top()
 ax.set_title(f"Which check catches which bug ({'fast mode' if FAST else f'{epochs} epochs'})", fontsize=10)
-save(fig, "11_bug_zoo.png")
+save(fig, "06_bug_zoo.png")
 
 # %% [markdown]
 # ## 5. What the table shows

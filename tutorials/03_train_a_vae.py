@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 4. Training a VAE to generate digits
+# # 3. Training a VAE to generate digits
 #
 # The pieces of the first lectures (layers with hand-written backward
 # passes, the reparameterized sample, the KL term) make up ``numvae.VAE``. Here
@@ -7,7 +7,7 @@
 # full, then with ``numvae.training.Trainer``, which runs the same three lines per
 # step. We then look at what it learned (reconstructions, samples from the
 # prior) and measure it: the test ELBO, and the tighter importance-weighted
-# bound of Burda, Grosse & Salakhutdinov (arXiv:1509.00519) that lecture 00
+# bound of Burda, Grosse & Salakhutdinov (arXiv:1509.00519) that lecture 01
 # derived.
 
 # %% [markdown]
@@ -57,7 +57,7 @@ print("training on", x_train.shape, "testing on", x_test.shape)
 #               + \underbrace{D_{KL}(q(z \mid x)\,\|\,p(z))}_{\text{KL}},$$
 #
 # averaged over the batch, in nats. We train in float32: the gradients were
-# checked in float64 in lecture 1, and float32 halves the memory traffic.
+# checked in float64 in lecture 0, and float32 halves the memory traffic.
 
 # %%
 model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=20, dtype=np.float32, seed=0)
@@ -184,7 +184,7 @@ for ax, (key, title) in zip(axes, [("loss", "loss (−ELBO)"), ("reconstruction"
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("nats per example (one batch)", fontsize=12)
 axes[0].set_ylim(top=min(300.0, max(step_history["loss"])))  # the first steps would squash the rest
-save(fig, "04_hand_loop.png")
+save(fig, "03_hand_loop.png")
 
 # %% [markdown]
 # Each point is one minibatch. The loss falls fast in the first epoch and then
@@ -213,7 +213,7 @@ for epoch in sorted({1, min(hand_epochs, trainer_epochs), trainer_epochs}):
     i = epoch - 1
     print(f"epoch {epoch:2d}: train loss {history['train_loss'][i]:6.1f}, test loss {history['test_loss'][i]:6.1f} "
           f"= reconstruction {history['test_reconstruction'][i]:6.1f} + KL {history['test_kl'][i]:5.1f}")
-show(plots.plot_loss_curves(history, FIGURES_DIR / "04_loss_curves.png"))
+show(plots.plot_loss_curves(history, FIGURES_DIR / "03_loss_curves.png"))
 
 # %% [markdown]
 # After as many epochs as the hand-written loop, the Trainer reaches about the
@@ -233,7 +233,7 @@ show(plots.plot_loss_curves(history, FIGURES_DIR / "04_loss_curves.png"))
 
 # %%
 show(plots.plot_reconstructions(x_test[:10], model.reconstruct(x_test[:10]),
-                                FIGURES_DIR / "04_reconstructions.png"))
+                                FIGURES_DIR / "03_reconstructions.png"))
 
 # %% [markdown]
 # Top row: ten test digits the model never trained on; bottom row: their
@@ -251,7 +251,7 @@ show(plots.plot_reconstructions(x_test[:10], model.reconstruct(x_test[:10]),
 
 # %%
 samples = model.sample(64, rng=rng)  # (64, 784)
-show(plots.plot_image_grid(samples, FIGURES_DIR / "04_samples.png", title="64 samples from the prior"))
+show(plots.plot_image_grid(samples, FIGURES_DIR / "03_samples.png", title="64 samples from the prior"))
 
 # %% [markdown]
 # Many samples are recognisable digits in a variety of styles (0s, 3s, 6s,
@@ -316,7 +316,7 @@ axes[1].set_ylabel("images", fontsize=12)
 axes[1].set_title("Where the gap lives", fontsize=13)
 axes[1].legend(fontsize=10)
 axes[1].grid(alpha=0.3)
-save(fig, "04_iw_bound.png")
+save(fig, "03_iw_bound.png")
 
 # %% [markdown]
 # Left: $\mathcal L_1$ agrees with the ELBO (both are one-sample estimates of

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 14. The amortization gap, measured
+# # 12. The amortization gap, measured
 #
 # A VAE's encoder does not fit a posterior to each image: one network, with
 # parameters φ, maps every image to its $q_\phi(z|x) = \mathcal N(\mu_\phi(x),
@@ -98,7 +98,7 @@ print(report)
 # fitting each alone.
 #
 # **A check with a known answer.** A VAE with no hidden layer and a Gaussian
-# decoder is lecture 00's linear-Gaussian model, whose best diagonal $q^*$ is
+# decoder is lecture 01's linear-Gaussian model, whose best diagonal $q^*$ is
 # known in closed form (its means are the posterior's, its variances
 # $1/\Lambda_{jj}$). ``fit_local_posterior`` runs Adam from the prior; the
 # last fifth of its steps use a tenth of the step size, so the noise of the
@@ -193,7 +193,7 @@ ax.set_ylabel("mean ELBO − ELBO at the encoder's q, nats", fontsize=12)
 ax.set_title(f"Climbing the ELBO from q_φ, {n_images} images each", fontsize=12)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=10)
-save(fig, "14_local_optimisation.png")
+save(fig, "12_local_optimisation.png")
 
 # %% [markdown]
 # Each curve is the mean ELBO of one set of images, minus its value at the
@@ -272,7 +272,7 @@ ax.set_title("log p(x) − ELBO(q_φ), split in two (±1 s.e. over images)", fon
 ax.set_ylim(0, 1.3 * max(approximation + amortization))  # room for the legend above the bars
 ax.legend(fontsize=10, loc="upper center", ncol=2)
 ax.grid(alpha=0.3, axis="y")
-save(fig, "14_gaps.png")
+save(fig, "12_gaps.png")
 
 # %% [markdown]
 # Each bar is one model on one set of images: its total gap
@@ -336,7 +336,7 @@ for name, row in longer.items():
     print(f"{name:22s} " + " ".join(f"{mean:8.2f} ± {error:4.2f}" for mean, error in row))
 
 # %% [markdown]
-# The longer measurement uses the models of lecture 13's longer run:
+# The longer measurement uses the models of lecture 11's longer run:
 # Burda et al.'s architecture, 50 latent dimensions, trained for 10 and 100
 # epochs with the ELBO and for 100 with the IWAE's $\mathcal L_5$. The
 # split depends on the model:
@@ -350,7 +350,7 @@ for name, row in longer.items():
 #   and much further over 100 epochs than over 30;
 # * the **IWAE-trained** model has the largest amortization gap, 9.1 nats:
 #   its encoder was never asked to maximise the ELBO, only to be a good
-#   proposal for $\mathcal L_5$ (lecture 13), and its $q^*$ is 9 nats better
+#   proposal for $\mathcal L_5$ (lecture 11), and its $q^*$ is 9 nats better
 #   by the ELBO's measure. Its approximation gap, 4.2 nats, is larger than
 #   the VAE's too: a decoder trained with the importance-weighted bound is
 #   not pushed towards posteriors a diagonal Gaussian fits, which is what
@@ -378,7 +378,7 @@ for name, row in longer.items():
 # 1. Why can the amortization gap not be negative for the true optimum q*,
 #    and why can an estimate of it be?
 # 2. The approximation gap is $D_{KL}(q^* \,\|\, p(z|x))$. For the
-#    linear-Gaussian model of lecture 00, is it zero? When would it be?
+#    linear-Gaussian model of lecture 01, is it zero? When would it be?
 # 3. Why does a lower-bound estimate of $\log p(x)$ make the approximation
 #    gap look smaller, not larger?
 #

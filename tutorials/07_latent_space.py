@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. The latent space: dimensionality reduction
+# # 7. The latent space: dimensionality reduction
 #
 # A VAE compresses each image into a distribution over a few latent numbers.
 # With only two, the whole latent space fits on a page: the encoder becomes a
@@ -48,7 +48,7 @@ def train_vae(beta, seed=0, latent_dim=2, n_epochs=epochs):
 # %% [markdown]
 # ## 1. A two-dimensional code
 #
-# Same model as in lecture 4, with ``latent_dim=2``. Two numbers per image
+# Same model as in lecture 3, with ``latent_dim=2``. Two numbers per image
 # cannot hold much: we train a 20-dimensional model beside it (for fewer
 # epochs, which only handicaps it) to see what the two dimensions cost.
 
@@ -63,7 +63,7 @@ print(f"20-D, {max(1, epochs // 2)} epochs: test loss {history_20['test_loss'][-
 # %%
 shown = x_test[:12]  # (12, 784)
 rows = np.concatenate([shown, model.reconstruct(shown), model_20.reconstruct(shown)])  # (36, 784)
-show(plots.plot_image_grid(rows, FIGURES_DIR / "06_reconstructions.png", ncols=12,
+show(plots.plot_image_grid(rows, FIGURES_DIR / "07_reconstructions.png", ncols=12,
                            title="Test images (top), decoded from 2 latent numbers (middle) and from 20 (bottom)"))
 
 # %% [markdown]
@@ -83,7 +83,7 @@ show(plots.plot_image_grid(rows, FIGURES_DIR / "06_reconstructions.png", ncols=1
 
 # %%
 mu, log_var = model.encode(x_test)  # each (n_test, 2)
-show(plots.plot_latent_scatter(mu, y_test, FIGURES_DIR / "06_latent_scatter.png"))
+show(plots.plot_latent_scatter(mu, y_test, FIGURES_DIR / "07_latent_scatter.png"))
 print("posterior standard deviations, median per dimension:", np.round(np.median(np.exp(0.5 * log_var), axis=0), 3))
 
 # %% [markdown]
@@ -115,7 +115,7 @@ print("mean of the test codes:", np.round(mu.mean(axis=0), 2), " standard deviat
 # fig. 4).
 
 # %%
-show(plots.plot_manifold(model.decode, FIGURES_DIR / "06_manifold.png", n=20))
+show(plots.plot_manifold(model.decode, FIGURES_DIR / "07_manifold.png", n=20))
 
 # %% [markdown]
 # The decoder has learned a smooth map: neighbouring tiles differ a little,
@@ -167,7 +167,7 @@ for ax in axes:
     ax.set_ylim(low[1], high[1])
     ax.set_xlabel("$z_1$", fontsize=12)
 axes[0].set_ylabel("$z_2$", fontsize=12)
-save(fig, "06_manifold_data.png")
+save(fig, "07_manifold_data.png")
 
 # %% [markdown]
 # Left: the decoder over the data's own region, with the prior-quantile
@@ -210,7 +210,7 @@ axes_strip = bottom.subplots()
 axes_strip.imshow(strip, cmap="gray", vmin=0, vmax=1)
 axes_strip.set_xticks(np.arange(10) * 28 + 13.5, [f"t={v:.2f}" for v in t[:, 0]], fontsize=9)
 axes_strip.set_yticks([])
-save(fig, "06_interpolation.png")
+save(fig, "07_interpolation.png")
 
 # %% [markdown]
 # Top: the path (black) across the scatter of test means, each class
@@ -291,7 +291,7 @@ axes[3].set_ylabel(r"reconstruction $-\log p(x|z)$ = distortion", fontsize=11)
 axes[3].set_title("The trade-off", fontsize=13)
 axes[3].margins(0.3)
 axes[3].grid(alpha=0.3)
-save(fig, "06_beta.png")
+save(fig, "07_beta.png")
 
 # %% [markdown]
 # Left three panels: the test means for each $\beta$ (seed 0), on the same
@@ -329,7 +329,7 @@ save(fig, "06_beta.png")
 # time, from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week6 --only kl,reparameterize
+# numvae exercises start week6 --only dense,reparameterize,kl,bernoulli
 # numvae exercises check week6
 # ```
 #

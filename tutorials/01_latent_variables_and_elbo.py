@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 0. Latent variables and the ELBO
+# # 1. Latent variables and the ELBO
 #
 # A VAE is a *latent variable model*: an image $x$ is explained by a hidden
 # code $z$. This lecture derives the objective a VAE is trained on, the
@@ -8,7 +8,7 @@
 # estimated: a linear decoder with Gaussian noise. There the true
 # $\log p(x)$, the true posterior $p(z \mid x)$ and the gap between them and
 # the ELBO are all closed form (``numvae.linear_gaussian``). The lecture ends
-# with the importance-weighted bound $\mathcal L_K$, which lecture 04 uses on a
+# with the importance-weighted bound $\mathcal L_K$, which lecture 03 uses on a
 # real VAE, climbing to $\log p(x)$ as $K$ grows.
 #
 # References: Kingma & Welling, "Auto-Encoding Variational Bayes"
@@ -265,7 +265,7 @@ print(check_gradients(lambda: lg.elbo(*model, m0, s0), {"m": m0, "s": s0}, {"m":
 # can do is trade too wide across against too narrow along. The code prints
 # both variances along both principal axes.
 #
-# We run numvae's ``Adam`` (lecture 04 uses it to train the VAE) on $-\mathcal L$
+# We run numvae's ``Adam`` (lecture 03 uses it to train the VAE) on $-\mathcal L$
 # from $m = 0$, $s = 0$ (i.e. from $q$ = the prior), for both models, and
 # record the gap, $\log p(x) - \mathcal L$, after every step.
 
@@ -357,7 +357,7 @@ for ax, (name, problem) in zip(axes[1:], models.items()):
     ax.set_title(f"{name} posterior", fontsize=13)
     ax.set_aspect("equal")
     ax.legend(fontsize=9, loc="upper right")
-save(fig, "00_fit_diagonal_q.png")
+save(fig, "01_fit_diagonal_q.png")
 
 # %% [markdown]
 # Left: the gap during fitting, on a log scale. Both curves fall fast; the
@@ -508,7 +508,7 @@ for ax, shown in [(axes[0], list(bounds)), (axes[1], ["fitted diagonal q"])]:
     ax.legend(fontsize=9, loc="lower right")
 axes[0].set_title(r"$\mathcal{L}_K$ climbs to $\log p(x)$", fontsize=14)
 axes[1].set_title("the same, fitted q only, zoomed in", fontsize=14)
-save(fig, "00_iw_bound.png")
+save(fig, "01_iw_bound.png")
 
 # %% [markdown]
 # Right, the fitted $q$ as proposal (red): each point is the mean of the
@@ -531,7 +531,7 @@ save(fig, "00_iw_bound.png")
 # encoder. With the exact posterior as proposal, every weight is $p(x)$ to
 # round-off: no gap at all, even with one sample.
 #
-# Lecture 04 computes the same $\mathcal L_K$ for a trained VAE, where
+# Lecture 03 computes the same $\mathcal L_K$ for a trained VAE, where
 # $\log p(x)$ is unknown. What this lecture shows is what that number means:
 # the ELBO is short of $\log p(x)$ by the KL from the encoder's $q$ to the
 # true posterior, $\mathcal L_K$ closes part of that gap, and the part a

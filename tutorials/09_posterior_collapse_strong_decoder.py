@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 15. Posterior collapse at β = 1: a decoder strong enough to do without z
+# # 9. Posterior collapse at β = 1: a decoder strong enough to do without z
 #
 # Lecture 8 collapsed a VAE's code by charging more for it (β = 16). The
 # collapse that practitioners meet happens at β = 1, and its cause is the
@@ -16,7 +16,7 @@
 # Murray & Larochelle 2015, arXiv:1502.03509), check its autoregressive
 # property and its gradients, and measure on mnist5k what it does to the code
 # (active units and the KL of each unit, lecture 8) against the VAE of
-# lecture 4, then two remedies: a KL warm-up, and free bits (Kingma et al.
+# lecture 3, then two remedies: a KL warm-up, and free bits (Kingma et al.
 # 2016, arXiv:1606.04934). The encoder's parameters are $\phi$, the
 # decoder's $\theta$, as Kingma & Welling write them.
 
@@ -79,7 +79,7 @@ x_test_bits = evaluation_targets(x_test, "dynamic", seed=0)  # the fixed 0/1 tes
 #   \frac{\partial L}{\partial W} = (x^\top \bar y) \odot M, \quad
 #   \frac{\partial L}{\partial x} = \bar y\,(W \odot M)^\top,$$
 #
-# the dense layer's backward (lecture 1) with $W \odot M$ in place of $W$,
+# the dense layer's backward (lecture 0) with $W \odot M$ in place of $W$,
 # and the mask applied once more to $\partial L / \partial W$: a masked
 # weight never reaches the loss, so its gradient is 0 and it never moves.
 #
@@ -141,7 +141,7 @@ for boundary in (small_hidden[0], small_hidden[0] + small_D):
     axes[1].axvline(boundary - 0.5, color="C3", lw=2)
 fig.suptitle(f"A MADE with D = {small_D} pixels, {small_hidden[0]} hidden units and J = {small_J}: "
              "black = connected; red lines separate what a layer reads", fontsize=12)
-save(fig, "15_masks.png")
+save(fig, "09_masks.png")
 
 # %% [markdown]
 # Left: each hidden unit (row) reads the pixels up to its degree and both
@@ -155,7 +155,7 @@ save(fig, "15_masks.png")
 #
 # ## 2. The MADE-VAE, and its gradients
 #
-# ``MADEVAE`` is the VAE of lecture 4 with this decoder. Training needs
+# ``MADEVAE`` is the VAE of lecture 3 with this decoder. Training needs
 # $\log p_\theta(x \mid z)$ of the observed image, and all $D$ conditionals of
 # an observed image come out of *one* pass, with the image itself as the
 # input ("teacher forcing"): the loss and its gradient are exact, as for the
@@ -163,7 +163,7 @@ save(fig, "15_masks.png")
 # pixels $1..d-1$ are, $D$ passes per image. $z$ reaches the loss through
 # every layer of the MADE, so its gradient is the sum over those layers.
 # The whole backward pass, checked against central differences in float64
-# (lecture 1):
+# (lecture 0):
 
 # %%
 for case in (dict(activation="tanh"), dict(activation="relu", beta=2.5), dict(activation="tanh", free_bits=0.3)):
@@ -175,7 +175,7 @@ for case in (dict(activation="tanh"), dict(activation="relu", beta=2.5), dict(ac
     print(f"{case}: worst relative error {report.worst.relative_error:.1e} ({report.worst.name})")
 
 # %% [markdown]
-# Every relative error is below 10⁻⁶, the threshold of lecture 1. (The last
+# Every relative error is below 10⁻⁶, the threshold of lecture 0. (The last
 # case uses free bits, §3.) ``tests/math/test_made.py`` checks the same
 # properties on more shapes, and on broken versions of the code that each
 # property catches: an output mask with $\ge$, an unmasked $\partial L/\partial W$.
@@ -431,7 +431,7 @@ ax_count.set_title("(d) Units in use: bars the mean over seeds", fontsize=12)
 ax_count.legend(handles=handles, fontsize=10, loc="upper right", ncols=3)
 for ax in (ax_kl, ax_scatter, ax_curve, ax_count):
     ax.grid(alpha=0.3)
-save(fig, "15_kl_per_unit.png")
+save(fig, "09_kl_per_unit.png")
 
 # %% [markdown]
 # (a) The KL of each unit after 40 epochs, sorted. Every unit of the plain VAE
@@ -459,7 +459,7 @@ save(fig, "15_kl_per_unit.png")
 # ELBO prefers the smaller code. The nats that a remedy adds to the code
 # lower the reconstruction term by less than they cost in KL. The
 # remedies are the right tools when the *code* is the point (a
-# representation for a downstream task, lecture 10), and they buy it by
+# representation for a downstream task, lecture 14), and they buy it by
 # giving up some of the ELBO. This is not a bug in the optimiser, and to
 # measure it, report the KL per unit beside the ELBO.
 #
@@ -500,7 +500,7 @@ for ax, (name, images) in zip(fig.subplots(1, len(samples)), samples.items()):
     ax.set_yticks([30 * r + 15 for r in range(n_rows)], [f"z{r + 1}" for r in range(n_rows)])
     ax.set_title(f"{name}: KL {results[name]['kl'].sum():.1f} nats", fontsize=12)
 fig.suptitle("Each row: one z from the prior, six draws of x ~ p(x | z)", fontsize=12)
-save(fig, "15_samples.png")
+save(fig, "09_samples.png")
 
 # %% [markdown]
 # The plain VAE's rows: one blurred digit per row, its pixels drawn

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 12. Conditional generation: "draw me a 7"
+# # 13. Conditional generation: "draw me a 7"
 #
 # A VAE draws digits, but it cannot be told *which* digit to draw: the class
 # is somewhere in z, mixed with everything else. The conditional VAE
@@ -49,7 +49,7 @@ print("train", x_train.shape, "labels", y_train[:12], "| test", x_test.shape)
 #
 # Everything in a VAE is now given y. The prior stays $p(z) = \mathcal N(0, I)$
 # for every class, the encoder is $q(z \mid x, y)$ and the decoder
-# $p(x \mid z, y)$. Jensen's inequality, as in lecture 00, with the expectation
+# $p(x \mid z, y)$. Jensen's inequality, as in lecture 01, with the expectation
 # taken under $q(z \mid x, y)$:
 #
 # $$\log p(x \mid y) = \log \mathbb E_{q(z|x,y)}\!\left[\frac{p(x \mid z, y)\,p(z)}{q(z \mid x, y)}\right]
@@ -170,7 +170,7 @@ print(f"VAE,  z of  2, seed 0: test −ELBO {vae_loss:6.1f} nats (a bound on −
 # %%
 model2 = models[2, 0]
 z_styles = np.random.default_rng(7).standard_normal((10, 2)).astype(np.float32)
-show(plots.plot_class_grid(model2.decode_every_class(z_styles), FIGURES_DIR / "12_class_grid_2d.png",
+show(plots.plot_class_grid(model2.decode_every_class(z_styles), FIGURES_DIR / "13_class_grid_2d.png",
                            title="CVAE, z of 2: rows are classes, columns shared draws of z"))
 
 # %% [markdown]
@@ -196,7 +196,7 @@ for k in range(n_classes):
     mu, _ = model2.encode(x_test[[a, b]], [k, k])  # (2, latent_dim)
     rows.append(model2.decode((1 - t) * mu[0] + t * mu[1], np.full(len(t), k)))
     ends.append(x_test[[a, b]])
-show(plots.plot_class_interpolation(np.stack(rows), FIGURES_DIR / "12_interpolation.png", ends=np.stack(ends)))
+show(plots.plot_class_interpolation(np.stack(rows), FIGURES_DIR / "13_interpolation.png", ends=np.stack(ends)))
 
 # %% [markdown]
 # Each row changes slant and width smoothly and never leaves its class:
@@ -213,7 +213,7 @@ picks = [int(np.flatnonzero(y_test == k)[1]) for k in (0, 2, 3, 4, 5, 7)]
 mu, _ = model2.encode(x_test[picks], y_test[picks])
 transfer = model2.decode_every_class(mu)  # (10, 6, 784)
 grid = np.concatenate([x_test[picks][None], transfer])  # row 0: the images themselves
-show(plots.plot_class_grid(grid, FIGURES_DIR / "12_style_transfer.png",
+show(plots.plot_class_grid(grid, FIGURES_DIR / "13_style_transfer.png",
                            class_names=["image", *range(n_classes)], title="A test image's z, as every class"))
 
 # %% [markdown]
@@ -230,7 +230,7 @@ show(plots.plot_class_grid(grid, FIGURES_DIR / "12_style_transfer.png",
 # %%
 model20 = models[20, 0]
 z20 = np.random.default_rng(7).standard_normal((10, 20)).astype(np.float32)
-show(plots.plot_class_grid(model20.decode_every_class(z20), FIGURES_DIR / "12_class_grid_20d.png",
+show(plots.plot_class_grid(model20.decode_every_class(z20), FIGURES_DIR / "13_class_grid_20d.png",
                            title="CVAE, z of 20: rows are classes, columns shared draws of z"))
 
 # %% [markdown]
@@ -315,7 +315,7 @@ axes[1].axhline(test_accuracy, color="black", linestyle=":", label="1-NN on real
 axes[1].legend(loc="center left")
 axes[0].set_title("How much the image moves when y changes (vs z)")
 axes[1].set_title("How often 1-NN reads the class asked for")
-save(fig, "12_ignores_y.png")
+save(fig, "13_ignores_y.png")
 
 # %% [markdown]
 # Left: with a 2-D z, changing the class moves the image a little *more*

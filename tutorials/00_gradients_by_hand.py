@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 1. The chain rule, by hand and checked
+# # 0. The chain rule, by hand and checked
 #
 # A VAE is trained by gradient descent, and numvae computes every gradient with
 # a backward pass written by hand. This lecture builds that skill from the
@@ -108,7 +108,7 @@ for column, name in enumerate(names):
 axes[0, 0].set_ylabel("f(x)", fontsize=12)
 axes[1, 0].set_ylabel("f'(x)", fontsize=12)
 axes[1, 0].legend(fontsize=9, loc="upper left")
-save(fig, "01_activations.png")
+save(fig, "00_activations.png")
 for x0 in (3.0, 5.0):  # how fast tanh and sigmoid saturate
     x_point = np.array([x0])
     d_sigmoid = activations.sigmoid_backward(np.ones(1), x_point, activations.sigmoid(x_point))[0]
@@ -285,7 +285,7 @@ print(check_gradients(mlp_loss, mlp_params, mlp_analytic).assert_close(1e-6))
 # %% [markdown]
 # Now the real thing. ``numvae.check_model`` draws the reparameterization
 # noise ``eps`` once and replays it for every evaluation, so that the VAE's
-# loss becomes a deterministic function of its parameters (the next lecture
+# loss becomes a deterministic function of its parameters (lecture 02
 # explains that noise). A tiny VAE keeps the number of loss evaluations, two
 # per parameter, small.
 
@@ -380,7 +380,7 @@ ax.set_ylabel("relative error of the central difference", fontsize=12)
 ax.set_title("Round-off against truncation", fontsize=14)
 ax.grid(alpha=0.3, which="both")
 ax.legend(fontsize=9, loc="lower left")
-save(fig, "01_step_size.png")
+save(fig, "00_step_size.png")
 
 # %% [markdown]
 # Read the plot from right to left. At large $h$ both dtypes follow the
@@ -449,7 +449,7 @@ ax.set_ylabel("relative error", fontsize=12)
 ax.set_title(f"Gradient check of the same VAE, h = {H:.0e}", fontsize=14)
 ax.grid(alpha=0.3, axis="y")
 ax.legend(fontsize=10, ncol=3, loc="upper left")
-save(fig, "01_gradcheck_dtypes.png")
+save(fig, "00_gradcheck_dtypes.png")
 
 # %% [markdown]
 # In float64 (blue) every parameter passes with many orders of magnitude to
@@ -464,7 +464,7 @@ save(fig, "01_gradcheck_dtypes.png")
 # loosened to pass, let real bugs through. So: check in
 # float64, train in float32.
 #
-# One limit of gradient checks to keep in mind for the next lecture: they
+# One limit of gradient checks to keep in mind for lecture 02: they
 # prove that backward matches forward, not that forward is the right formula.
 # If the sampler used ``std = exp(log_var)`` instead of
 # ``exp(0.5 * log_var)`` and the backward pass matched that mistake, every

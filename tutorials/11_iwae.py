@@ -1,7 +1,7 @@
 # %% [markdown]
-# # 13. Training with the importance-weighted bound (IWAE)
+# # 11. Training with the importance-weighted bound (IWAE)
 #
-# Lectures 00 and 04 used the importance-weighted bound
+# Lectures 01 and 03 used the importance-weighted bound
 #
 # $$\mathcal L_K(x) = \log \frac1K \sum_{k=1}^K w_k, \qquad
 #   w_k = \frac{p_\theta(x \mid z_k)\, p(z_k)}{q_\phi(z_k \mid x)}, \qquad
@@ -85,7 +85,7 @@ print("training on", x_train.shape, "testing on", x_test.shape)
 #
 # and the chain rule through $z = \mu + \sigma\varepsilon$ adds the path
 # through z to the direct ones. ``numvae.iwae.IWAE`` is a ``VAE`` whose
-# ``loss(x, k, eps)`` and ``backward()`` do exactly this. As in lecture 01,
+# ``loss(x, k, eps)`` and ``backward()`` do exactly this. As in lecture 00,
 # the proof is a gradient check in float64 against central differences,
 # with the noise fixed.
 
@@ -104,7 +104,7 @@ print(f"worst relative error {report.worst.relative_error:.1e} (a wrong backward
 
 # %% [markdown]
 # Every parameter agrees to about $10^{-9}$ (printed), round-off for
-# float64 central differences with h = 1e-5 (lecture 01).
+# float64 central differences with h = 1e-5 (lecture 00).
 #
 # **K = 1 is the VAE, with the KL sampled.** At K = 1, $\tilde w_1 = 1$ and
 # $-\mathcal L_1 = -\log p(x|z) + [\log q(z|x) - \log p(z)]$: the VAE's loss with
@@ -273,7 +273,7 @@ right.set_title("Activity of the 50 latent dimensions", fontsize=12)
 for ax in (left, right):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=10)
-save(fig, "13_iwae_vs_vae.png")
+save(fig, "11_iwae_vs_vae.png")
 
 # %% [markdown]
 # Left: for each model, the mean $\mathcal L_K$ over the test images minus

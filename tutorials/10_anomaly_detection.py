@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 9. Anomaly detection with a VAE
+# # 10. Anomaly detection with a VAE
 #
 # A generative model says how likely an image is. Train it on normal data only,
 # and an image it finds unlikely is a candidate anomaly. Here "normal" is every
@@ -85,7 +85,7 @@ print(f"final training loss {history['train_loss'][-1]:.1f} nats")
 # high for images the model finds unlikely. ``model.per_example_terms(x)``
 # returns its two terms for each image from one sample of $z$; we average a
 # few draws of the noise so that the score of an image depends on the image,
-# not on the luck of one draw. The importance-weighted bound of lecture 4,
+# not on the luck of one draw. The importance-weighted bound of lecture 3,
 # $-\mathcal L_K$, is a tighter alternative that costs $K$ decoder passes per
 # image.
 
@@ -105,7 +105,7 @@ for name, scores in [("-ELBO", score_elbo), (f"-L_{iw_samples}", score_iw)]:
 
 # %%
 show(plots.plot_anomaly_histogram(score_elbo[~is_anomaly], score_elbo[is_anomaly],
-                                  FIGURES_DIR / "09_score_histogram.png",
+                                  FIGURES_DIR / "10_score_histogram.png",
                                   labels=("other digits (normal)", f"digit {HELD_OUT} (held out)")))
 
 # %% [markdown]
@@ -220,7 +220,7 @@ ax.set_title(f"ROC: detecting held-out {HELD_OUT}s", fontsize=13)
 ax.set_aspect("equal")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=10, loc="lower right")
-save(fig, "09_roc.png")
+save(fig, "10_roc.png")
 
 # %% [markdown]
 # Both curves lie above the diagonal, so the score carries real information,
@@ -242,7 +242,7 @@ save(fig, "09_roc.png")
 # %%
 most_anomalous = np.argsort(-score_elbo)[:10]  # indices of the 10 highest scores
 pairs = np.concatenate([x_test[most_anomalous], model.reconstruct(x_test[most_anomalous])])  # (20, 784)
-show(plots.plot_image_grid(pairs, FIGURES_DIR / "09_most_anomalous.png", ncols=10,
+show(plots.plot_image_grid(pairs, FIGURES_DIR / "10_most_anomalous.png", ncols=10,
                            title="The 10 highest −ELBO scores (top) and their reconstructions"))
 print("labels of the 10 highest scores:", y_test[most_anomalous],
       f"({np.sum(y_test[most_anomalous] == HELD_OUT)} of them {HELD_OUT}s)")
@@ -322,7 +322,7 @@ axes[1].axline((0, 0), slope=1, color="k", lw=1, ls="--")
 axes[1].text(0.98, 0.03, "dashed: −ELBO = floor", transform=axes[1].transAxes, ha="right", fontsize=10)
 fig.suptitle("Anomaly score against the amount of ink (left) and against the grey-level floor (right)",
              fontsize=13)
-save(fig, "09_score_vs_ink.png")
+save(fig, "10_score_vs_ink.png")
 
 # %% [markdown]
 # Left: among normal digits the score grows with ink, with much scatter:
@@ -407,7 +407,7 @@ axes[1].set_aspect("equal")
 axes[1].legend(fontsize=10, loc="lower right")
 for ax in axes:
     ax.grid(alpha=0.3)
-save(fig, "09_corrected_score.png")
+save(fig, "10_corrected_score.png")
 
 # %% [markdown]
 # Left: the floor-corrected score of the held-out 4s against the normal
