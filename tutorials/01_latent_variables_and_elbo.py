@@ -28,9 +28,8 @@ from matplotlib.patches import Ellipse
 
 from numvae import linear_gaussian as lg
 from numvae.evaluate import log_mean_exp
-from numvae.gaussian import kl_standard_normal, log_normal, reparameterize
+from numvae.gaussian import log_normal
 from numvae.gradcheck import check_gradients
-from numvae.optim import Adam
 
 # numvae.course.lecture is plumbing only: fast mode and where figures go.
 from numvae.course.lecture import FAST, save
@@ -183,22 +182,36 @@ print(f"max |log p(x,z) - log p(z|x) - log p(x)| over {len(z_any)} codes: {np.ma
 #
 # $$\mathcal L(m, s) = -\frac D2 \log 2\pi\sigma^2
 #   - \frac{\|x - b - Wm\|^2 + \sum_j (W^\top W)_{jj}\, e^{s_j}}{2\sigma^2}
-#   - D_{KL}\big(q \,\|\, \mathcal N(0, I)\big),$$
+#   - D_{KL}\big(q \,\|\, \mathcal N(0, I)\big).$$
 #
-# with the KL of lecture 02 (``gaussian.kl_standard_normal``). The KL from $q$
-# to the posterior is the standard one between two Gaussians,
-# $\tfrac12\big(\operatorname{tr}(\Lambda \operatorname{diag} e^{s}) +
-# (m - \mu_{\text{post}})^\top \Lambda (m - \mu_{\text{post}}) - J - \log\det\Lambda - \sum_j s_j\big)$.
-# The two are computed by different formulas (``lg.elbo``,
-# ``lg.kl_to_posterior``), and $\log p(x)$ by a third, so their sum is a real
-# test. First, the closed-form ELBO against its definition, a Monte Carlo
-# average of $\log p(x, z) - \log q(z)$; then the identity for a thousand
-# random $q$, far from the posterior and near it.
+# Both KL divergences this lecture needs are instances of the standard one
+# from a Gaussian $q = \mathcal N(m, \operatorname{diag} e^{s})$ to a Gaussian
+# $\mathcal N(\mu, \Lambda^{-1})$ with precision $\Lambda$, in $J$ dimensions:
+#
+# $$D_{KL}\big(q \,\|\, \mathcal N(\mu, \Lambda^{-1})\big) = \tfrac12\Big(\operatorname{tr}(\Lambda \operatorname{diag} e^{s})
+#   + (m - \mu)^\top \Lambda (m - \mu) - J - \log\det\Lambda - \textstyle\sum_j s_j\Big).$$
+#
+# The KL from $q$ to the posterior is this formula with $\mu = \mu_{\text{post}}$
+# and the posterior's $\Lambda$. The KL to the prior in the ELBO is the same
+# formula with $\mu = 0$ and $\Lambda = I$: the trace is $\sum_j e^{s_j}$, the
+# quadratic term $\|m\|^2$, and $\log\det I = 0$, so
+#
+# $$D_{KL}\big(q \,\|\, \mathcal N(0, I)\big) = \tfrac12 \sum_{j=1}^J \big(e^{s_j} + m_j^2 - 1 - s_j\big).$$
+#
+# Lecture 02 derives this one step by step and checks it against Monte Carlo;
+# here we use it as a closed form.
+#
+# The ELBO and the KL to the posterior are computed by different formulas
+# (``lg.elbo``, ``lg.kl_to_posterior``), and $\log p(x)$ by a third, so their
+# sum is a real test. First, the closed-form ELBO against its definition, a
+# Monte Carlo average of $\log p(x, z) - \log q(z)$ over draws
+# $z = m + e^{s/2} \odot \varepsilon$; then the identity for a thousand random
+# $q$, far from the posterior and near it.
 
 # %%
 m_try, s_try = np.array([0.3, -0.5]), np.array([-1.0, 0.5])
 n_draws = 20_000 if FAST else 400_000
-z_draws, _ = reparameterize(m_try, s_try, rng.standard_normal((n_draws, J)))  # (n_draws, J)
+z_draws = m_try + np.exp(0.5 * s_try) * rng.standard_normal((n_draws, J))  # (n_draws, J): z = m + e^{s/2} ε
 log_ratio = lg.log_joint(x, z_draws, *model[1:]) - log_normal(z_draws, m_try, s_try)  # (n_draws,)
 mc_error = log_ratio.std() / np.sqrt(n_draws)
 print(f"ELBO of one q: closed form {lg.elbo(*model, m_try, s_try):.4f}, Monte Carlo "
@@ -232,9 +245,14 @@ print(f"max |log p(x) - ELBO - KL(q || p(z|x))| = {np.max(np.abs(residual)):.1e}
 #   \frac{\partial \mathcal L}{\partial s_j} = -\frac{(W^\top W)_{jj}\, e^{s_j}}{2\sigma^2}
 #   - \tfrac12\big(e^{s_j} - 1\big),$$
 #
-# whose KL parts, $m$ and $\tfrac12(e^{s_j} - 1)$, are
-# ``gaussian.kl_standard_normal_backward`` from lecture 02. As always, the
-# hand-written gradient is checked against central differences first.
+# The last term of each is minus the derivative of the KL to the prior of
+# section 5, $\tfrac12\sum_j(e^{s_j} + m_j^2 - 1 - s_j)$, term by term:
+#
+# $$\frac{\partial D_{KL}}{\partial m_j} = m_j, \qquad
+#   \frac{\partial D_{KL}}{\partial s_j} = \tfrac12\big(e^{s_j} - 1\big).$$
+#
+# As in lecture 00, the hand-written gradient is checked against central
+# differences first.
 
 # %%
 m0, s0 = rng.standard_normal(J), rng.standard_normal(J)
@@ -265,26 +283,47 @@ print(check_gradients(lambda: lg.elbo(*model, m0, s0), {"m": m0, "s": s0}, {"m":
 # can do is trade too wide across against too narrow along. The code prints
 # both variances along both principal axes.
 #
-# We run numvae's ``Adam`` (lecture 03 uses it to train the VAE) on $-\mathcal L$
-# from $m = 0$, $s = 0$ (i.e. from $q$ = the prior), for both models, and
-# record the gap, $\log p(x) - \mathcal L$, after every step.
+# We fit $q$ by plain gradient ascent, from $m = 0$, $s = 0$ (i.e. from
+# $q$ = the prior), for both models,
+#
+# $$m \leftarrow m + \eta\, \frac{\partial \mathcal L}{\partial m}, \qquad
+#   s \leftarrow s + \eta\, \frac{\partial \mathcal L}{\partial s},$$
+#
+# and record the gap, $\log p(x) - \mathcal L$, after every step. The step
+# size $\eta$ comes from the curvature. In $m$ the ELBO is a quadratic with
+# Hessian $-\Lambda$ (the gradient above is $W^\top(x - b)/\sigma^2 - \Lambda m$),
+# so a step multiplies the distance to the optimum along each eigenvector of
+# $\Lambda$, eigenvalue $\lambda$, by $1 - \eta\lambda$: it shrinks for
+# $\eta < 2/\lambda_{\max}$, and without overshooting for $\eta \le 1/\lambda_{\max}$.
+# In $s$, since $1 + (W^\top W)_{jj}/\sigma^2 = \Lambda_{jj}$, the gradient is
+# $-\tfrac12(\Lambda_{jj} e^{s_j} - 1)$ and the curvature $\tfrac12 \Lambda_{jj} e^{s_j}$;
+# on the way from $s_j = 0$ down to $s_j^* = -\log\Lambda_{jj}$ it is at most
+# $\tfrac12\Lambda_{jj} \le \tfrac12\lambda_{\max}$. So $\eta = 1/\lambda_{\max}(\Lambda)$
+# (printed) is safe for both. Near the optimum the curvature in $s$ is only
+# $\tfrac12$, and each step removes a fraction $\eta/2$ of the distance left,
+# 2 to 3 % here: that slow direction sets the number of steps. (A VAE cannot
+# compute its curvature; lecture 03 trains it with Adam, which adapts the step
+# to each parameter.)
 
 # %%
 n_steps = 400 if FAST else 1500
 fits = {}
 for name, problem in models.items():
-    m, s = np.zeros(J), np.zeros(J)
-    optimizer = Adam({"m": m, "s": s}, lr=0.05)  # updates m and s in place
+    _, precision = lg.posterior(*problem)
+    step_size = 1 / np.linalg.eigvalsh(precision)[-1]  # 1/lambda_max(Lambda): no overshoot in m or in s
+    m, s = np.zeros(J), np.zeros(J)  # q = the prior
     gap_history = []
     for step in range(n_steps):
         d_m, d_s = lg.elbo_backward(*problem, m, s)
-        optimizer.step({"m": -d_m, "s": -d_s})  # Adam minimises: give it the gradient of -ELBO
+        m += step_size * d_m  # ascent: the ELBO goes up
+        s += step_size * d_s
         gap_history.append(lg.log_evidence(*problem) - lg.elbo(*problem, m, s))
     m_best, s_best = lg.best_diagonal(*problem)
-    _, precision = lg.posterior(*problem)
     floor = 0.5 * (np.sum(np.log(np.diag(precision))) - np.linalg.slogdet(precision)[1])
     fits[name] = (m.copy(), s.copy(), np.array(gap_history), floor)
-    print(f"{name:12s}: gap after {n_steps} steps {gap_history[-1]:.3e} nats; "
+    print(f"{name:12s}: eigenvalues of Lambda {np.round(np.linalg.eigvalsh(precision), 2)}, "
+          f"step size eta = 1/lambda_max = {step_size:.4f}")
+    print(f"{'':12s}  gap after {n_steps} steps {gap_history[-1]:.3e} nats; "
           f"KL(best diagonal q || posterior) = {lg.kl_to_posterior(*problem, m_best, s_best):.3e}, "
           f"1/2(sum log diag(Lambda) - log det Lambda) = {floor:.3e}")
     print(f"{'':12s}  fitted vs best diagonal q: max |m - m*| = {np.max(np.abs(m - m_best)):.1e}, "
@@ -298,15 +337,20 @@ for name, problem in models.items():
 
 # %% [markdown]
 # For the correlated model, gradient ascent stops at the printed gap, equal
-# to the closed-form floor, and lands on the closed-form optimum (the
-# distances to $m^*$, $s^*$ are round-off). Its variances along the axes are
+# to the closed-form floor, and lands on the closed-form optimum. The
+# distances to $m^*$, $s^*$ are round-off: $s$ stops moving once a step
+# $\eta\,\partial\mathcal L/\partial s_j$ is smaller than half a unit in the
+# last place of $s_j$ (about $2 \cdot 10^{-16}$ for $|s_j| \approx 2.8$), which
+# leaves $s$ some $10^{-14}$ from $s^*$. Its variances along the axes are
 # $1/\Lambda_{jj}$ (0.0588 and 0.0796), smaller than the posterior's marginal
 # variances (0.0728 and 0.0985): read along $z_1$ or $z_2$, the fitted $q$ is
 # over-confident. Along the posterior's principal axes the picture is mixed:
 # along the long axis $q$ is far too narrow (0.073 against 0.125), along the
 # short axis it is too wide (0.066 against 0.046). For the uncorrelated model
-# the same optimiser drives the gap to round-off: with a diagonal posterior,
-# a diagonal $q$ can be exact.
+# the same gradient ascent drives the gap to round-off (the printed
+# $-9 \cdot 10^{-16}$ is one unit in the last place of $\log p(x) \approx -5.4$;
+# a difference at round-off can come out negative): with a diagonal
+# posterior, a diagonal $q$ can be exact.
 
 # %%
 # A gap is a difference of two numbers of size |log p(x)|: below a few units in
@@ -325,7 +369,7 @@ for (name, (m, s, gap_history, floor)), color in zip(fits.items(), ["C0", "C2"])
     if len(below):
         print(f"{name}: the gap reaches float64 round-off ({round_off:.0e} nats) at step {shown_steps + 1}")
 axes[0].axhspan(1e-17, round_off, color="0.8", label="float64 round-off")
-axes[0].set_xlabel("Adam step", fontsize=12)
+axes[0].set_xlabel("gradient-ascent step", fontsize=12)
 axes[0].set_ylabel("gap (nats)", fontsize=12)
 axes[0].set_title("Fitting a diagonal q", fontsize=13)
 axes[0].set_ylim(1e-16, None)
@@ -360,10 +404,13 @@ for ax, (name, problem) in zip(axes[1:], models.items()):
 save(fig, "01_fit_diagonal_q.png")
 
 # %% [markdown]
-# Left: the gap during fitting, on a log scale. Both curves fall fast; the
-# correlated one (blue) flattens onto its dashed closed-form floor, the
-# uncorrelated one (green) keeps falling until it reaches the grey band of
-# float64 round-off, at the printed step, where it is no longer drawn. Middle: the
+# Left: the gap during fitting, on a log scale. The correlated curve (blue)
+# drops within about a hundred steps onto its dashed closed-form floor and
+# stays there. The uncorrelated one (green) falls along a straight line, the
+# same factor every step, set by the slow direction $s$ (its distance to $s^*$
+# shrinks by $1 - \eta/2$ per step, and the gap with its square), until it
+# reaches the grey band of float64 round-off at the printed step (517), where
+# it is no longer drawn. Middle: the
 # correlated posterior is a tilted ellipse (black, filled contours), and the
 # best axis-aligned $q$ (red) is a near-circle on the same centre, matching
 # the posterior's *conditional* widths rather than its marginal ones. Look
@@ -458,7 +505,7 @@ bounds = {}
 for label, (m, s) in proposals.items():
     estimates = np.empty((len(ks), n_repeats))  # one L_K per repeat
     for i, k in enumerate(ks):
-        z, _ = reparameterize(m, s, rng.standard_normal((n_repeats, k, J)))  # (repeats, K, J)
+        z = m + np.exp(0.5 * s) * rng.standard_normal((n_repeats, k, J))  # (repeats, K, J), z ~ q
         log_w = lg.log_joint(x, z, *model[1:]) - log_normal(z, m, s)  # (repeats, K)
         estimates[i] = log_mean_exp(log_w, axis=1)
     bounds[label] = estimates
