@@ -57,7 +57,7 @@ print("training on", x_train.shape, "testing on", x_test.shape)
 #               + \underbrace{D_{KL}(q(z \mid x)\,\|\,p(z))}_{\text{KL}},$$
 #
 # averaged over the batch, in nats. We train in float32: the gradients were
-# checked in float64 in lecture 0, and float32 halves the memory traffic.
+# checked in float64 in lecture 00, and float32 halves the memory traffic.
 
 # %%
 model = numvae.VAE(input_dim=784, hidden_dims=(400,), latent_dim=20, dtype=np.float32, seed=0)
@@ -273,7 +273,16 @@ show(plots.plot_image_grid(samples, FIGURES_DIR / "03_samples.png", title="64 sa
 #
 # $$\mathcal L_K = \log \frac1K \sum_{k=1}^K w_k,\qquad
 #   \mathbb E[\mathcal L_1] = \mathrm{ELBO} \le \mathbb E[\mathcal L_{10}]
-#   \le \mathbb E[\mathcal L_{100}] \le \dots \to \log p(x).$$
+#   \le \mathbb E[\mathcal L_{100}] \le \dots \le \log p(x).$$
+#
+# Every $\mathbb E[\mathcal L_K]$ is a lower bound, for any encoder. That it
+# also *tends* to $\log p(x)$ as $K \to \infty$ needs a condition on the
+# weights: Burda et al.'s theorem 1 assumes they are bounded, and lecture 01
+# (section 7) shows, on a model where $\log p(x)$ is exact, a diagonal $q$
+# whose weights are unbounded but have finite variance, for which the
+# distance left still shrinks like $\chi^2/2K$. For a trained VAE neither
+# condition is checked, so the numbers below are lower bounds that rise with
+# $K$, with an unknown distance still to go.
 #
 # ``evaluate.importance_weighted_log_likelihood`` returns $\mathcal L_K$ for
 # each test image. We compute it for $K = 1, 10, 100$ next to the ELBO.
@@ -321,7 +330,8 @@ save(fig, "03_iw_bound.png")
 # %% [markdown]
 # Left: $\mathcal L_1$ agrees with the ELBO (both are one-sample estimates of
 # the same expectation), and the bound rises with $K$, by a few nats from 1 to
-# 10 and by less from 10 to 100: it converges towards $\log p(x)$ from below.
+# 10 and by less from 10 to 100: it approaches $\log p(x)$ from below
+# (how fast, and whether it gets there, depends on the weights: lecture 01).
 # Right: per image, $\mathcal L_{100}$ minus the ELBO estimated from the
 # same 100 samples. It can never be negative (the log of a mean is at least
 # the mean of the logs: Jensen's inequality), and it varies a lot: between 2
