@@ -15,11 +15,18 @@ trained on −log p(x): the baseline a collapsed model can at best reach).
 Usage (one BLAS thread; one JSON line per run appended to ``--out``)::
 
     python scripts/measure_collapse.py --settings plain made --seeds 0 1 2 --out runs.jsonl
+
+Without ``--out`` the lines are appended to the file the lecture reads,
+``numvae/course/data/collapse_runs.jsonl`` in this checkout: it ships inside
+the package, so the lecture runs wherever numvae is installed. The lecture
+keeps the last line of each (setting, seed), so a re-measured run replaces
+the old one.
 """
 
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -36,6 +43,8 @@ from numvae.training import TrainConfig, Trainer
 from numvae.training.trainer import evaluation_targets
 
 LATENT_DIM, HIDDEN, LR, BATCH = 20, 400, 3e-3, 100
+# The copy in this checkout (the one to commit), whichever numvae is imported.
+RUNS_FILE = Path(__file__).resolve().parents[1] / "numvae" / "course" / "data" / "collapse_runs.jsonl"
 
 
 def train_alone(x_train, x_test, epochs, seed):
@@ -89,7 +98,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--free-bits", type=float, default=0.5)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", default=str(RUNS_FILE), help="JSON lines to append to (default: %(default)s)")
     args = parser.parse_args()
     threadpool_limits(1)
     data = load_dataset("mnist5k")

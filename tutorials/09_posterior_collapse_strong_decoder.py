@@ -37,7 +37,7 @@
 
 # %%
 import json
-from pathlib import Path
+from importlib.resources import files
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -288,15 +288,15 @@ for name, path in curves.items():
 # ``scripts/measure_collapse.py`` trains the same five models (the four
 # above and the MADE alone) for 40 epochs, with seeds 0, 1 and 2 (the seed
 # sets the initial weights, the shuffling and the binarization), and saves
-# what it measures on the test set to ``scripts/collapse_runs.jsonl``; this
-# cell reads it. Each number is the mean over the three seeds with a 95%
+# what it measures on the test set to ``collapse_runs.jsonl``, a file that
+# ships inside numvae (in ``numvae/course/data/``); this cell reads it. Each number is the mean over the three seeds with a 95%
 # Student-t interval (t = 4.30 for two degrees of freedom: three seeds give
 # wide intervals). Differences between two settings are taken seed by seed
 # (the same seed gives the same encoder initialisation and the same data
 # order), which removes the variation that the two settings share.
 
 # %%
-runs_file = Path(numvae.__file__).resolve().parent.parent / "scripts" / "collapse_runs.jsonl"
+runs_file = files("numvae.course") / "data" / "collapse_runs.jsonl"  # inside the installed package
 runs = [json.loads(line) for line in runs_file.read_text(encoding="utf-8").splitlines()]
 by_setting = {}
 for run in runs:

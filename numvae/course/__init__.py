@@ -12,4 +12,7 @@ A layer above the engine: no math module imports it.
 * :mod:`.mutants`, :mod:`.zoo` — classic mistakes, and which check catches which
 * :mod:`.cli`       — ``numvae exercises start|check|train``
 * :mod:`.lecture`   — the lectures' plumbing: fast mode, where figures go
+* ``data/``         — measurements a lecture reads rather than recomputes (``collapse_runs.jsonl``:
+  lecture 09's §4, written by ``scripts/measure_collapse.py``); shipped in the package, so a lecture
+  downloaded alone finds them
 """
