@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 5. The Gaussian decoder, and what a likelihood number means
 #
-# Lecture 3 modelled each pixel as a coin, p(x_d = 1 | z) = sigmoid(l_d). The
+# Lecture 03 modelled each pixel as a coin, p(x_d = 1 | z) = sigmoid(l_d). The
 # other common choice is a Gaussian around the decoder's output x̂,
 # $p(x \mid z) = \mathcal N(x;\, \hat x(z),\, \sigma^2 I)$. Its negative log
 # is a scaled squared error, so a Gaussian VAE is an autoencoder trained with
@@ -15,7 +15,7 @@
 # %% [markdown]
 # ## Setup
 #
-# The same 4,000 / 1,000 split of mnist5k as in lecture 3. In fast mode
+# The same 4,000 / 1,000 split of mnist5k as in lecture 03. In fast mode
 # (``NUMVAE_FAST=1``) a few hundred images and one epoch: every line runs,
 # the numbers mean nothing.
 
@@ -308,7 +308,7 @@ save(fig, "05_learned_sigma.png")
 #
 # The command line trains a 2-D model by default. We train a 2-D model (with
 # this lecture's one hidden layer of 400, not the command line's three of 256) with
-# each decoder, the Bernoulli one (lecture 3) and the Gaussian one with
+# each decoder, the Bernoulli one (lecture 03) and the Gaussian one with
 # σ = 0.1, with everything else equal (20 epochs, as every model here), and print their test losses and
 # importance-weighted bounds on log p(x).
 
@@ -351,7 +351,7 @@ print(f"pixels measured in 0..255 instead of 0..1 would shift the Gaussian -log 
 # ## 6. Grey levels under a Bernoulli: not a log-probability either
 #
 # The Bernoulli number has its own problem. The Bernoulli likelihood
-# $p^{x}(1-p)^{1-x}$ sums to 1 over $x \in \{0, 1\}$; lecture 3 fed it grey
+# $p^{x}(1-p)^{1-x}$ sums to 1 over $x \in \{0, 1\}$; lecture 03 fed it grey
 # levels $x \in [0, 1]$. Over those it is neither a probability nor a
 # density: for one pixel its integral over $[0, 1]$ is
 # $\int_0^1 p^x (1-p)^{1-x}\,dx = \frac{p - (1-p)}{\log p - \log(1-p)}$, at

@@ -21,7 +21,7 @@
 # %% [markdown]
 # ## Setup
 #
-# Every model has the architecture of lecture 3: 784 → 400 → 2 × 20 and back,
+# Every model has the architecture of lecture 03: 784 → 400 → 2 × 20 and back,
 # a Bernoulli decoder, trained with Adam on the 4,000 grey-level training
 # images. In fast mode (``NUMVAE_FAST=1``) a few hundred images, one epoch,
 # small K.

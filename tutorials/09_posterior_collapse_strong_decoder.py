@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 9. Posterior collapse at β = 1: a decoder strong enough to do without z
 #
-# Lecture 8 collapsed a VAE's code by charging more for it (β = 16). The
+# Lecture 08 collapsed a VAE's code by charging more for it (β = 16). The
 # collapse that practitioners meet happens at β = 1, and its cause is the
 # decoder. An MLP decoder makes the pixels independent given $z$,
 # $p_\theta(x|z) = \prod_d p_\theta(x_d|z)$, so everything the pixels share
@@ -15,19 +15,19 @@
 # We build such a decoder from masked dense layers (MADE: Germain, Gregor,
 # Murray & Larochelle 2015, arXiv:1502.03509), check its autoregressive
 # property and its gradients, and measure on mnist5k what it does to the code
-# (active units and the KL of each unit, lecture 8) against the VAE of
-# lecture 3, then two remedies: a KL warm-up, and free bits (Kingma et al.
+# (active units and the KL of each unit, lecture 08) against the VAE of
+# lecture 03, then two remedies: a KL warm-up, and free bits (Kingma et al.
 # 2016, arXiv:1606.04934). The encoder's parameters are $\phi$, the
 # decoder's $\theta$, as Kingma & Welling write them.
 
 # %% [markdown]
 # ## Setup
 #
-# The models of lecture 8: an encoder 784 → 400 → 2 × 20 and, for the
+# The models of lecture 08: an encoder 784 → 400 → 2 × 20 and, for the
 # plain VAE, the decoder 20 → 400 → 784; the MADE decoder has one hidden
 # layer of 400 units. Adam with step size 3 × 10⁻³ (the MADE learns slowly
 # at 10⁻³), batches of 100, Bernoulli pixels with dynamic binarization (a
-# fresh 0/1 draw of every training image at each epoch, lecture 5), and a
+# fresh 0/1 draw of every training image at each epoch, lecture 05), and a
 # test set binarized once. This lecture trains each model for a few epochs
 # only, so that it runs in about a minute; the collapse takes longer, so §4
 # reads the measurements of ``scripts/measure_collapse.py``, which trains the
@@ -79,7 +79,7 @@ x_test_bits = evaluation_targets(x_test, "dynamic", seed=0)  # the fixed 0/1 tes
 #   \frac{\partial L}{\partial W} = (x^\top \bar y) \odot M, \quad
 #   \frac{\partial L}{\partial x} = \bar y\,(W \odot M)^\top,$$
 #
-# the dense layer's backward (lecture 0) with $W \odot M$ in place of $W$,
+# the dense layer's backward (lecture 00) with $W \odot M$ in place of $W$,
 # and the mask applied once more to $\partial L / \partial W$: a masked
 # weight never reaches the loss, so its gradient is 0 and it never moves.
 #
@@ -155,7 +155,7 @@ save(fig, "09_masks.png")
 #
 # ## 2. The MADE-VAE, and its gradients
 #
-# ``MADEVAE`` is the VAE of lecture 3 with this decoder. Training needs
+# ``MADEVAE`` is the VAE of lecture 03 with this decoder. Training needs
 # $\log p_\theta(x \mid z)$ of the observed image, and all $D$ conditionals of
 # an observed image come out of *one* pass, with the image itself as the
 # input ("teacher forcing"): the loss and its gradient are exact, as for the
@@ -163,7 +163,7 @@ save(fig, "09_masks.png")
 # pixels $1..d-1$ are, $D$ passes per image. $z$ reaches the loss through
 # every layer of the MADE, so its gradient is the sum over those layers.
 # The whole backward pass, checked against central differences in float64
-# (lecture 0):
+# (lecture 00):
 
 # %%
 for case in (dict(activation="tanh"), dict(activation="relu", beta=2.5), dict(activation="tanh", free_bits=0.3)):
@@ -175,7 +175,7 @@ for case in (dict(activation="tanh"), dict(activation="relu", beta=2.5), dict(ac
     print(f"{case}: worst relative error {report.worst.relative_error:.1e} ({report.worst.name})")
 
 # %% [markdown]
-# Every relative error is below 10⁻⁶, the threshold of lecture 0. (The last
+# Every relative error is below 10⁻⁶, the threshold of lecture 00. (The last
 # case uses free bits, §3.) ``tests/math/test_made.py`` checks the same
 # properties on more shapes, and on broken versions of the code that each
 # property catches: an output mask with $\ge$, an unmasked $\partial L/\partial W$.
@@ -371,7 +371,7 @@ print("KL of the MADE-VAE at epochs 10, 20, 30, 40, seed by seed: "
 #
 # **The count misses it.** Burda's count still calls 16, 19 and 20 units
 # active. The collapsed units sit just on its threshold of 0.01 (see the
-# figure below), as lecture 8 found at β = 16.
+# figure below), as lecture 08 found at β = 16.
 #
 # **Remedies.** KL warm-up leaves 4.0 ± 1.5 nats more in the code and 17 to
 # 18 busy units; free bits 4.1 ± 1.6 nats more and all 20. Both cost ELBO:
@@ -439,7 +439,7 @@ save(fig, "09_kl_per_unit.png")
 # twelfth or so: those units have collapsed to the prior. Warm-up keeps a
 # few more units above zero. Free bits holds every unit at λ = 0.5 (dotted)
 # or a little above it. (b) Every unit of every run, activity against KL: one
-# curve, as in lecture 8. The units that carry no information (KL below
+# curve, as in lecture 08. The units that carry no information (KL below
 # about 0.01 nats, left) straddle the activity threshold (dashed), so the
 # count depends on where a seed's near-dead units happen to fall. The KL
 # tells them apart (dotted, 0.05 nats). (c) The total KL during training. The plain

@@ -85,9 +85,9 @@ print(f"final training loss {history['train_loss'][-1]:.1f} nats")
 # high for images the model finds unlikely. ``model.per_example_terms(x)``
 # returns its two terms for each image from one sample of $z$; we average a
 # few draws of the noise so that the score of an image depends on the image,
-# not on the luck of one draw. The importance-weighted bound of lecture 3,
-# $-\mathcal L_K$, is a tighter alternative that costs $K$ decoder passes per
-# image.
+# not on the luck of one draw. The importance-weighted bound of lectures 01
+# and 03, $-\mathcal L_K$, is a tighter alternative that costs $K$ decoder
+# passes per image.
 
 # %%
 def elbo_score(model, x):
@@ -283,7 +283,7 @@ for k in (10, 50, 100):
 # stroke's anti-aliased edge) has a **floor** $F(x) = \sum_d H(x_d)$ that no
 # model, however good, can go below; a black-and-white image has floor 0.
 # (This is also why the Bernoulli "log p(x)" of grey levels is not a
-# normalised density; lecture 5 compares it with binarized data, where it
+# normalised density; lecture 05 compares it with binarized data, where it
 # is.) The floor needs no model and no fitting.
 
 # %%
