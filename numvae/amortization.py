@@ -26,7 +26,7 @@ samples :math:`z_s = \mu + \sigma\varepsilon_s`,
     \frac{\partial}{\partial\log\sigma^2} = \frac1S \sum_s \tfrac12 \bar z_s \varepsilon_s \sigma
         + \tfrac12(\sigma^2 - 1),
 
-where :math:`\bar z_s` is the gradient of :math:`-\log p(x|z_s)` in z_s, from the
+where :math:`\bar z_s` is the gradient of :math:`-\log p_\theta(x|z_s)` in z_s, from the
 likelihood's and the decoder's backward; the rest is
 :func:`~numvae.gaussian.reparameterize_backward` and
 :func:`~numvae.gaussian.kl_standard_normal_backward`. Adam (:class:`numvae.optim.Adam`)

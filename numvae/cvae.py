@@ -1,12 +1,13 @@
-r"""The conditional VAE: q(z|x,y) and p(x|z,y), with the label y joined to both networks' inputs.
+r"""The conditional VAE: q_φ(z|x,y) and p_θ(x|z,y), with the label y joined to both networks' inputs.
 
 For an example x with class label y, the CVAE maximises
 
 .. math::
-    \log p(x \mid y) \;\ge\; \mathbb E_{q(z|x,y)}[\log p(x \mid z, y)]
-        - D_{KL}(q(z \mid x, y) \,\|\, p(z)), \qquad p(z) = \mathcal N(0, I),
+    \log p_\theta(x \mid y) \;\ge\; \mathbb E_{q_\phi(z|x,y)}[\log p_\theta(x \mid z, y)]
+        - D_{KL}(q_\phi(z \mid x, y) \,\|\, p(z)), \qquad p(z) = \mathcal N(0, I),
 
-the VAE's bound (:mod:`numvae.vae`) with every distribution given y: Jensen's
+the VAE's bound (:mod:`numvae.vae`; φ the encoder's parameters, θ the
+decoder's) with every distribution given y: Jensen's
 inequality on :math:`\log p(x|y) = \log \mathbb E_{q(z|x,y)}[p(x|z,y)\,p(z)/q(z|x,y)]`,
 as in lecture 01. The prior does not depend on y, so z must hold what y
 does not say (the style: slant, stroke width, size), and a new image of a

@@ -7,7 +7,9 @@ Weighted Autoencoders", arXiv:1509.00519, eq. 8):
 
 .. math::
     \log p(x) \approx \mathcal L_K = \log \frac1K \sum_{k=1}^{K} w_k, \qquad
-    w_k = \frac{p(x \mid z_k)\, p(z_k)}{q(z_k \mid x)}, \quad z_k \sim q(z \mid x).
+    w_k = \frac{p_\theta(x \mid z_k)\, p(z_k)}{q_\phi(z_k \mid x)}, \quad z_k \sim q_\phi(z \mid x),
+
+for the trained decoder's parameters θ and encoder's φ.
 
 For K = 1 its expectation is the ELBO; :math:`\mathbb E[\mathcal L_K]` grows
 with K and tends to log p(x). Why:

@@ -62,12 +62,13 @@ def reparameterize_backward(d_z, eps, std):
     and :math:`\mathcal N(\mu + \sigma\varepsilon; \mu, \sigma^2)\,\sigma = \mathcal N(\varepsilon; 0, 1)`),
 
     .. math::
-        \nabla_\theta \mathbb E_{q_\theta}[f(z)]
-        = \nabla_\theta \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon; 0, I)\, d\varepsilon
-        = \mathbb E_\varepsilon\big[\nabla_\theta f(\mu + \sigma\varepsilon)\big]
-        = \mathbb E_\varepsilon\Big[f'(z)\,\frac{\partial z}{\partial\theta}\Big],
+        \nabla_\phi \mathbb E_{q_\phi}[f(z)]
+        = \nabla_\phi \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon; 0, I)\, d\varepsilon
+        = \mathbb E_\varepsilon\big[\nabla_\phi f(\mu + \sigma\varepsilon)\big]
+        = \mathbb E_\varepsilon\Big[f'(z)\,\frac{\partial z}{\partial\phi}\Big],
 
-    because the density of ε does not depend on θ = (μ, log σ²), and the
+    because the density of ε does not depend on φ (here (μ, log σ²); in a VAE
+    the encoder's parameters, which reach z through them), and the
     gradient passes under the integral onto f. Lecture 04 sets this beside
     the score-function estimator and measures both.
 

@@ -1,16 +1,16 @@
 r"""Finite-difference gradient checking, shared by the tests and the tutorials.
 
 A backward pass written by hand is only trustworthy once it agrees with the
-definition of the derivative. For a scalar function f of an array θ, the
+definition of the derivative. For a scalar function f of an array ω, the
 central difference
 
 .. math::
-    \frac{\partial f}{\partial \theta_i} \approx
-    \frac{f(\theta + h e_i) - f(\theta - h e_i)}{2h}
+    \frac{\partial f}{\partial \omega_i} \approx
+    \frac{f(\omega + h e_i) - f(\omega - h e_i)}{2h}
 
 has error O(h²) (the O(h) terms cancel): truncation
 :math:`\approx h^2 |f'''| / 6`. It also has round-off: each of
-:math:`f(\theta \pm h e_i)` carries a rounding error of about :math:`u |f|`, where
+:math:`f(\omega \pm h e_i)` carries a rounding error of about :math:`u |f|`, where
 u is the unit round-off of the float type (:math:`2^{-53} \approx 1.1 \times 10^{-16}`
 in float64, half the machine epsilon), and dividing their difference by 2h
 turns that into an absolute error of about :math:`u |f| / h` in the gradient.
@@ -20,7 +20,7 @@ round-off :math:`\approx 1.1 \times 10^{-11} |f|`. For a loss of about 10 that i
 absolute error of about 1e-10 in every entry, so the *relative* error below
 depends on the size of the gradient: ~1e-10 for gradients of order 1, but
 ~1e-7 (up to ~2e-7 with a second rounding) for a parameter whose gradient
-entries are ~1e-3. Measured on f(θ) = 10 + Σ c_i sin(a_i θ_i), with
+entries are ~1e-3. Measured on f(ω) = 10 + Σ c_i sin(a_i ω_i), with
 gradients up to ~1.6e-3: absolute errors up to 8e-11, relative error 5e-8.
 That is still below the 1e-6 the tests demand, but only by a factor of
 5 to 20: a check of a parameter with gradients of ~1e-4 in a loss of ~10

@@ -6,18 +6,19 @@ generative model draws a class and a style, then the image:
 
 .. math::
     y \sim p(y) = \tfrac1K \ (\text{uniform}), \qquad z \sim \mathcal N(0, I), \qquad
-    x \sim p(x \mid y, z) \ (\text{a decoder fed } [z \mid \mathrm{onehot}(y)]).
+    x \sim p_\theta(x \mid y, z) \ (\text{a decoder fed } [z \mid \mathrm{onehot}(y)]).
 
 For a labelled image, y is observed and only z is inferred, by
-q(z|x,y) = N(mu, diag exp(log_var)) (an encoder fed [x | onehot(y)]). For an
-unlabelled image, y is latent too, inferred by a classifier q(y|x) = softmax
-of an MLP's logits. Since y carries the class, z is left to hold what the
+q_φ(z|x,y) = N(mu, diag exp(log_var)) (an encoder fed [x | onehot(y)]). For an
+unlabelled image, y is latent too, inferred by a classifier q_φ(y|x) = softmax
+of an MLP's logits (φ: both inference networks' parameters, θ: the decoder's,
+as the paper writes them). Since y carries the class, z is left to hold what the
 label does not say: slant, width, stroke — the style.
 
 **The losses** (numvae minimises; the paper's bounds are their negatives):
 
 .. math::
-    L(x, y) = \mathbb E_{q(z|x,y)}[-\log p(x \mid y, z)] + D_{KL}(q(z|x,y) \,\|\, p(z)) + \log K
+    L(x, y) = \mathbb E_{q_\phi(z|x,y)}[-\log p_\theta(x \mid y, z)] + D_{KL}(q_\phi(z|x,y) \,\|\, p(z)) + \log K
     \;\ge\; -\log p(x, y),
 
 the −ELBO of the pair (the :math:`\log K = -\log p(y)`), and for an unlabelled x

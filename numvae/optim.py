@@ -103,9 +103,10 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
     r"""One step of SGD with (heavy-ball) momentum, PyTorch's convention; in place.
 
     .. math::
-        v \leftarrow \gamma v + g, \qquad \theta \leftarrow \theta - \eta v
+        v \leftarrow \gamma v + g, \qquad \omega \leftarrow \omega - \eta v
 
-    With momentum γ = 0 this is plain SGD, :math:`\theta \leftarrow \theta - \eta g`.
+    for the parameter ω = ``param`` and its gradient g = ``grad``. With
+    momentum γ = 0 this is plain SGD, :math:`\omega \leftarrow \omega - \eta g`.
 
     Parameters
     ----------
@@ -122,7 +123,7 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
     """
     velocity *= momentum
     velocity += grad  # v ← γ v + g
-    param -= lr * velocity  # θ ← θ − η v
+    param -= lr * velocity  # ω ← ω − η v
     return param, velocity
 
 
@@ -161,7 +162,8 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
     r"""Step t (counting from 1) of Adam: Algorithm 1 of Kingma & Ba (2015, arXiv:1412.6980).
 
     With decay rates ρ₁, ρ₂ (the paper's β₁, β₂; numvae keeps β for the KL
-    weight) and stabilizing constant δ (the paper's ε):
+    weight), stabilizing constant δ (the paper's ε), the parameter ω = ``param``
+    (the paper's θ; numvae keeps θ for the decoder's) and its gradient g:
 
     .. math::
         m \leftarrow \rho_1 m + (1 - \rho_1) g, \qquad
@@ -169,7 +171,7 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
 
     .. math::
         \hat m = \frac{m}{1 - \rho_1^t}, \qquad \hat v = \frac{v}{1 - \rho_2^t}, \qquad
-        \theta \leftarrow \theta - \eta \frac{\hat m}{\sqrt{\hat v} + \delta}.
+        \omega \leftarrow \omega - \eta \frac{\hat m}{\sqrt{\hat v} + \delta}.
 
     **Why divide by** :math:`1 - \rho_1^t`. From :math:`m_0 = 0`, unrolling the
     update gives :math:`m_t = (1 - \rho_1) \sum_{i=1}^t \rho_1^{t-i} g_i`. If the
@@ -213,7 +215,7 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
     v_hat = np.divide(v, 1 - beta2**t, out=scratch)  # v̂ = v / (1 − ρ₂ᵗ)
     denominator = np.add(np.sqrt(v_hat, out=scratch), epsilon, out=scratch)  # √v̂ + δ
     ratio = np.divide(m, denominator, out=scratch)  # m / (√v̂ + δ)
-    param -= np.multiply(lr / (1 - beta1**t), ratio, out=scratch)  # θ ← θ − η m̂ / (√v̂ + δ), m̂ = m / (1 − ρ₁ᵗ)
+    param -= np.multiply(lr / (1 - beta1**t), ratio, out=scratch)  # ω ← ω − η m̂ / (√v̂ + δ), m̂ = m / (1 − ρ₁ᵗ)
     return param, m, v
 
 

@@ -3,15 +3,17 @@ r"""The Variational Autoencoder: encoder, reparameterization, decoder and loss.
 For one example x the VAE maximises the evidence lower bound (ELBO)
 
 .. math::
-    \log p(x) \;\ge\; \mathbb E_{q(z|x)}[\log p(x|z)] - D_{KL}(q(z|x) \,\|\, p(z)),
+    \log p_\theta(x) \;\ge\; \mathcal L(\theta, \phi; x)
+    = \mathbb E_{q_\phi(z|x)}[\log p_\theta(x|z)] - D_{KL}(q_\phi(z|x) \,\|\, p(z)),
 
-with q(z|x) = N(mu(x), diag exp(log_var(x))) from the encoder network,
-p(z) = N(0, I), and p(x|z) from the decoder network and a likelihood
-(Bernoulli or Gaussian). numvae minimises the batch mean of
+with q_φ(z|x) = N(mu(x), diag exp(log_var(x))) from the encoder network
+(parameters φ), p(z) = N(0, I), and p_θ(x|z) from the decoder network
+(parameters θ) and a likelihood (Bernoulli or Gaussian). numvae minimises the
+batch mean of
 
 .. math::
-    \text{loss} = \underbrace{-\log p(x \mid z)}_{\text{reconstruction}}
-                + \beta \, \underbrace{D_{KL}(q(z|x) \,\|\, p(z))}_{\text{kl}},
+    \text{loss} = \underbrace{-\log p_\theta(x \mid z)}_{\text{reconstruction}}
+                + \beta \, \underbrace{D_{KL}(q_\phi(z|x) \,\|\, p(z))}_{\text{kl}},
     \qquad z = \mu + \exp(\tfrac12\log\sigma^2)\,\varepsilon,
 
 a single-sample Monte Carlo estimate of the negative ELBO (for β = 1), in nats
@@ -185,9 +187,10 @@ class VAE:
     def parameters(self):
         """Name -> live parameter array (updated in place by an optimizer).
 
-        Order: encoder Dense layers first to last, then decoder Dense layers
-        first to last, each ``W`` then ``b``; ``"decoder.log_var"`` last if
-        the Gaussian σ is learned. Names look like ``"encoder.0.W"``.
+        Order: the encoder's φ, its Dense layers first to last, then the
+        decoder's θ, its Dense layers first to last, each ``W`` then ``b``;
+        ``"decoder.log_var"`` last if the Gaussian σ is learned. Names look
+        like ``"encoder.0.W"``.
         """
         return {**self.encoder.parameters("encoder"), **self.decoder.parameters("decoder"),
                 **{f"decoder.{key}": value for key, value in self.likelihood.params.items()}}
@@ -200,7 +203,7 @@ class VAE:
         return checks.batch("x", x, self.input_dim, self.dtype, unit_interval=self.likelihood_name == "bernoulli")
 
     def encode(self, x):
-        """q(z|x): returns ``mu, log_var``, each of shape (batch, latent_dim)."""
+        """q_φ(z|x): returns ``mu, log_var``, each of shape (batch, latent_dim)."""
         h = self.encoder.forward(self._check_x(x), keep_cache=False)
         return h[:, : self.latent_dim], h[:, self.latent_dim :]
 
@@ -224,7 +227,7 @@ class VAE:
         return self.decode(rng.standard_normal((n, self.latent_dim)).astype(self.dtype, copy=False))
 
     def log_px_given_z(self, x, z):
-        """log p(x|z) for each row, shape (batch,). ``x`` (batch, input_dim), ``z`` (batch, latent_dim)."""
+        """log p_θ(x|z) for each row, shape (batch,). ``x`` (batch, input_dim), ``z`` (batch, latent_dim)."""
         x = self._check_x(x)
         z = checks.batch("z", z, self.latent_dim, self.dtype)
         return -self.likelihood.nll(x, self.decoder.forward(z, keep_cache=False), keep_cache=False)

@@ -285,9 +285,9 @@ print(check_gradients(mlp_loss, mlp_params, mlp_analytic).assert_close(1e-6))
 # %% [markdown]
 # Now the real thing. ``numvae.check_model`` draws the reparameterization
 # noise ``eps`` once and replays it for every evaluation, so that the VAE's
-# loss becomes a deterministic function of its parameters (lecture 02
-# explains that noise). A tiny VAE keeps the number of loss evaluations, two
-# per parameter, small.
+# loss becomes a deterministic function of its parameters, the encoder's
+# $\phi$ and the decoder's $\theta$ (lecture 02 explains that noise). A tiny
+# VAE keeps the number of loss evaluations, two per parameter, small.
 
 # %%
 vae64 = numvae.VAE(input_dim=8, hidden_dims=(6,), latent_dim=3, dtype=np.float64, seed=1)
@@ -311,7 +311,7 @@ print("worst:", report64.worst.name, f"{report64.worst.relative_error:.1e}")
 # * **truncation**: the Taylor terms the formula ignores,
 #   $\approx \frac{h^2}{6} |f'''|$, which shrinks as $h$ shrinks;
 # * **round-off**: $f$ is computed with a relative error of about the unit
-#   round-off $u$ of the float type, so each of $f(\theta \pm h)$ is off by
+#   round-off $u$ of the float type, so each of $f(\omega \pm h)$ is off by
 #   $\approx u |f|$, and dividing their difference by $2h$ turns that into
 #   an error of $\approx u |f| / h$, which *grows* as $h$ shrinks. Relative
 #   to the derivative, that is $u|f| / (h|f'|)$: a large loss with small
@@ -320,24 +320,24 @@ print("worst:", report64.worst.name, f"{report64.worst.relative_error:.1e}")
 # With $u = 2^{-53} \approx 1.1 \times 10^{-16}$ (float64) there is a wide
 # range of $h$ where both are tiny. With $u = 2^{-24} \approx 6 \times 10^{-8}$
 # (float32) the two lines cross high up, at a large $h$. We measure it on a
-# smooth function, $f(\theta) = \sum_j \mathrm{softplus}(\theta\, c_j)$
+# smooth function, $f(\omega) = \sum_j \mathrm{softplus}(\omega\, c_j)$
 # for a fixed vector $c$, whose derivative
-# $f'(\theta) = \sum_j c_j\, \mathrm{sigmoid}(\theta c_j)$ is known exactly.
+# $f'(\omega) = \sum_j c_j\, \mathrm{sigmoid}(\omega c_j)$ is known exactly.
 
 # %%
-c = rng.uniform(0.5, 2.0, size=50)  # fixed coefficients; f(θ) is printed below (about 65 here)
-theta = 0.8
-exact = float(np.sum(c * activations.sigmoid(theta * c)))
-f_size = float(np.sum(activations.softplus(theta * c)))
-print(f"f(θ) = {f_size:.1f} at θ = {theta}")
+c = rng.uniform(0.5, 2.0, size=50)  # fixed coefficients; f(ω) is printed below (about 65 here)
+omega = 0.8
+exact = float(np.sum(c * activations.sigmoid(omega * c)))
+f_size = float(np.sum(activations.softplus(omega * c)))
+print(f"f(ω) = {f_size:.1f} at ω = {omega}")
 steps = np.logspace(-12, -0.5, 47 if not FAST else 12)
 
 
 def central_difference(dtype, h):
-    """(f(θ+h) − f(θ−h)) / 2h with every operation, and h itself, in ``dtype``."""
-    theta_d, h_d, c_d = dtype(theta), dtype(h), c.astype(dtype)
-    f_plus = np.sum(activations.softplus((theta_d + h_d) * c_d))
-    f_minus = np.sum(activations.softplus((theta_d - h_d) * c_d))
+    """(f(ω+h) − f(ω−h)) / 2h with every operation, and h itself, in ``dtype``."""
+    omega_d, h_d, c_d = dtype(omega), dtype(h), c.astype(dtype)
+    f_plus = np.sum(activations.softplus((omega_d + h_d) * c_d))
+    f_minus = np.sum(activations.softplus((omega_d - h_d) * c_d))
     return float((f_plus - f_minus) / (2 * h_d))
 
 
@@ -348,11 +348,11 @@ for dtype, err in errors.items():
     print(f"{dtype.__name__}: best relative error {err[best]:.1e} at h = {steps[best]:.0e}; "
           f"at h = {H:.0e}: {np.interp(np.log10(H), np.log10(steps), err):.1e}")
 
-theta_spacing = float(np.spacing(np.float32(theta)))  # float32's gap between θ and its neighbours
-f_spacing = float(np.spacing(np.float32(f_size)))  # ... and between f(θ) and its neighbours
+omega_spacing = float(np.spacing(np.float32(omega)))  # float32's gap between ω and its neighbours
+f_spacing = float(np.spacing(np.float32(f_size)))  # ... and between f(ω) and its neighbours
 exactly_one = steps[errors[np.float32] == 1.0]  # the difference was exactly 0
-print(f"float32: spacing at θ = {theta}: {theta_spacing:.2e}, so θ ± h rounds to θ for h < {theta_spacing / 2:.2e}; "
-      f"moved one spacing each way, f(θ+h) − f(θ−h) ≈ 2·{theta_spacing:.1e}·|f'| = {2 * theta_spacing * exact:.1e}, "
+print(f"float32: spacing at ω = {omega}: {omega_spacing:.2e}, so ω ± h rounds to ω for h < {omega_spacing / 2:.2e}; "
+      f"moved one spacing each way, f(ω+h) − f(ω−h) ≈ 2·{omega_spacing:.1e}·|f'| = {2 * omega_spacing * exact:.1e}, "
       f"against float32's spacing {f_spacing:.1e} at |f| = {f_size:.0f}")
 print(f"float32: relative error exactly 1 at {len(exactly_one)} of {len(steps)} steps, "
       f"the largest h = {exactly_one.max():.1e}; the next step up gives {errors[np.float32][len(exactly_one)]:.2f}")
@@ -362,8 +362,8 @@ print(f"float32: relative error exactly 1 at {len(exactly_one)} of {len(steps)} 
 # predicted error terms as thin lines.
 
 # %%
-third = float(np.sum(c**3 * activations.sigmoid(theta * c) * (1 - activations.sigmoid(theta * c))
-                     * (1 - 2 * activations.sigmoid(theta * c))))  # f'''(θ), for the truncation line
+third = float(np.sum(c**3 * activations.sigmoid(omega * c) * (1 - activations.sigmoid(omega * c))
+                     * (1 - 2 * activations.sigmoid(omega * c))))  # f'''(ω), for the truncation line
 fig = Figure(figsize=(8, 5.2), layout="constrained")
 ax = fig.subplots()
 for (dtype, err), color in zip(errors.items(), ["C0", "C3"]):
@@ -399,10 +399,10 @@ save(fig, "00_step_size.png")
 #   $h = 10^{-5}$ the error is already a few $10^{-3}$, a thousand times
 #   the tolerance of the tests. Below $h \approx 10^{-7}$ it is exactly 1:
 #   the difference is 0, and so is the "gradient". The printout gives two
-#   reasons. Below half of float32's spacing at $\theta = 0.8$
-#   ($2^{-25} \approx 3 \times 10^{-8}$), $\theta \pm h$ rounds to $\theta$
-#   itself. Above it, $\theta \pm h$ moves by one spacing ($2^{-24}$) each
-#   way, but that changes $f(\theta + h) - f(\theta - h)$ by about
+#   reasons. Below half of float32's spacing at $\omega = 0.8$
+#   ($2^{-25} \approx 3 \times 10^{-8}$), $\omega \pm h$ rounds to $\omega$
+#   itself. Above it, $\omega \pm h$ moves by one spacing ($2^{-24}$) each
+#   way, but that changes $f(\omega + h) - f(\omega - h)$ by about
 #   $5 \times 10^{-6}$, less than the spacing of float32 numbers near
 #   $|f| \approx 65$ ($2^{-17} \approx 7.6 \times 10^{-6}$), and here the
 #   two round to the same number. From the next step, $h = 10^{-7}$, they

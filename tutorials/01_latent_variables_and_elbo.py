@@ -41,10 +41,10 @@ rng = np.random.default_rng(1312)
 #
 # A latent variable model describes data in two steps: draw a code from a
 # prior, $z \sim p(z)$, then draw the data from a decoder, $x \sim p(x \mid z)$.
-# In a VAE, $p(z) = \mathcal N(0, I)$ and $p(x \mid z)$ is a neural network
-# followed by a Bernoulli or Gaussian likelihood. The model is fitted by
-# maximum likelihood, and the likelihood of one image is an integral over
-# every code that could have produced it:
+# In a VAE, $p(z) = \mathcal N(0, I)$ and $p_\theta(x \mid z)$ is a neural network
+# with parameters $\theta$ followed by a Bernoulli or Gaussian likelihood. The
+# model is fitted by maximum likelihood, and the likelihood of one image is an
+# integral over every code that could have produced it:
 #
 # $$\log p(x) = \log \int p(x \mid z)\, p(z)\, dz .$$
 #
@@ -60,9 +60,10 @@ rng = np.random.default_rng(1312)
 # ## 2. The ELBO, by Jensen's inequality
 #
 # Pick any distribution $q(z)$ over codes (in a VAE, the encoder's
-# $q(z \mid x)$, a diagonal Gaussian) that is positive wherever
-# $p(x \mid z)\,p(z)$ is. Multiply and divide by it inside the integral, and use
-# that $\log$ is concave, so $\log \mathbb E[Y] \ge \mathbb E[\log Y]$:
+# $q_\phi(z \mid x)$, a diagonal Gaussian, $\phi$ the encoder's parameters)
+# that is positive wherever $p(x \mid z)\,p(z)$ is. Multiply and divide by it
+# inside the integral, and use that $\log$ is concave, so
+# $\log \mathbb E[Y] \ge \mathbb E[\log Y]$:
 #
 # $$\log p(x) = \log \mathbb E_{q}\!\left[\frac{p(x \mid z)\,p(z)}{q(z)}\right]
 #   \;\ge\; \mathbb E_{q}\!\left[\log \frac{p(x \mid z)\,p(z)}{q(z)}\right] =: \mathcal L(q).$$
@@ -72,6 +73,9 @@ rng = np.random.default_rng(1312)
 # $$\mathcal L(q) = \mathbb E_q[\log p(x \mid z)] - \mathbb E_q\!\left[\log\frac{q(z)}{p(z)}\right]
 #   = \underbrace{\mathbb E_q[\log p(x \mid z)]}_{-\text{reconstruction}}
 #   - \underbrace{D_{KL}(q \,\|\, p(z))}_{\text{KL}} .$$
+#
+# In a VAE, with $q = q_\phi(z \mid x)$ and $p_\theta(x \mid z)$, this is
+# Kingma & Welling's $\mathcal L(\theta, \phi; x)$, maximised over both.
 #
 # Jensen says the bound holds; it does not say how loose it is.
 #

@@ -2,7 +2,8 @@
 # # 2. The reparameterization trick and the KL term
 #
 # The encoder of a VAE does not output a code $z$; it outputs a Gaussian
-# distribution over codes, $q(z \mid x) = \mathcal N(\mu, \operatorname{diag} e^{\text{log\_var}})$.
+# distribution over codes, $q_\phi(z \mid x) = \mathcal N(\mu, \operatorname{diag} e^{\text{log\_var}})$,
+# where $\phi$ are the encoder's parameters and $\mu$, log_var its outputs.
 # Training needs two things from that Gaussian: a *sample* that gradients can
 # flow through (the reparameterization trick), and its KL divergence to the
 # prior $\mathcal N(0, I)$ with that divergence's gradient. This lecture checks
@@ -142,36 +143,37 @@ print(report.assert_close(1e-6))
 # $\mathbb E[z^2] = \mu^2 + \sigma^2$ exactly, so
 # $\partial_\mu \mathbb E[z^2] = 2\mu$ and
 # $\partial_{\text{log\_var}} \mathbb E[z^2] = \sigma^2$. Averaging
-# $f'(z)\, \partial z/\partial\theta$ over samples of $\varepsilon$ should
+# $f'(z)\, \partial z/\partial\phi$ over samples of $\varepsilon$ should
 # recover both, and this average is exactly what minibatch training computes.
 # Why the average of gradients is the gradient of the average, written out:
-# with $z = \mu + \sigma\varepsilon$,
+# with $z = \mu + \sigma\varepsilon$ and $\phi$ anything $\mu$ and $\sigma$ depend on
+# (here $\mu$ and log_var themselves; in a VAE the encoder's parameters),
 #
 # $$\begin{aligned}
-#   \nabla_\theta\, \mathbb E_{q_\theta}[f(z)]
-#   &= \nabla_\theta \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
-#   = \int \nabla_\theta f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon \\
-#   &= \mathbb E_\varepsilon\!\Big[f'(z)\, \frac{\partial z}{\partial \theta}\Big],
+#   \nabla_\phi\, \mathbb E_{q_\phi}[f(z)]
+#   &= \nabla_\phi \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon
+#   = \int \nabla_\phi f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon \\
+#   &= \mathbb E_\varepsilon\!\Big[f'(z)\, \frac{\partial z}{\partial \phi}\Big],
 # \end{aligned}$$
 #
-# because after the substitution the density no longer depends on $\theta$
+# because after the substitution the density no longer depends on $\phi$
 # (lecture 04 does the change of variables step by step, and sets this
 # estimator beside the score function).
 #
-# The middle step, moving $\nabla_\theta$ inside the integral, is the one that
+# The middle step, moving $\nabla_\phi$ inside the integral, is the one that
 # needs a condition. By dominated convergence it holds when, for almost every
-# $\varepsilon$, $\theta \mapsto f(\mu + \sigma\varepsilon)$ is continuous and
+# $\varepsilon$, $\phi \mapsto f(\mu + \sigma\varepsilon)$ is continuous and
 # differentiable except at isolated points (locally Lipschitz is enough), and
-# its derivative is bounded, for all $\theta$ near the current one, by one
+# its derivative is bounded, for all $\phi$ near the current one, by one
 # function $g(\varepsilon)$ with $\int g(\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon < \infty$.
-# For $f(z) = z^2$, $|f'(z)\, \partial z/\partial\theta|$ grows like $\varepsilon^2$,
+# For $f(z) = z^2$, $|f'(z)\, \partial z/\partial\phi|$ grows like $\varepsilon^2$,
 # which is integrable; a decoder built from dense layers, ReLU or tanh and a
 # log-likelihood grows no faster than a polynomial in $z$, and qualifies in the
 # same way. A function that *jumps* does not: for the step
 # $f(z) = \mathbb 1[z > 0]$, $f'(z) = 0$ wherever it exists, so the average of
 # $f'(z)\, \partial z/\partial\mu$ is exactly 0, while
 # $\mathbb E[f(z)] = \Phi(\mu/\sigma)$ moves with $\mu$ at rate
-# $\varphi(\mu/\sigma)/\sigma$. The reparameterization gradient is then
+# $\mathcal N(\mu/\sigma;\ 0, 1)/\sigma$. The reparameterization gradient is then
 # silently wrong. The *score function* estimator asks nothing of $f'$: it
 # differentiates the density instead of $f$,
 #
@@ -196,7 +198,7 @@ print(f"d E[z^2] / d log_var: Monte Carlo {d_log_var_1d.mean():.4f} +- {d_log_va
 step = (z_1d > 0).astype(float)  # f(z) = 1[z > 0]: f'(z) = 0 wherever it exists
 d_mu_step, _ = gaussian.reparameterize_backward(np.zeros_like(z_1d), eps_1d, std_1d)  # f'(z) = 0
 score_mu = step * eps_1d / std_1d  # f(z) d log q / d mu = f(z) (z - mu) / sigma^2, with z - mu = sigma eps
-exact_step = np.exp(-0.5 * (mu_1d / std_1d) ** 2) / np.sqrt(2 * np.pi) / std_1d  # phi(mu / sigma) / sigma
+exact_step = np.exp(-0.5 * (mu_1d / std_1d) ** 2) / np.sqrt(2 * np.pi) / std_1d  # N(mu / sigma; 0, 1) / sigma
 print(f"d E[1(z > 0)] / d mu: reparameterization {d_mu_step.mean():.4f}, "
       f"score function {score_mu.mean():.4f} +- {score_mu.std() / np.sqrt(n_samples):.4f}, exact {exact_step:.4f}")
 

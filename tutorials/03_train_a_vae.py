@@ -50,11 +50,12 @@ print("training on", x_train.shape, "testing on", x_test.shape)
 #
 # An MLP encoder maps each image to $[\mu \mid \text{log\_var}]$, 2 × 20
 # numbers; the sampler draws $z = \mu + \sigma\varepsilon$; an MLP decoder maps
-# $z$ back to 784 logits, one Bernoulli probability per pixel. The loss of an
-# example is the negative ELBO,
+# $z$ back to 784 logits, one Bernoulli probability per pixel. With $\phi$ the
+# encoder's weights and biases and $\theta$ the decoder's, the loss of an
+# example is the negative ELBO, $-\mathcal L(\theta, \phi; x)$,
 #
-# $$\text{loss} = \underbrace{-\log p(x \mid z)}_{\text{reconstruction}}
-#               + \underbrace{D_{KL}(q(z \mid x)\,\|\,p(z))}_{\text{KL}},$$
+# $$\text{loss} = \underbrace{-\log p_\theta(x \mid z)}_{\text{reconstruction}}
+#               + \underbrace{D_{KL}(q_\phi(z \mid x)\,\|\,p(z))}_{\text{KL}},$$
 #
 # averaged over the batch, in nats. We train in float32: the gradients were
 # checked in float64 in lecture 00, and float32 halves the memory traffic.
@@ -94,14 +95,15 @@ print("after one step:", model.loss(x_batch))
 # ### The optimizer: Adam, and why it divides by $1 - \rho_1^t$
 #
 # ``numvae.Adam`` (Kingma & Ba, arXiv:1412.6980, Algorithm 1) keeps two running
-# averages per parameter, of the gradient $g$ and of its square, with decay
+# averages per parameter $\omega$ (any array of $\theta$ or $\phi$; the paper
+# writes $\theta$), of the gradient $g$ and of its square, with decay
 # rates $\rho_1 = 0.9$ and $\rho_2 = 0.999$ (the code's ``betas``, as in
 # PyTorch; the paper calls them $\beta_1, \beta_2$, but in this course $\beta$
 # is the KL weight):
 #
 # $$\begin{aligned}
 #   &m \leftarrow \rho_1 m + (1 - \rho_1)\, g, \qquad v \leftarrow \rho_2 v + (1 - \rho_2)\, g^2,
-#   \qquad \theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{\hat v} + \delta}, \\
+#   \qquad \omega \leftarrow \omega - \eta\, \frac{\hat m}{\sqrt{\hat v} + \delta}, \\
 #   &\hat m = \frac{m}{1 - \rho_1^t}, \quad \hat v = \frac{v}{1 - \rho_2^t}.
 # \end{aligned}$$
 #
@@ -266,10 +268,10 @@ show(plots.plot_image_grid(samples, FIGURES_DIR / "03_samples.png", title="64 sa
 # The ELBO is a lower bound on $\log p(x)$. The gap is exactly how far the
 # encoder's Gaussian is from the true posterior:
 #
-# $$\log p(x) = \mathrm{ELBO}(x) + D_{KL}\big(q(z|x)\,\|\,p(z|x)\big).$$
+# $$\log p_\theta(x) = \mathcal L(\theta, \phi; x) + D_{KL}\big(q_\phi(z|x)\,\|\,p_\theta(z|x)\big).$$
 #
 # The importance-weighted bound averages $K$ weights
-# $w_k = p(x|z_k)\,p(z_k)/q(z_k|x)$, $z_k \sim q(z|x)$, inside the log:
+# $w_k = p_\theta(x|z_k)\,p(z_k)/q_\phi(z_k|x)$, $z_k \sim q_\phi(z|x)$, inside the log:
 #
 # $$\mathcal L_K = \log \frac1K \sum_{k=1}^K w_k,\qquad
 #   \mathbb E[\mathcal L_1] = \mathrm{ELBO} \le \mathbb E[\mathcal L_{10}]

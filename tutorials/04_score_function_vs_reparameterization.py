@@ -2,8 +2,8 @@
 # # 4. Two gradients of an expectation: score function against reparameterization
 #
 # Training a VAE needs the gradient of an expectation,
-# $\nabla_\theta\, \mathbb E_{q_\theta(z)}[f(z)]$, where $q_\theta$ is the
-# encoder's Gaussian and $f(z) = -\log p(x \mid z)$ the decoder's
+# $\nabla_\phi\, \mathbb E_{q_\phi(z)}[f(z)]$, where $q_\phi$ is the
+# encoder's Gaussian and $f(z) = -\log p_\theta(x \mid z)$ the decoder's
 # reconstruction cost. Lecture 02 used the reparameterization trick. The
 # older, more general answer is the *score function* estimator (REINFORCE,
 # Williams 1992), which needs no derivative of $f$ at all. Both are unbiased;
@@ -35,24 +35,26 @@ rng = np.random.default_rng(1992)
 # %% [markdown]
 # ## 1. Two ways to move a gradient inside an expectation
 #
-# Let $q_\theta(z) = \mathcal N(z;\ \mu, \sigma^2)$ with
-# $\theta = (\mu, \text{log\_var})$ and $\sigma = e^{\frac12 \text{log\_var}}$.
+# Let $q_\phi(z) = \mathcal N(z;\ \mu, \sigma^2)$ with
+# $\phi = (\mu, \text{log\_var})$ and $\sigma = e^{\frac12 \text{log\_var}}$: the
+# encoder's parameters $\phi$, cut down to its two outputs (in a VAE the chain
+# rule carries the gradient from $\mu$ and log_var on to its weights).
 #
 # **Reparameterization.** Substitute $z = \mu + \sigma\varepsilon$: since
 # $dz = \sigma\, d\varepsilon$ and
 # $\mathcal N(\mu + \sigma\varepsilon;\ \mu, \sigma^2)\,\sigma = \mathcal N(\varepsilon;\ 0, 1)$,
 #
-# $$\mathbb E_{q_\theta}[f(z)] = \int f(z)\, \mathcal N(z;\ \mu, \sigma^2)\, dz
+# $$\mathbb E_{q_\phi}[f(z)] = \int f(z)\, \mathcal N(z;\ \mu, \sigma^2)\, dz
 #   = \int f(\mu + \sigma\varepsilon)\, \mathcal N(\varepsilon;\ 0, 1)\, d\varepsilon .$$
 #
-# Now the density no longer depends on $\theta$, so the gradient passes
+# Now the density no longer depends on $\phi$, so the gradient passes
 # through it onto $f$ (for an $f$ smooth enough to swap $\nabla$ and $\int$:
 # lecture 02 states the condition, and shows a step function failing it),
 # and the chain rule does the rest:
 #
-# $$\nabla_\theta\, \mathbb E_{q_\theta}[f(z)]
-#   = \mathbb E_\varepsilon\big[\nabla_\theta f(\mu + \sigma\varepsilon)\big]
-#   = \mathbb E_\varepsilon\!\Big[f'(z)\,\frac{\partial z}{\partial\theta}\Big],
+# $$\nabla_\phi\, \mathbb E_{q_\phi}[f(z)]
+#   = \mathbb E_\varepsilon\big[\nabla_\phi f(\mu + \sigma\varepsilon)\big]
+#   = \mathbb E_\varepsilon\!\Big[f'(z)\,\frac{\partial z}{\partial\phi}\Big],
 #   \qquad \frac{\partial z}{\partial \mu} = 1, \quad
 #   \frac{\partial z}{\partial\, \text{log\_var}} = \tfrac12 \sigma\varepsilon .$$
 #
@@ -61,12 +63,12 @@ rng = np.random.default_rng(1992)
 # decoder's $\bar z = f'(z)$.
 #
 # **Score function.** Differentiate the density instead, and use
-# $\nabla_\theta q_\theta = q_\theta\, \nabla_\theta \log q_\theta$:
+# $\nabla_\phi q_\phi = q_\phi\, \nabla_\phi \log q_\phi$:
 #
-# $$\nabla_\theta \int f(z)\, q_\theta(z)\, dz = \int f(z)\, \nabla_\theta q_\theta(z)\, dz
-#   = \mathbb E_{q_\theta}\big[f(z)\, \nabla_\theta \log q_\theta(z)\big].$$
+# $$\nabla_\phi \int f(z)\, q_\phi(z)\, dz = \int f(z)\, \nabla_\phi q_\phi(z)\, dz
+#   = \mathbb E_{q_\phi}\big[f(z)\, \nabla_\phi \log q_\phi(z)\big].$$
 #
-# For the Gaussian, $\log q_\theta(z) = -\tfrac12\big(\log 2\pi + \text{log\_var} + (z - \mu)^2/\sigma^2\big)$, so
+# For the Gaussian, $\log q_\phi(z) = -\tfrac12\big(\log 2\pi + \text{log\_var} + (z - \mu)^2/\sigma^2\big)$, so
 #
 # $$\frac{\partial \log q}{\partial \mu} = \frac{z - \mu}{\sigma^2} = \frac{\varepsilon}{\sigma}, \qquad
 #   \frac{\partial \log q}{\partial\, \text{log\_var}} = \tfrac12\Big(\frac{(z - \mu)^2}{\sigma^2} - 1\Big)
@@ -76,15 +78,15 @@ rng = np.random.default_rng(1992)
 # non-differentiable $f$. The price is that it ignores what $f'$ knows.
 #
 # **A baseline.** The score has mean zero,
-# $\mathbb E_q[\nabla_\theta \log q_\theta] = \nabla_\theta \int q_\theta = \nabla_\theta 1 = 0$,
+# $\mathbb E_q[\nabla_\phi \log q_\phi] = \nabla_\phi \int q_\phi = \nabla_\phi 1 = 0$,
 # so any constant $c$ (anything that does not depend on the draw $z$) can be
 # subtracted from $f$ without changing the expectation:
-# $\mathbb E_q[(f(z) - c)\, \nabla_\theta \log q_\theta(z)]$ is still the gradient.
+# $\mathbb E_q[(f(z) - c)\, \nabla_\phi \log q_\phi(z)]$ is still the gradient.
 # A $c$ near the typical value of $f$ removes the part of the noise that
 # comes from $f$'s offset. It is the simplest variance reduction there is,
 # and we measure it beside the other two.
 #
-# **The best constant.** Which $c$ is best? Write $s = \partial \log q_\theta/\partial\theta_i$
+# **The best constant.** Which $c$ is best? Write $s = \partial \log q_\phi/\partial\phi_i$
 # for one coordinate of the score. The estimate $(f - c)\,s$ has the same
 # mean for every $c$, so minimising its variance is minimising its second
 # moment $\mathbb E[(f - c)^2 s^2]$; setting the derivative in $c$ to zero,

@@ -3,8 +3,9 @@
 #
 # Lecture 03 modelled each pixel as a coin, p(x_d = 1 | z) = sigmoid(l_d). The
 # other common choice is a Gaussian around the decoder's output x̂,
-# $p(x \mid z) = \mathcal N(x;\, \hat x(z),\, \sigma^2 I)$. Its negative log
-# is a scaled squared error, so a Gaussian VAE is an autoencoder trained with
+# $p_\theta(x \mid z) = \mathcal N(x;\, \hat x(z),\, \sigma^2 I)$ with
+# $\theta$ the decoder's parameters. Its negative log is a scaled squared
+# error, so a Gaussian VAE is an autoencoder trained with
 # the mean squared error plus a KL term, and σ, which looks like a harmless
 # noise level, decides how the two are weighed. We derive that, check it
 # exactly, train over several σ, let numvae learn σ, and then ask what the
@@ -243,7 +244,7 @@ save(fig, "05_sigma_sweep.png")
 #
 # Instead of choosing σ we can learn it: with ``learn_sigma=True`` numvae
 # keeps one ``log_var`` $= \log\sigma_d^2$ per pixel as a parameter of the
-# decoder (``"decoder.log_var"``), with the gradient
+# decoder (``"decoder.log_var"``, one more part of $\theta$), with the gradient
 # $\partial/\partial \log\sigma_d^2 = \frac12\big(1 - (x_d - \hat x_d)^2/\sigma_d^2\big)$
 # summed over the batch. It is zero where $\sigma_d^2$ equals the mean squared
 # residual of pixel $d$: for a fixed decoder the best σ is closed form,

@@ -77,7 +77,7 @@ def train(beta, seed, warmup_epochs=0.0):
 # %% [markdown]
 # ## 1. KL per dimension and active units
 #
-# The encoder's $q(z|x) = \mathcal N(\mu(x), \mathrm{diag}\,\sigma^2(x))$
+# The encoder's $q_\phi(z|x) = \mathcal N(\mu(x), \mathrm{diag}\,\sigma^2(x))$
 # factorises over dimensions, and so does its KL to the prior:
 #
 # $$D_{KL}\big(q(z|x)\,\|\,\mathcal N(0, I)\big)

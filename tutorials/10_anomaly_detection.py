@@ -80,7 +80,7 @@ print(f"final training loss {history['train_loss'][-1]:.1f} nats")
 #
 # The natural score is the negative ELBO of each image,
 #
-# $$s(x) = -\mathrm{ELBO}(x) = -\log p(x \mid z) + D_{KL}(q(z|x)\,\|\,p(z)) \;\ge\; -\log p(x),$$
+# $$s(x) = -\mathrm{ELBO}(x) = -\log p_\theta(x \mid z) + D_{KL}(q_\phi(z|x)\,\|\,p(z)) \;\ge\; -\log p_\theta(x),$$
 #
 # high for images the model finds unlikely. ``model.per_example_terms(x)``
 # returns its two terms for each image from one sample of $z$; we average a

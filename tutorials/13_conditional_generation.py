@@ -48,12 +48,13 @@ print("train", x_train.shape, "labels", y_train[:12], "| test", x_test.shape)
 # ## 1. The bound
 #
 # Everything in a VAE is now given y. The prior stays $p(z) = \mathcal N(0, I)$
-# for every class, the encoder is $q(z \mid x, y)$ and the decoder
-# $p(x \mid z, y)$. Jensen's inequality, as in lecture 01, with the expectation
-# taken under $q(z \mid x, y)$:
+# for every class, the encoder is $q_\phi(z \mid x, y)$ and the decoder
+# $p_\theta(x \mid z, y)$, with parameters $\phi$ and $\theta$ as before.
+# Jensen's inequality, as in lecture 01, with the expectation taken under
+# $q_\phi(z \mid x, y)$:
 #
-# $$\log p(x \mid y) = \log \mathbb E_{q(z|x,y)}\!\left[\frac{p(x \mid z, y)\,p(z)}{q(z \mid x, y)}\right]
-#   \;\ge\; \mathbb E_{q(z|x,y)}[\log p(x \mid z, y)] - D_{KL}\big(q(z \mid x, y)\,\|\,p(z)\big).$$
+# $$\log p_\theta(x \mid y) = \log \mathbb E_{q_\phi(z|x,y)}\!\left[\frac{p_\theta(x \mid z, y)\,p(z)}{q_\phi(z \mid x, y)}\right]
+#   \;\ge\; \mathbb E_{q_\phi(z|x,y)}[\log p_\theta(x \mid z, y)] - D_{KL}\big(q_\phi(z \mid x, y)\,\|\,p(z)\big).$$
 #
 # Its two terms are the VAE's, computed by the same functions: the Bernoulli
 # reconstruction term and the analytic KL. Only the networks' inputs change.

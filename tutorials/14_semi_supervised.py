@@ -12,13 +12,15 @@
 # * **M2**: make the label part of the generative model. An image is drawn
 #   from a class *and* a style,
 #
-# $$y \sim p(y) = \tfrac1{10}, \qquad z \sim \mathcal N(0, I), \qquad x \sim p(x \mid y, z),$$
+# $$y \sim p(y) = \tfrac1{10}, \qquad z \sim \mathcal N(0, I), \qquad x \sim p_\theta(x \mid y, z),$$
 #
 #   with a decoder fed $[z \mid \mathrm{onehot}(y)]$. The label is a second
 #   latent variable, **observed for a few images and inferred for the rest**
-#   by its own network, a classifier $q(y|x)$. Because $y$ carries the class,
+#   by its own network, a classifier $q_\phi(y|x)$. Because $y$ carries the class,
 #   $z$ is left to hold what the label does not say: slant, width, stroke —
-#   the style. The encoder $q(z|x,y)$ is fed $[x \mid \mathrm{onehot}(y)]$.
+#   the style. The encoder $q_\phi(z|x,y)$ is fed $[x \mid \mathrm{onehot}(y)]$.
+#   As in Kingma et al., $\phi$ holds the parameters of both inference
+#   networks, $\theta$ the decoder's.
 #
 # * **M1+M2**: M2 trained on M1's codes instead of on pixels.
 #
@@ -32,7 +34,7 @@
 # For a **labelled** pair, only $z$ is latent; the ELBO of $\log p(x, y)$ is
 # the VAE's, plus $\log p(y) = -\log 10$. numvae minimises its negative,
 #
-# $$L(x, y) = \mathbb E_{q(z|x,y)}[-\log p(x \mid y, z)] + D_{KL}(q(z|x,y) \,\|\, p(z)) + \log 10 \;\ge\; -\log p(x, y).$$
+# $$L(x, y) = \mathbb E_{q_\phi(z|x,y)}[-\log p_\theta(x \mid y, z)] + D_{KL}(q_\phi(z|x,y) \,\|\, p(z)) + \log 10 \;\ge\; -\log p_\theta(x, y).$$
 #
 # For an **unlabelled** image, $y$ is unknown: average $L(x, y)$ over the
 # classifier's beliefs and subtract the classifier's entropy,

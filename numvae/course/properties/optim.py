@@ -3,7 +3,7 @@ r"""Properties of the optimizers: the update rules, and behaviour on convex quad
 ``impl.Adam(params, lr=..., betas=..., epsilon=...)`` and
 ``impl.SGD(params, lr=..., momentum=...)`` build optimizers whose ``step(grads)``
 updates the arrays of ``params`` in place, as :mod:`numvae.optim` does. On
-f(θ) = ½ (θ − c)ᵀ A (θ − c), A symmetric positive definite with eigenvalues in
+f(ω) = ½ (ω − c)ᵀ A (ω − c), A symmetric positive definite with eigenvalues in
 [0.5, 2], each must reach c; Adam's first step has size lr in every coordinate
 (both bias-corrected moments are exact after one step), and twenty steps match
 Algorithm 1 of Kingma & Ba (2015) line by line.
@@ -16,7 +16,7 @@ from .core import Property, PropertyFailure, call, describe, expect_close, first
 
 
 def _quadratic(rng, dim):
-    """A of f(θ) = ½ (θ - c)ᵀ A (θ - c), A SPD with eigenvalues in [0.5, 2]."""
+    """A of f(ω) = ½ (ω - c)ᵀ A (ω - c), A SPD with eigenvalues in [0.5, 2]."""
     q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
     return q @ np.diag(rng.uniform(0.5, 2.0, dim)) @ q.T
 
@@ -30,96 +30,96 @@ def _step(optimizer, grads):
 
 def sgd_reaches_the_minimum_of_a_quadratic(impl, c, seed, momentum):
     A = _quadratic(np.random.default_rng(seed), c.size)
-    theta = np.zeros(c.size)
+    omega = np.zeros(c.size)
     # Heavy ball with lr 0.1 and momentum 0.9 contracts by sqrt(0.9) per step for every
     # eigenvalue in [0.5, 2]; plain descent with lr 0.5 by at most max|1 - 0.5 λ| = 0.75.
     lr, steps = (0.1, 600) if momentum else (0.5, 100)
-    optimizer = call(impl, "SGD", {"theta": theta}, lr=lr, momentum=momentum)
+    optimizer = call(impl, "SGD", {"omega": omega}, lr=lr, momentum=momentum)
     for _ in range(steps):
-        _step(optimizer, {"theta": A @ (theta - c)})  # ∇f = A (θ - c)
-    expect_close("θ after SGD on the quadratic", theta, c, 0, 1e-6)
+        _step(optimizer, {"omega": A @ (omega - c)})  # ∇f = A (ω - c)
+    expect_close("ω after SGD on the quadratic", omega, c, 0, 1e-6)
 
 
 def adam_reaches_the_minimum_of_a_quadratic(impl, c, seed):
     A = _quadratic(np.random.default_rng(seed), c.size)
-    theta = np.zeros(c.size)
+    omega = np.zeros(c.size)
     # With a constant step size Adam only reaches a neighbourhood of c of about lr,
     # so lr is annealed as in practice: 0.1 for 500 steps (enough to travel 5 per
     # coordinate), then x0.985 per step for 700 steps (down to 2.5e-6).
-    optimizer = call(impl, "Adam", {"theta": theta}, lr=0.1)
+    optimizer = call(impl, "Adam", {"omega": omega}, lr=0.1)
     for t in range(1200):
         optimizer.lr = 0.1 * 0.985 ** max(0, t - 500)
-        _step(optimizer, {"theta": A @ (theta - c)})
-    expect_close("θ after Adam on the quadratic", theta, c, 0, 1e-6)
+        _step(optimizer, {"omega": A @ (omega - c)})
+    expect_close("ω after Adam on the quadratic", omega, c, 0, 1e-6)
 
 
 def adam_first_step_has_size_lr(impl, g, signs, lr):
-    # After one step m̂ = g and v̂ = g², so Δθ = -lr g / (|g| + δ): magnitude lr (1 - δ/|g|).
+    # After one step m̂ = g and v̂ = g², so Δω = -lr g / (|g| + δ): magnitude lr (1 - δ/|g|).
     g = g * np.array(signs[: g.size])
-    theta = np.ones_like(g)
-    _step(call(impl, "Adam", {"w": theta}, lr=lr), {"w": g})
-    step = theta - 1
+    omega = np.ones_like(g)
+    _step(call(impl, "Adam", {"w": omega}, lr=lr), {"w": g})
+    step = omega - 1
     mistakes = _adam_mistakes(np.ones_like(g), [g], lr, 0.9, 0.999, 1e-8)
     expect_close("|first Adam step|", np.abs(step), np.full_like(g, lr), 1e-5, 0,
-                 hint=lambda got, _: first_match(step, [(text, theta_k - 1) for text, theta_k in mistakes], 1e-6, 0))
+                 hint=lambda got, _: first_match(step, [(text, omega_k - 1) for text, omega_k in mistakes], 1e-6, 0))
     if not np.all(np.sign(step) == -np.sign(g)):
         raise PropertyFailure("the first step goes with the gradient, not against it")
 
 
-def _adam(theta, grads, lr, beta1, beta2, epsilon, correct_m=True, correct_v=True, inside=False, t0=1):
+def _adam(omega, grads, lr, beta1, beta2, epsilon, correct_m=True, correct_v=True, inside=False, t0=1):
     """Adam as Algorithm 1 of Kingma & Ba (2015) writes it, line by line; or with one known mistake (a correction
     left out, δ under the root, t + 1 for t)."""
-    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    m, v = np.zeros_like(omega), np.zeros_like(omega)
     for t, g in enumerate(grads, start=t0):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
         m_hat = m / (1 - beta1**t) if correct_m else m
         v_hat = v / (1 - beta2**t) if correct_v else v
-        theta = theta - lr * m_hat / (np.sqrt(v_hat + epsilon) if inside else np.sqrt(v_hat) + epsilon)
-    return theta
+        omega = omega - lr * m_hat / (np.sqrt(v_hat + epsilon) if inside else np.sqrt(v_hat) + epsilon)
+    return omega
 
 
-def _adam_mistakes(theta, grads, lr, beta1, beta2, epsilon):
-    """(text, θ after the steps) for each known mistake in Adam, on these gradients."""
+def _adam_mistakes(omega, grads, lr, beta1, beta2, epsilon):
+    """(text, ω after the steps) for each known mistake in Adam, on these gradients."""
     with np.errstate(all="ignore"):
         return [
             ("without bias correction: divide m by 1 − ρ₁ᵗ and v by 1 − ρ₂ᵗ (ρ₁, ρ₂: the betas)",
-             _adam(theta, grads, lr, beta1, beta2, epsilon, correct_m=False, correct_v=False)),
+             _adam(omega, grads, lr, beta1, beta2, epsilon, correct_m=False, correct_v=False)),
             ("m is bias-corrected but v is not: divide v by 1 − ρ₂ᵗ too",
-             _adam(theta, grads, lr, beta1, beta2, epsilon, correct_v=False)),
+             _adam(omega, grads, lr, beta1, beta2, epsilon, correct_v=False)),
             ("v is bias-corrected but m is not: divide m by 1 − ρ₁ᵗ too",
-             _adam(theta, grads, lr, beta1, beta2, epsilon, correct_m=False)),
+             _adam(omega, grads, lr, beta1, beta2, epsilon, correct_m=False)),
             ("δ (epsilon) is under the square root: Algorithm 1 adds it after, √v̂ + δ",
-             _adam(theta, grads, lr, beta1, beta2, epsilon, inside=True)),
+             _adam(omega, grads, lr, beta1, beta2, epsilon, inside=True)),
             ("the bias corrections use t + 1: t counts steps from 1 and is passed in as it is",
-             _adam(theta, grads, lr, beta1, beta2, epsilon, t0=2)),
+             _adam(omega, grads, lr, beta1, beta2, epsilon, t0=2)),
         ]
 
 
 def adam_matches_algorithm_1(impl, betas, epsilon):
     rng = np.random.default_rng(0)
-    theta0 = rng.standard_normal((3, 4))
+    omega0 = rng.standard_normal((3, 4))
     grads = [rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-4, 2) for _ in range(20)]
-    theta = theta0.copy()
-    optimizer = call(impl, "Adam", {"w": theta}, lr=0.01, betas=betas, epsilon=epsilon)
+    omega = omega0.copy()
+    optimizer = call(impl, "Adam", {"w": omega}, lr=0.01, betas=betas, epsilon=epsilon)
     for g in grads:
         _step(optimizer, {"w": g})
-    mistakes = _adam_mistakes(theta0, grads, 0.01, *betas, epsilon)
-    expect_close("θ after 20 Adam steps", theta, _adam(theta0, grads, 0.01, *betas, epsilon), 1e-12, 1e-14,
+    mistakes = _adam_mistakes(omega0, grads, 0.01, *betas, epsilon)
+    expect_close("ω after 20 Adam steps", omega, _adam(omega0, grads, 0.01, *betas, epsilon), 1e-12, 1e-14,
                  hint=lambda got, _: first_match(got, mistakes, 1e-9, 1e-12))
 
 
 def sgd_matches_the_heavy_ball_formula(impl, momentum):
     rng = np.random.default_rng(1)
-    theta = rng.standard_normal(5)
-    expected, velocity = theta.copy(), np.zeros(5)
-    optimizer = call(impl, "SGD", {"w": theta}, lr=0.05, momentum=momentum)
+    omega = rng.standard_normal(5)
+    expected, velocity = omega.copy(), np.zeros(5)
+    optimizer = call(impl, "SGD", {"w": omega}, lr=0.05, momentum=momentum)
     for _ in range(10):
         g = rng.standard_normal(5)
         velocity = momentum * velocity + g
         expected = expected - 0.05 * velocity
         _step(optimizer, {"w": g})
-    expect_close("θ after 10 SGD steps", theta, expected, 1e-14, 1e-15)
+    expect_close("ω after 10 SGD steps", omega, expected, 1e-14, 1e-15)
 
 
 def _targets(st, hnp):

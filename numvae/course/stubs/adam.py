@@ -5,12 +5,12 @@ def adam_step(param, grad, m, v, t, lr, betas=(0.9, 0.999), epsilon=1e-8):
     """Step t (counting from 1) of Adam: Algorithm 1 of Kingma & Ba (2015, arXiv:1412.6980).
 
     With decay rates ρ₁, ρ₂ = betas, stabilizing constant δ = epsilon,
-    learning rate η = lr and the gradient g = grad:
+    learning rate η = lr, the parameter ω = param and the gradient g = grad:
 
         m ← ρ₁ m + (1 − ρ₁) g              (first moment)
         v ← ρ₂ v + (1 − ρ₂) g²             (second moment)
         m̂ = m / (1 − ρ₁ᵗ),  v̂ = v / (1 − ρ₂ᵗ)   (bias correction)
-        θ ← θ − η m̂ / (√v̂ + δ)
+        ω ← ω − η m̂ / (√v̂ + δ)
 
     m and v start at 0 (the optimizer holds them between steps).
 
