@@ -476,12 +476,12 @@ save(fig, "00_gradcheck_dtypes.png")
 # ## Exercises for this lecture
 #
 # Write the activations and the dense layer of this lecture yourself, then
-# check it (`numvae exercises hint week1 NAME` gives a hint at a time, from
+# check it (`numvae exercises hint lecture00 NAME` gives a hint at a time, from
 # what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week1 --only relu,tanh,sigmoid,softplus,dense
-# numvae exercises check week1
+# numvae exercises start lecture00 --only relu,tanh,sigmoid,softplus,dense
+# numvae exercises check lecture00
 # ```
 #
 # **Questions.**
@@ -493,7 +493,7 @@ save(fig, "00_gradcheck_dtypes.png")
 # 3. A gradient check in float32 fails a correct backward pass. Which term of
 #    the central difference's error is to blame, and how does it scale with h?
 #
-# **Numerical questions**, graded by `numvae exercises check week1 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture00 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

@@ -593,12 +593,12 @@ save(fig, "01_iw_bound.png")
 # ## Exercises for this lecture
 #
 # Write the log-mean-exp and the importance-weighted bound of this lecture
-# yourself, then check it (`numvae exercises hint week0 NAME` gives a hint at a
+# yourself, then check it (`numvae exercises hint lecture01 NAME` gives a hint at a
 # time, from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week0 --only iw_bound
-# numvae exercises check week0
+# numvae exercises start lecture01 --only iw_bound
+# numvae exercises check lecture01
 # ```
 #
 # **Questions.**
@@ -609,7 +609,7 @@ save(fig, "01_iw_bound.png")
 # 2. The gap log p(x) − ELBO is a KL. From which distribution to which? Why can
 #    a diagonal $q$ not close it for the linear-Gaussian model of this lecture?
 #
-# **Numerical questions**, graded by `numvae exercises check week0 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture01 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

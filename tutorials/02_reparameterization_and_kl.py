@@ -384,12 +384,12 @@ save(fig, "02_kl_landscape.png")
 # ## Exercises for this lecture
 #
 # Write the sampler and the KL of this lecture yourself, then check it (`numvae
-# exercises hint week2 NAME` gives a hint at a time, from what to differentiate
+# exercises hint lecture02 NAME` gives a hint at a time, from what to differentiate
 # to the formula):
 #
 # ```bash
-# numvae exercises start week2 --only reparameterize,kl
-# numvae exercises check week2
+# numvae exercises start lecture02 --only reparameterize,kl
+# numvae exercises check lecture02
 # ```
 #
 # **Questions.**
@@ -400,7 +400,7 @@ save(fig, "02_kl_landscape.png")
 # 2. Why is the KL computed with expm1 rather than exp(log_var) − 1 − log_var?
 #    At which log_var does it matter?
 #
-# **Numerical questions**, graded by `numvae exercises check week2 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture02 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

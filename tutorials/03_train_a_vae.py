@@ -358,12 +358,12 @@ save(fig, "03_iw_bound.png")
 # ## Exercises for this lecture
 #
 # Write the optimizer, the likelihood and the backward wiring this lecture
-# trains with yourself, then check it (`numvae exercises hint week4 NAME` gives
+# trains with yourself, then check it (`numvae exercises hint lecture03 NAME` gives
 # a hint at a time, from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week4 --only adam,bernoulli,vae_backward
-# numvae exercises check week4
+# numvae exercises start lecture03 --only adam,bernoulli,vae_backward
+# numvae exercises check lecture03
 # ```
 #
 # **Questions.**
@@ -373,7 +373,7 @@ save(fig, "03_iw_bound.png")
 # 2. mu reaches the loss along two paths. Name them, and say what the chain
 #    rule does with the two gradients.
 #
-# **Numerical questions**, graded by `numvae exercises check week4 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture03 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

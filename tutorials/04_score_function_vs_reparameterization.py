@@ -414,12 +414,12 @@ save(fig, "04_variance_vs_samples.png")
 # ## Exercises for this lecture
 #
 # Write the reparameterized sampler this lecture sets against the score
-# function yourself, then check it (`numvae exercises hint week3 NAME` gives a
+# function yourself, then check it (`numvae exercises hint lecture04 NAME` gives a
 # hint at a time, from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week3 --only reparameterize
-# numvae exercises check week3
+# numvae exercises start lecture04 --only reparameterize
+# numvae exercises check lecture04
 # ```
 #
 # **Questions.**
@@ -428,7 +428,7 @@ save(fig, "04_variance_vs_samples.png")
 #    grow with the size of f, and what does a baseline subtract?
 # 2. Why is there no reparameterization for a discrete latent variable?
 #
-# **Numerical questions**, graded by `numvae exercises check week3 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture04 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

@@ -447,12 +447,12 @@ print(f"fraction of grey test pixels strictly between 0 and 1: {np.mean((x_test 
 # ## Exercises for this lecture
 #
 # Write the Gaussian likelihood of this lecture yourself, then check it
-# (`numvae exercises hint week5 NAME` gives a hint at a time, from what to
+# (`numvae exercises hint lecture05 NAME` gives a hint at a time, from what to
 # differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week5 --only gaussian_nll
-# numvae exercises check week5
+# numvae exercises start lecture05 --only gaussian_nll
+# numvae exercises check lecture05
 # ```
 #
 # **Questions.**
@@ -462,7 +462,7 @@ print(f"fraction of grey test pixels strictly between 0 and 1: {np.mean((x_test 
 # 2. With σ learned per pixel, what happens to a pixel that is constant in the
 #    data?
 #
-# **Numerical questions**, graded by `numvae exercises check week5 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture05 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

@@ -187,12 +187,12 @@ print("caught by no check:", ", ".join(n for n, row in table.items() if not any(
 # ## Exercises for this lecture
 #
 # Write the functions whose classic mistakes this lecture's zoo holds yourself,
-# then check it (`numvae exercises hint week11 NAME` gives a hint at a time,
+# then check it (`numvae exercises hint lecture06 NAME` gives a hint at a time,
 # from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week11 --only reparameterize,kl,dense,adam
-# numvae exercises check week11
+# numvae exercises start lecture06 --only reparameterize,kl,dense,adam
+# numvae exercises check lecture06
 # ```
 #
 # **Questions.**
@@ -201,7 +201,7 @@ print("caught by no check:", ", ".join(n for n, row in table.items() if not any(
 #    in common?
 # 2. Which check catches std = exp(log_var), and why can no gradient check?
 #
-# **Numerical questions**, graded by `numvae exercises check week11 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture06 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

@@ -362,12 +362,12 @@ save(fig, "08_iw_bound.png")
 # ## Exercises for this lecture
 #
 # Write the KL per dimension and the IW bound this lecture measures yourself,
-# then check it (`numvae exercises hint week8 NAME` gives a hint at a time,
+# then check it (`numvae exercises hint lecture08 NAME` gives a hint at a time,
 # from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week8 --only kl,iw_bound
-# numvae exercises check week8
+# numvae exercises start lecture08 --only kl,iw_bound
+# numvae exercises check lecture08
 # ```
 #
 # **Questions.**
@@ -377,7 +377,7 @@ save(fig, "08_iw_bound.png")
 # 2. A unit whose KL is zero for every x: what does the decoder learn about it,
 #    and why?
 #
-# **Numerical questions**, graded by `numvae exercises check week8 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture08 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

@@ -537,12 +537,12 @@ save(fig, "09_samples.png")
 #
 # A masked dense layer is the dense layer with its weights multiplied by a
 # fixed mask, and the collapse is read off the KL of each unit: write those
-# two pieces yourself, then check them (`numvae exercises hint week15 NAME`
+# two pieces yourself, then check them (`numvae exercises hint lecture09 NAME`
 # gives a hint at a time):
 #
 # ```bash
-# numvae exercises start week15 --only dense,kl
-# numvae exercises check week15
+# numvae exercises start lecture09 --only dense,kl
+# numvae exercises check lecture09
 # ```
 #
 # **Questions.**
@@ -552,7 +552,7 @@ save(fig, "09_samples.png")
 # 2. Free bits keep every unit at about λ nats. Is "20 units in use" then a
 #    measurement of the model, or of the choice of λ?
 #
-# **Numerical questions**, graded by `numvae exercises check week15 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture09 questions`:
 # write each answer as a number in the workbook's `questions.py`.
 #
 # - `freebits_q1`: free bits with λ = 0.5 nats per unit, and a unit's KL is

@@ -459,12 +459,12 @@ for held_out in (0, HELD_OUT, 7, 1):
 # ## Exercises for this lecture
 #
 # Write the likelihood and the IW bound this lecture scores anomalies with
-# yourself, then check it (`numvae exercises hint week9 NAME` gives a hint at a
+# yourself, then check it (`numvae exercises hint lecture10 NAME` gives a hint at a
 # time, from what to differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week9 --only iw_bound,bernoulli
-# numvae exercises check week9
+# numvae exercises start lecture10 --only iw_bound,bernoulli
+# numvae exercises check lecture10
 # ```
 #
 # **Questions.**
@@ -473,7 +473,7 @@ for held_out in (0, HELD_OUT, 7, 1):
 #    unlikely? What does 'ink' have to do with it?
 # 2. Why is a correction fitted on a calibration split, not on the test images?
 #
-# **Numerical questions**, graded by `numvae exercises check week9 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture10 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #

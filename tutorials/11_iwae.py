@@ -366,12 +366,12 @@ for name, rows in iwae_minus.items():
 #
 # The IWAE's loss is the importance-weighted bound, and its gradient runs
 # through the sampler and the densities: write the bound, the sampler and
-# the KL yourself, then check them (`numvae exercises hint week13 NAME` gives
+# the KL yourself, then check them (`numvae exercises hint lecture11 NAME` gives
 # a hint at a time):
 #
 # ```bash
-# numvae exercises start week13 --only reparameterize,kl,iw_bound
-# numvae exercises check week13
+# numvae exercises start lecture11 --only reparameterize,kl,iw_bound
+# numvae exercises check lecture11
 # ```
 #
 # **Questions.**
@@ -384,7 +384,7 @@ for name, rows in iwae_minus.items():
 #    $\mathcal L_{500}$. Which of the two would you report as its
 #    log-likelihood, and why?
 #
-# **Numerical questions**, graded by `numvae exercises check week13 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture11 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough).
 #

@@ -366,11 +366,11 @@ for name, row in longer.items():
 #
 # The gradient of the local ELBO is built from the sampler's and the KL's
 # backward passes, and q* is found by Adam: write those yourself, then check
-# them (`numvae exercises hint week14 NAME` gives a hint at a time):
+# them (`numvae exercises hint lecture12 NAME` gives a hint at a time):
 #
 # ```bash
-# numvae exercises start week14 --only reparameterize,kl,adam
-# numvae exercises check week14
+# numvae exercises start lecture12 --only reparameterize,kl,adam
+# numvae exercises check lecture12
 # ```
 #
 # **Questions.**
@@ -382,7 +382,7 @@ for name, row in longer.items():
 # 3. Why does a lower-bound estimate of $\log p(x)$ make the approximation
 #    gap look smaller, not larger?
 #
-# **Numerical questions**, graded by `numvae exercises check week14 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture12 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough).
 #

@@ -385,8 +385,8 @@ save(fig, "13_ignores_y.png")
 # hint week12 NAME` gives a hint at a time):
 #
 # ```bash
-# numvae exercises start week12 --only dense,vae_backward
-# numvae exercises check week12
+# numvae exercises start lecture13 --only dense,vae_backward
+# numvae exercises check lecture13
 # ```
 #
 # **Questions.**
@@ -398,7 +398,7 @@ save(fig, "13_ignores_y.png")
 #    of the two numbers printed above ($R$, or 1-NN's accuracy on the samples)
 #    would you trust to show it, and why?
 #
-# **Numerical questions**, graded by `numvae exercises check week12 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture13 questions`:
 # write each answer as a number in the workbook's `questions.py`.
 #
 # - `join_q1`: a conditional VAE with a 2-D z and 10 classes joins the one-hot

@@ -290,12 +290,12 @@ save(fig, "14_m2_pixels_curve.png")
 # Write the encoder whose codes this lecture classifies yourself, and M2's
 # pieces: the softmax and the cross-entropy from logits, and the unlabelled
 # bound's sum over the classes with its gradient. Then check them
-# (`numvae exercises hint week10 NAME` gives a hint at a time, from what to
+# (`numvae exercises hint lecture14 NAME` gives a hint at a time, from what to
 # differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week10 --only dense,kl,softmax_cross_entropy,unlabelled_bound
-# numvae exercises check week10
+# numvae exercises start lecture14 --only dense,kl,softmax_cross_entropy,unlabelled_bound
+# numvae exercises check lecture14
 # ```
 #
 # **Questions.**
@@ -306,7 +306,7 @@ save(fig, "14_m2_pixels_curve.png")
 #    z hold then, and why does the unlabelled bound sum over every class
 #    instead of using the classifier's most probable one?
 #
-# **Numerical questions**, graded by `numvae exercises check week10 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture14 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #
