@@ -294,6 +294,7 @@ save(fig, "10_m2_pixels_curve.png")
 # ```bash
 # numvae exercises start week10 --only dense,kl,softmax_cross_entropy,unlabelled_bound
 # numvae exercises check week10
+# numvae exercises train week10 --model m1m2   # M1+M2 from your functions: the test accuracy (about a minute)
 # ```
 #
 # **Questions.**
