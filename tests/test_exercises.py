@@ -1035,3 +1035,101 @@ def test_the_last_hint_of_each_m2_exercise_is_a_formula_that_passes(name, tmp_pa
     main(["exercises", "start", str(tmp_path), "--only", name])
     (tmp_path / f"{name}.py").write_text(FROM_THE_LAST_HINT[name])
     assert main(["exercises", "check", str(tmp_path), name, *FAST]) == 0, capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# train --model m2 | m1m2: M2's exercises in a training run
+# --------------------------------------------------------------------------
+
+SEMI = ["--epochs", "2", "--hidden", "16", "--labels-per-class", "5", "--seed", "3"]
+SEMI_MODELS = {"m2": [], "m1m2": ["--m1-epochs", "1"]}
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """The models numvae semi's train_and_report returns, in the order it trained them (exercises train calls it too)."""
+    from numvae.cli import semi
+
+    models, train_and_report = [], semi.train_and_report
+
+    def keeping_the_model(*args, **kwargs):
+        models.append(train_and_report(*args, **kwargs))
+        return models[-1]
+
+    monkeypatch.setattr(semi, "train_and_report", keeping_the_model)
+    return models
+
+
+def _parameters(model):
+    """Every trained array of an M2, or of M1+M2 (its VAE's, then its M2's)."""
+    parts = [model] if hasattr(model, "parameters") else [model.vae, model.m2]
+    return [(name, value) for part in parts for name, value in part.parameters().items()]
+
+
+def _progress(out):
+    """The lines that report the training, without their timings."""
+    return [line.split("  [")[0].rsplit(",", 1)[0] for line in out.splitlines() if line.startswith(("epoch", "test"))]
+
+
+@pytest.mark.parametrize("model", list(SEMI_MODELS))
+def test_train_with_the_solutions_gives_the_model_numvae_semi_gives(model, solutions, trained, capsys):
+    assert main(["exercises", "train", str(solutions), "--model", model, *SEMI, *SEMI_MODELS[model]]) == 0
+    ours = capsys.readouterr().out
+    assert "your functions: " + ", ".join(NAMES) in ours and "a VAE does not use" not in ours
+    assert main(["semi", "--model", model, *SEMI, *SEMI_MODELS[model]]) == 0
+    theirs = capsys.readouterr().out
+    assert _progress(ours) == _progress(theirs) and _progress(ours)[-1].startswith("test accuracy"), (ours, theirs)
+    for (name, a), (_, b) in zip(*map(_parameters, trained), strict=True):
+        assert np.array_equal(a, b), name  # the same arithmetic, bit for bit
+
+
+M2_MISTAKES = {  # a mistake in each M2 exercise, and the run that shows it is used: (exercise, code, model)
+    "softmax_cross_entropy": ("def cross_entropy_backward(d_ce, logits, y_one_hot):\n"
+                              "    return 2 * (softmax(logits) - y_one_hot) * np.reshape(d_ce, (-1, 1))\n", "m2"),
+    "unlabelled_bound": ("def unlabelled_loss(losses, logits):\n    return np.min(losses, axis=-1)\n\n\n"
+                         "def unlabelled_loss_backward(d_u, losses, logits):\n"
+                         "    q = np.eye(losses.shape[1])[np.argmin(losses, axis=-1)]\n"
+                         "    return np.reshape(d_u, (-1, 1)) * q, np.zeros_like(logits)\n", "m1m2"),
+}
+
+
+@pytest.mark.parametrize("name", M2_EXERCISES)
+def test_train_m2_computes_with_the_students_m2_functions(name, solutions, trained, tmp_path, capsys):
+    code, model = M2_MISTAKES[name]
+    path = _solution_copy(solutions, tmp_path, name)
+    path.write_text(path.read_text() + "\n\n" + code)
+    assert main(["exercises", "train", str(tmp_path), "--model", model, *SEMI, *SEMI_MODELS[model]]) == 0
+    assert f"your functions: {name};" in capsys.readouterr().out
+    assert main(["semi", "--model", model, *SEMI, *SEMI_MODELS[model]]) == 0
+    assert any(not np.array_equal(a, b) for (_, a), (_, b) in zip(*map(_parameters, trained), strict=True))
+
+
+def test_train_says_a_vae_does_not_use_the_m2_exercises_and_which_model_does(tmp_path, capsys):
+    main(["exercises", "start", str(tmp_path), "--only", "unlabelled_bound", "--solutions"])
+    capsys.readouterr()
+    assert main(["exercises", "train", str(tmp_path), *TRAIN]) == 0
+    assert "a VAE does not use unlabelled_bound: --model m1m2 (or m2) trains M2 with them" in capsys.readouterr().out
+
+
+def test_train_m2_reports_a_students_exception_in_one_line(solutions, tmp_path, capsys):
+    path = _solution_copy(solutions, tmp_path, "unlabelled_bound")
+    path.write_text(path.read_text() + "\n\ndef unlabelled_loss(losses, logits):\n    return losses[:, 99]\n")
+    assert main(["exercises", "train", str(tmp_path), "--model", "m2", *SEMI]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("numvae exercises train: error: training stopped: IndexError") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "m2", "--latent-dim", "3"], "--latent-dim: only used with --model vae, got --model m2"),
+    (["--model", "m1m2", "--out", "x"], "--out: only used with --model vae, got --model m1m2"),
+    (["--model", "m2", "--overwrite"], "--overwrite: only used with --model vae, got --model m2"),
+    (["--alpha", "2"], "--alpha: only used with --model m2 or m1m2, got --model vae"),
+    (["--model", "m2", "--m1-epochs", "3"], "--m1-epochs: only used with --model m1m2, got --model m2"),
+    (["--model", "m2", "--hidden", "8", "8"], "--hidden: M2's networks have one hidden layer, as in numvae semi; "
+                                              "expected one size, got 2"),
+    (["--model", "m2", "--labels-per-class", "1000"], "--labels-per-class: expected at most 400"),
+], ids=["latent_dim", "out", "overwrite", "alpha", "m1_epochs", "hidden", "labels_per_class"])
+def test_train_refuses_a_flag_of_another_model_in_one_line(argv, message, tmp_path, capsys):
+    assert main(["exercises", "train", str(tmp_path), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"numvae exercises train: error: {message}") and err.count("\n") == 1, err

@@ -296,6 +296,7 @@ save(fig, "14_m2_pixels_curve.png")
 # ```bash
 # numvae exercises start lecture14 --only dense,kl,softmax_cross_entropy,unlabelled_bound
 # numvae exercises check lecture14
+# numvae exercises train lecture14 --model m1m2   # M1+M2 from your functions: the test accuracy (about a minute)
 # ```
 #
 # **Questions.**

@@ -47,8 +47,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from ..m2 import M2
-    from ..training.semi import M1M2, draw_labelled, fit_m2
     from ..training.threads import set_blas_threads
 
     if args.model == "m2" and args.m1_epochs is not None:
@@ -56,39 +54,53 @@ def run(args):
     set_blas_threads()
     dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
     say(describe(dataset, where))
+    epochs = args.epochs or (50 if args.model == "m2" else 100)
+    train_and_report(dataset, args.model, args.labels_per_class, epochs, args.m1_epochs or 100, args.hidden,
+                     args.alpha, args.seed, args.every)
+
+
+def train_and_report(dataset, model_name, labels_per_class, epochs, m1_epochs, hidden, alpha, seed, every):
+    """Draw the labelled images, train M2 or M1+M2 on ``dataset``, print its progress and test accuracy.
+
+    What ``numvae semi`` runs, and ``numvae exercises train --model m2|m1m2``
+    inside :func:`~numvae.course.swap.swapped`: the same settings give the
+    same numbers. ``m1_epochs`` is unused with ``model_name`` "m2".
+
+    Returns
+    -------
+    M2 or M1M2
+        The trained model.
+    """
+    from ..m2 import M2
+    from ..training.semi import M1M2, draw_labelled, fit_m2
+
     smallest = int(np.bincount(dataset.y_train, minlength=10).min())
-    if args.labels_per_class > smallest:
+    if labels_per_class > smallest:
         raise CommandError(f"--labels-per-class: expected at most {smallest} (the training set's smallest class), "
-                           f"got {args.labels_per_class}")
-    labelled = draw_labelled(dataset.y_train, args.labels_per_class, np.random.default_rng(args.seed))
+                           f"got {labels_per_class}")
+    labelled = draw_labelled(dataset.y_train, labels_per_class, np.random.default_rng(seed))
     x_l, y_l = dataset.x_train[labelled], dataset.y_train[labelled]
     start = time.perf_counter()
 
     def report(epoch, terms, predict):
-        if epoch % args.every == 0 or epoch == epochs:
+        if epoch % every == 0 or epoch == epochs:
             accuracy = np.mean(predict(dataset.x_test) == dataset.y_test)
             say(f"epoch {epoch}/{epochs}: loss {terms['loss']:.2f} (labelled {terms['labelled']:.2f}, "
                 f"cross-entropy {terms['classification']:.3f}, unlabelled {terms['unlabelled']:.2f}); "
                 f"test accuracy {accuracy:.3f}  [{time.perf_counter() - start:.0f}s]")
 
-    if args.model == "m2":
-        epochs = args.epochs or 50
-        model = M2(dataset.x_train.shape[1], 10, (args.hidden,), 50, alpha=args.alpha,
-                   dtype=np.float32, seed=args.seed)
-        say(f"M2 on pixels, {args.labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
-        fit_m2(model, x_l, y_l, dataset.x_train, epochs, binarize_method="dynamic", seed=args.seed,
+    if model_name == "m2":
+        model = M2(dataset.x_train.shape[1], 10, (hidden,), 50, alpha=alpha, dtype=np.float32, seed=seed)
+        say(f"M2 on pixels, {labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
+        fit_m2(model, x_l, y_l, dataset.x_train, epochs, binarize_method="dynamic", seed=seed,
                on_epoch=lambda e, t: report(e, t, model.predict))
-        predict = model.predict
     else:
-        epochs = args.epochs or 100
-        m1_epochs = args.m1_epochs or 100
-        model = M1M2(m1_epochs=m1_epochs, m2_hidden_dims=(args.hidden,), m2_epochs=epochs,
-                     alpha=args.alpha, seed=args.seed)
+        model = M1M2(m1_epochs=m1_epochs, m2_hidden_dims=(hidden,), m2_epochs=epochs, alpha=alpha, seed=seed)
         say(f"M1: a VAE 784-400-50 on all {len(dataset.x_train):,} training images, {m1_epochs} epochs")
         model.fit_m1(dataset.x_train)
-        say(f"M2 on its codes, {args.labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
+        say(f"M2 on its codes, {labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
         model.fit_m2(x_l, y_l, dataset.x_train, on_epoch=lambda e, t: report(e, t, model.predict))
-        predict = model.predict
-    accuracy = np.mean(predict(dataset.x_test) == dataset.y_test)
-    say(f"test accuracy {accuracy:.3f} ({args.model}, {args.labels_per_class} labels per class, seed {args.seed}, "
+    accuracy = np.mean(model.predict(dataset.x_test) == dataset.y_test)
+    say(f"test accuracy {accuracy:.3f} ({model_name}, {labels_per_class} labels per class, seed {seed}, "
         f"{len(dataset.x_test):,} test images, {time.perf_counter() - start:.0f}s)")
+    return model

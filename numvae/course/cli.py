@@ -8,16 +8,15 @@ everything requested passes; ``hint DIR NAME`` shows the next of an
 exercise's graded hints; ``train DIR`` first says which exercises fail
 ``check``, then trains a VAE on mnist5k from the student's functions and
 writes what ``numvae train`` writes (``--overwrite`` trains again into a
-folder that holds a run). Exposes ``add_parser(subparsers)`` and ``run(args)``
-like every subcommand module.
+folder that holds a run); ``train DIR --model m2|m1m2`` trains lecture 14's
+semi-supervised models instead, which use the M2 exercises too, as
+``numvae semi`` trains them, and reports the test accuracy. Exposes
+``add_parser(subparsers)`` and ``run(args)`` like every subcommand module.
 """
 
 import argparse
 import shlex
-import time
 from pathlib import Path
-
-import numpy as np
 
 from ..cli.common import say  # progress to stdout that outlives its reader (| head -1)
 
@@ -30,10 +29,17 @@ def _names(text):
     return names
 
 
+TRAIN_MODELS = ("vae", "m2", "m1m2")
+"""``exercises train --model``: numvae train's VAE, or numvae semi's M2 on pixels or on M1's codes."""
+
+M2_EXERCISES = ("softmax_cross_entropy", "unlabelled_bound")
+"""The exercises only M2 uses: a VAE trained from a workbook never calls their functions."""
+
+
 def add_parser(subparsers):
     """Register ``exercises`` and its sub-subcommands on the ``numvae`` parser."""
     from ..cli.common import non_negative_int, number, path_text, positive_int
-    from ..cli.train import TRAIN_DEFAULTS  # exercises train defaults to what numvae train does
+    from ..cli.train import TRAIN_DEFAULTS  # exercises train's VAE has numvae train's hidden layers
 
     parser = subparsers.add_parser("exercises", help="write, grade and train from a student workbook")
     commands = parser.add_subparsers(dest="exercises_command", metavar="{start,check,hint,train}")
@@ -58,24 +64,34 @@ def add_parser(subparsers):
     hint.add_argument("dir", type=path_text, metavar="DIR", help="the workbook folder (it remembers the hints shown)")
     hint.add_argument("name", metavar="NAME", help="the exercise")
 
-    train = commands.add_parser("train", help="train a VAE on mnist5k from the workbook's functions")
-    train.add_argument("dir", type=path_text, metavar="DIR", help="the workbook whose functions build the VAE")
-    train.add_argument("--epochs", type=positive_int, default=30, help="default: %(default)s")
-    train.add_argument("--latent-dim", type=positive_int, default=2, help="default: %(default)s")
-    train.add_argument("--hidden", type=positive_int, nargs="+", default=TRAIN_DEFAULTS["hidden"],
-                       help=f"hidden layer sizes, as numvae train (default: {' '.join(map(str, TRAIN_DEFAULTS['hidden']))})")
-    train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"), default="relu",
-                       help="hidden-layer activation (default: %(default)s)")
-    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
-                       help="decoder likelihood (default: %(default)s)")
+    train = commands.add_parser("train", help="train a VAE (or --model m2, m1m2) on mnist5k from the workbook's functions")
+    train.add_argument("dir", type=path_text, metavar="DIR", help="the workbook whose functions build the model")
+    train.add_argument("--model", choices=TRAIN_MODELS, default="vae",
+                       help="vae: write what numvae train writes; m2, m1m2: lecture 14's semi-supervised models, "
+                            "which use softmax_cross_entropy and unlabelled_bound too, trained as numvae semi "
+                            "trains them, printing the test accuracy and writing nothing (default: %(default)s)")
+    train.add_argument("--epochs", type=positive_int, help="default: 30 for vae, 20 for m2, 50 (M2's) for m1m2")
+    train.add_argument("--hidden", type=positive_int, nargs="+", metavar="UNITS",
+                       help=f"vae: hidden layer sizes, as numvae train (default: {' '.join(map(str, TRAIN_DEFAULTS['hidden']))}); "
+                            "m2, m1m2: the one hidden layer of M2's networks, as numvae semi (default: 256)")
+    train.add_argument("--latent-dim", type=positive_int, help="vae only (default: 2)")
+    train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "softplus"),
+                       help="vae only: hidden-layer activation (default: relu)")
+    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"),
+                       help="vae only: decoder likelihood (default: bernoulli)")
     train.add_argument("--binarize", choices=("none", "threshold", "dynamic"),
-                       help="as numvae train (default: dynamic with a Bernoulli likelihood, none with a Gaussian)")
-    train.add_argument("--batch-size", type=positive_int, default=100, help="default: %(default)s")
-    train.add_argument("--lr", type=number(strict=True), default=1e-3, help="default: %(default)s")
-    train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
-    train.add_argument("--out", type=path_text, help="output directory (default: DIR/run)")
+                       help="vae only, as numvae train (default: dynamic with a Bernoulli likelihood, none with a Gaussian)")
+    train.add_argument("--batch-size", type=positive_int, help="vae only (default: 100)")
+    train.add_argument("--lr", type=number(strict=True), help="vae only (default: 0.001)")
+    train.add_argument("--out", type=path_text, help="vae only: output directory (default: DIR/run)")
     train.add_argument("--overwrite", action="store_true",
-                       help="train again into --out even if it holds a run (its files are replaced)")
+                       help="vae only: train again into --out even if it holds a run (its files are replaced)")
+    train.add_argument("--labels-per-class", type=positive_int,
+                       help="m2, m1m2 only: labelled training images of each class (default: 10)")
+    train.add_argument("--alpha", type=number(strict=False),
+                       help="m2, m1m2 only: weight α of the labelled cross-entropy (default: 10)")
+    train.add_argument("--m1-epochs", type=positive_int, help="m1m2 only: epochs of the VAE M1 (default: 30)")
+    train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     return parser
 
 
@@ -222,68 +238,25 @@ def _failing(directory, used, max_examples=10):
 
 
 def cmd_train(args):
-    from ..cli import rundir
     from ..training.threads import set_blas_threads
-    from .swap import swapped
+    from .train import settle_flags, train_semi, train_vae
 
-    set_blas_threads()  # as numvae train: the same thread count gives the same bits
     directory = _workbook(args.dir)
+    settle_flags(args)
+    set_blas_threads()  # as numvae train and numvae semi: the same thread count gives the same bits
     functions, used = student_functions(directory)
     say("your functions: " + (", ".join(used) or "none yet") + "; numvae's for the rest")
+    unused = [name for name in used if name in M2_EXERCISES]
+    if args.model == "vae" and unused:
+        say(f"a VAE does not use {', '.join(unused)}: --model m1m2 (or m2) trains M2 with them")
     failing = _failing(directory, used)
     if failing:  # trained all the same: what a wrong function does to training is worth seeing
         say(f"these fail numvae exercises check {shlex.quote(args.dir)} (a quick check), and train as they are:")
         for line in failing:
             say("  " + line)
-    out = Path(args.out) if args.out else directory / "run"
-    # As numvae train: --out checked writable and locked for the whole run (a second run on it
-    # refuses, naming the holder), and stale temporaries of a killed save removed.
-    with rundir.prepare(out):
-        if (out / "model.npz").exists() and not args.overwrite:
-            raise ValueError(f"--out: {out / 'model.npz'} exists; add --overwrite to train again into it, "
-                             "or choose another --out")
-        with swapped(functions):  # numvae's VAE and Adam, built and run on the student's functions
-            return _train_into(args, out)
-
-
-def _train_into(args, out):
-    """Train numvae's VAE into the prepared directory ``out``; returns the exit status."""
-    from ..cli import write_figures, write_history_csv
-    from ..cli.train import default_binarize
-    from ..data.datasets import load_dataset
-    from .properties.core import describe
-    from ..training.trainer import TrainConfig, Trainer
-    from ..vae import VAE
-
-    dataset = load_dataset("mnist5k", dtype=np.float32)
-    model = VAE(
-        input_dim=dataset.x_train.shape[1], hidden_dims=args.hidden, latent_dim=args.latent_dim,
-        likelihood=args.likelihood, activation=args.activation,
-        sigma=0.1 if args.likelihood == "gaussian" else None, dtype=np.float32, seed=args.seed,
-    )
-    binarize = args.binarize or default_binarize(args.likelihood)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, binarize=binarize, seed=args.seed)
-    trainer = Trainer(model, dataset.x_train, dataset.x_test, config)  # numvae.Adam on model.parameters()
-    history_csv = out / "history.csv"
-
-    def on_epoch(t, row):
-        say(f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:8.2f}  "
-            f"test loss {row['test_loss']:8.2f}  {row['seconds']:.1f}s")
-        write_history_csv(t.history, history_csv)
-
-    start = time.perf_counter()
-    try:
-        trainer.fit(checkpoint_path=out / "model.npz", checkpoint_extra={"dataset": dataset.name}, on_epoch=on_epoch)
-    except OSError:
-        raise
-    except (Exception, SystemExit) as exc:  # a student's function failing (or calling exit()) mid-run: one line
-        # The traceback's frames are gone from one line: check names the function, and why.
-        raise ValueError(f"training stopped: {describe(exc)} (numvae exercises check {shlex.quote(args.dir)} "
-                         "tests each of your functions on its own)") from None
-    written = [out / "model.npz", history_csv, *write_figures(model, trainer.history, dataset, out, seed=args.seed)]
-    say(f"trained {trainer.epoch} epochs in {time.perf_counter() - start:.1f}s; wrote "
-        + ", ".join(str(p) for p in written))
-    return 0
+    if args.model == "vae":
+        return train_vae(args, directory, functions)
+    return train_semi(args, functions)
 
 
 COMMANDS = {"start": cmd_start, "check": cmd_check, "hint": cmd_hint, "train": cmd_train}

@@ -6,8 +6,9 @@ properties on it, split into the gradient checks (a backward against central
 differences of *its own* forward) and the properties of the mathematics;
 :func:`training_runs` trains numvae's own VAE for a short while on mnist5k
 with the mutant swapped in (:mod:`.swap`) and judges the result with numvae's
-own loss. A mistake made consistently in a forward and its backward passes the
-gradient check: only a property catches it.
+own loss; a mutant of M2's unlabelled bound, which a VAE never calls, trains
+M1+M2 instead and is judged by its test error. A mistake made consistently in
+a forward and its backward passes the gradient check: only a property catches it.
 """
 
 import inspect
@@ -119,11 +120,20 @@ def static_checks(mutant, settings=None):
     return found
 
 
+M2_EXERCISES = ("unlabelled_bound",)
+"""Exercises only M2 calls: their mutants' training run is one of M1+M2, not of a VAE."""
+
+LABELS_PER_CLASS = 10
+"""Labelled training images of each class in the M1+M2 runs, as ``numvae semi``'s default."""
+
+
 def _settings_for(mutant):
-    """The training run exercises the mutated function: its activation, its likelihood."""
+    """The training run that exercises the mutated function: its model, activation and likelihood."""
+    if mutant.exercise in M2_EXERCISES:
+        return "m1m2", "relu", None
     activation = mutant.exercise if mutant.exercise in ("tanh", "sigmoid", "softplus") else "relu"
     likelihood = "gaussian" if mutant.exercise == "gaussian_nll" else "bernoulli"
-    return activation, likelihood
+    return "vae", activation, likelihood
 
 
 def train_once(x_train, x_test, functions, activation, likelihood, epochs, hidden, seed):
@@ -150,29 +160,69 @@ def train_once(x_train, x_test, functions, activation, likelihood, epochs, hidde
     return loss if math.isfinite(loss) else math.inf
 
 
-def training_runs(mutant_list, x_train, x_test, epochs=1, hidden=(64,), seeds=(0, 1, 2), margin=1.0):
+def m1m2_error_once(m1m2, x_labelled, y_labelled, x_unlabelled, x_test, y_test, functions):
+    """Test error in percent of ``m1m2`` (its VAE trained) after training its M2 computing with ``functions``.
+
+    numvae's own functions judge: ``predict`` runs outside :func:`.swap.swapped`.
+    A run whose loss stops being finite has an infinite error.
+    """
+    try:
+        with swapped(functions), np.errstate(all="ignore"):
+            m1m2.fit_m2(x_labelled, y_labelled, x_unlabelled)
+    except FloatingPointError:
+        return math.inf
+    return 100 * float(np.mean(m1m2.predict(x_test) != y_test))
+
+
+def training_runs(mutant_list, x_train, x_test, epochs=1, hidden=(64,), seeds=(0, 1, 2), margin=1.0,
+                  y_train=None, y_test=None):
     """Train every mutant and numvae's own functions from each of ``seeds``, and compare them seed by seed.
 
     The comparison is paired: a mutant and numvae trained from the same seed
     start from the same weights and see the same batches and noise, so their
     difference is the mutant's effect, without the seed-to-seed spread of
     either. A mutant is caught when it ends worse than numvae by more than
-    ``margin`` nats on every seed (a diverged or non-finite run is infinitely
-    worse).
+    ``margin`` on every seed (a diverged or non-finite run is infinitely
+    worse): ``margin`` nats of test loss, or, for M2's mutants, ``margin``
+    points of test error.
+
+    M2's mutants train M1+M2 (lecture 14): a VAE with ``hidden`` and 50-dimensional
+    codes on ``x_train`` for ``epochs``, then M2 on its codes for ``epochs``, with
+    ``LABELS_PER_CLASS`` labels of each class of ``y_train`` drawn by the seed.
+    The VAE never calls their function: it is trained once per seed, and
+    numvae's M2 and each mutant's start from it.
 
     Returns
     -------
     results : dict
-        ``results[name] = (mutant losses, numvae losses)``, one per seed, in nats.
+        ``results[name] = (mutant's, numvae's)``, one per seed: test losses in
+        nats, or for M2's mutants test errors in percent of ``y_test``.
     caught : dict
         ``caught[name]`` is True when every paired difference exceeds ``margin``.
     """
+    from ..training.semi import M1M2, draw_labelled
+
+    if y_train is None and any(m.exercise in M2_EXERCISES for m in mutant_list):
+        raise ValueError("y_train: M2's mutants train M1+M2, which needs the labels y_train and y_test, got None")
+    m1_by_seed = {}
+
+    def run(settings, functions, seed):
+        model, activation, likelihood = settings
+        if model == "vae":
+            return train_once(x_train, x_test, functions, activation, likelihood, epochs, hidden, seed)
+        if seed not in m1_by_seed:
+            m1_by_seed[seed] = M1M2(m1_hidden_dims=hidden, m1_epochs=epochs, m2_hidden_dims=hidden, m2_epochs=epochs,
+                                    seed=seed).fit_m1(x_train)
+        labelled = draw_labelled(y_train, LABELS_PER_CLASS, np.random.default_rng(seed))
+        return m1m2_error_once(m1_by_seed[seed], x_train[labelled], y_train[labelled], x_train, x_test, y_test,
+                               functions)
+
     references, results, caught = {}, {}, {}
     for mutant in mutant_list:
-        config = _settings_for(mutant)
-        if config not in references:
-            references[config] = [train_once(x_train, x_test, {}, *config, epochs, hidden, s) for s in seeds]
-        losses = [train_once(x_train, x_test, mutant.functions(), *config, epochs, hidden, s) for s in seeds]
-        results[mutant.name] = (losses, references[config])
-        caught[mutant.name] = all(m - r > margin for m, r in zip(losses, references[config]))
+        settings = _settings_for(mutant)
+        if settings not in references:
+            references[settings] = [run(settings, {}, s) for s in seeds]
+        values = [run(settings, mutant.functions(), s) for s in seeds]
+        results[mutant.name] = (values, references[settings])
+        caught[mutant.name] = all(m - r > margin for m, r in zip(values, references[settings]))
     return results, caught
