@@ -1,6 +1,6 @@
 """Semi-supervised MNIST with few labels: M1+M2 and M2 against four baselines, on the same label draws.
 
-    python benchmarks/semi_supervised.py                      # the full table (about 15 minutes, one thread)
+    python benchmarks/semi_supervised.py                      # the full table (about 10 minutes, one thread)
     python benchmarks/semi_supervised.py --draws 1 --m1-epochs 5 --m2-epochs 5 --pixel-epochs 2   # a smoke run
 
 mnist5k's own 4,000 / 1,000 split. For each number of labels per class and
