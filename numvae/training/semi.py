@@ -77,7 +77,10 @@ class M1M2:
        trained on all training images (no labels), dynamically binarized.
     2. Every image becomes the mean of q(z|x), a vector of 50 numbers.
     3. M2 on the codes, with a Gaussian likelihood and a learned per-feature σ
-       (codes are real numbers, not pixels), trained by :func:`fit_m2`.
+       (codes are real numbers, not pixels), trained by :func:`fit_m2` with
+       Adam's learning rate 3e-3: at 1e-3 the accuracy on held-out training
+       images is still rising after 100 epochs (100 labels per class); at
+       3e-3 it levels off by epoch 50.
 
     Parameters
     ----------
@@ -116,7 +119,7 @@ class M1M2:
         """Train M2 on the codes of the images given (a trained M1 is needed). Returns self."""
         self.m2 = M2(self.m1_latent_dim, 10, self.m2_hidden_dims, self.m2_latent_dim, likelihood="gaussian",
                      alpha=self.alpha, learn_sigma=True, seed=self.seed)
-        fit_m2(self.m2, self.codes(x_labelled), y_labelled, self.codes(x_unlabelled), self.m2_epochs,
+        fit_m2(self.m2, self.codes(x_labelled), y_labelled, self.codes(x_unlabelled), self.m2_epochs, lr=3e-3,
                seed=self.seed, on_epoch=on_epoch)
         return self
 
