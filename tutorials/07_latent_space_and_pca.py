@@ -68,13 +68,13 @@ def train_vae(beta, seed, latent_dim=2, n_epochs=epochs):
     return model, history
 
 
-def scatter_codes(ax, codes, labels, size=16, alpha=0.6):
+def scatter_codes(ax, codes, labels, size=16, alpha=0.6, fontsize=16):
     """One dot per image, coloured by its label, and each digit written at its class median."""
     for label in range(10):
         members = codes[labels == label]  # (n_label, 2)
         ax.scatter(*members.T, s=size, color=COLORS[label], alpha=alpha, linewidths=0)
         if len(members):
-            ax.text(*np.median(members, axis=0), str(label), fontsize=16, weight="bold", color=COLORS[label],
+            ax.text(*np.median(members, axis=0), str(label), fontsize=fontsize, weight="bold", color=COLORS[label],
                     ha="center", va="center", path_effects=[withStroke(linewidth=3, foreground="white")])
 
 
@@ -146,9 +146,11 @@ print("seed 0: mean of the test codes:", np.round(mu.mean(axis=0), 2),
 # overlapping where the digits look alike in pixel space (4 with 9, 3 with 5
 # and 8). Two numbers are not enough to separate ten classes cleanly. The
 # other seeds sort the digits in the same way, the 0s and 1s apart and the
-# rest in between, but lay them out differently, turned and mirrored: the
-# axes of a VAE's code mean nothing by themselves, and one seed is one draw
-# from a distribution of embeddings.
+# rest in between, but lay them out differently, turned and mirrored, and
+# they disagree on details: on seeds 1 and 2 the 6s move out of the central
+# crowd into a region of their own, on seed 0 they stay among the 2s and 3s.
+# The axes of a VAE's code mean nothing by themselves, and one seed is one
+# draw from a distribution of embeddings.
 #
 # The cloud spans a few units along each axis, the scale of the prior
 # $\mathcal N(0, I)$ that the KL term pulls every $q_\phi(z|x)$ towards,
@@ -316,7 +318,7 @@ axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.9]})
 codes = {beta: beta_models[beta, 0][0].encode(x_test)[0] for beta in betas}  # (n_test, 2) each, seed 0
 limit = 1.05 * max(np.abs(c).max() for c in codes.values())  # one scale for all three, holding every code
 for ax, beta in zip(axes[:3], betas):
-    scatter_codes(ax, codes[beta], y_test, size=8, alpha=0.5)
+    scatter_codes(ax, codes[beta], y_test, size=8, alpha=0.5, fontsize=12)  # smaller digits: the medians crowd
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
@@ -325,9 +327,9 @@ for ax, beta in zip(axes[:3], betas):
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("$z_2$", fontsize=12)
 axes[3].plot([results[b, 0]["kl"] for b in betas], [results[b, 0]["reconstruction"] for b in betas], "o-",
-             color="k", label="seed 0")
+             color="k", ms=6, label="seed 0")
 axes[3].plot([results[1.0, s]["kl"] for s in seeds[1:]], [results[1.0, s]["reconstruction"] for s in seeds[1:]],
-             "o", color="k", mfc="white", label=r"$\beta = 1$, other seeds")
+             "o", color="k", mfc="none", ms=12, mew=1.5, label=r"$\beta = 1$, other seeds")  # rings: one is on seed 0's
 axes[3].legend(fontsize=10)
 for beta in betas:
     kl, rec = results[beta, 0]["kl"], results[beta, 0]["reconstruction"]
@@ -350,21 +352,25 @@ save(fig, "07_beta.png")
 # Right: the trade-off in numbers. Each model is a point in the plane of
 # rate (KL, the information stored in $z$) against distortion
 # (reconstruction cost): a larger $\beta$ moves left and up, fewer nats
-# stored and more lost on reconstruction. The open circles are the other two
-# seeds of β = 1: how far one setting moves when only the seed changes.
+# stored and more lost on reconstruction. The rings are the other two seeds
+# of β = 1 (seed 1's lies around seed 0's point, seed 2's above it): how far
+# one setting moves when only the seed changes.
 #
 # Two cautions before drawing lessons from the table. Set the gaps between
 # the $\beta$ values against the spread of the three β = 1 seeds (printed).
 # And the last column shows the models were still improving when training
-# stopped: these are 30-epoch models, not converged ones, and a longer run
-# could reorder close values. What is robust to both: a larger $\beta$
-# stores fewer nats, and from $\beta = 1$ to 4 the KL halves and the
-# reconstruction gets worse by far more than the seeds differ; from 0.5 to
-# 1 the reconstruction barely moves, by less than the seed-to-seed spread
-# (two latent dimensions leave little room to use the extra nats). No
-# $\beta$ is "right": $\beta = 1$ optimises the ELBO itself, a larger $\beta$
-# gives a smoother, more prior-like code, a smaller one sharper
-# reconstructions when the latent space has room for them.
+# stopped, by two to three nats over the last ten epochs: these are
+# 30-epoch models, not converged ones, and a longer run could reorder close
+# values, such as the three settings' −ELBOs (all evaluated with β = 1),
+# which lie within 1.3 nats of each other. What is robust to both: a larger $\beta$ stores
+# fewer nats (from about 7.0 at β = 0.5 to 5.7 at β = 1 and 3.4 at β = 4,
+# while the three β = 1 seeds agree to 0.05), and from $\beta = 1$ to 4 the
+# reconstruction gets worse by about 3 nats, more than twice the 1.1-nat
+# spread of the seeds; from 0.5 to 1 it does not move at all (162.8 both),
+# well within that spread: two latent dimensions leave little room to use
+# the extra nats. No $\beta$ is "right": $\beta = 1$ optimises the ELBO
+# itself, a larger $\beta$ gives a smoother, more prior-like code, a smaller
+# one sharper reconstructions when the latent space has room for them.
 #
 # ## 6. PCA by hand
 #
@@ -599,16 +605,18 @@ print(f"VAE-2 minus AE-2, seed by seed {np.round(vae_minus_ae, 3)}: {over_seeds(
 
 # %% [markdown]
 # Three levels. With two numbers per image, kNN on the VAE's codes is right
-# more often than on PCA's, by 10 to 15 points depending on the seed (the
+# more often than on PCA's, by 10 to 16 points depending on the seed (the
 # paired differences and their 95% intervals are printed, and no interval
 # reaches 0). The seeds differ from each other by several points too, as
 # their pictures in section 2 differ: one seed alone would have misstated
-# the gap. The autoencoder beats PCA by as much, 11 to 14 points. Between
-# the two networks there is no measurable difference: seed by seed, the
-# VAE's accuracy minus the autoencoder's is −0.034, +0.011 and +0.035
-# (printed; every interval reaches 0), +0.004 ± 0.020 over seeds, so
-# whatever the variational part does to the neighbourhoods, it is smaller
-# than the spread between seeds. All the 2-D embeddings lose badly to kNN on
+# the gap. The autoencoder beats PCA by as much, 12 to 14 points. Between
+# the two networks there is no consistent difference: seed by seed, the
+# VAE's accuracy minus the autoencoder's is −0.042, +0.038 and +0.016
+# (printed). Two of those intervals exclude 0, but in opposite directions:
+# a pair of seeds can favour either method by about 4 points, and over the
+# three seeds the difference is +0.004 ± 0.024. Whatever the variational
+# part does to the neighbourhoods, it is smaller than the spread between
+# seeds. All the 2-D embeddings lose badly to kNN on
 # the raw pixels, by 35 to 40 points against the VAE and 50 against PCA:
 # squeezing 784 numbers into 2 throws away class information that a
 # neighbour search in pixel space still finds. The networks lose less of it
@@ -699,18 +707,18 @@ for measure, per_image in [("squared error", squared_errors), ("Bernoulli NLL", 
 # variance its two directions explain (17%, printed in section 6), and on the
 # training images no linear map through two numbers does better. Both
 # networks reconstruct the test images with a smaller squared error than
-# PCA, by 5.5 to 6.3 per image on every seed (the paired differences are
+# PCA, by 5.4 to 6.3 per image on every seed (the paired differences are
 # printed with their standard errors), although squared error is the very
 # quantity PCA minimises and neither network looks at. By the Bernoulli NLL,
 # the networks' own criterion, they lead by about 20 nats per image
 # (printed), even with PCA's clipping chosen in its favour; PCA in turn
 # beats the mean image by both measures. Between the VAE and the autoencoder
-# the differences are a fraction of a unit: the VAE's squared error is
-# higher by 0.29 ± 0.24 and its NLL by 0.76 ± 0.66 nats (means over seeds ±
-# standard error, printed), with one seed of the three going the other way
-# on both. If the noise and the KL cost the VAE anything in reconstruction
-# here, it is less than a nat per image, and three seeds cannot tell it from
-# zero.
+# the differences are small: the VAE's squared error is higher by
+# 0.34 ± 0.24 and its NLL by 1.03 ± 0.72 nats (means over seeds ± standard
+# error, printed), with one seed of the three going the other way on both.
+# If the noise and the KL cost the VAE anything in reconstruction here, it
+# is about a nat per image, next to the 20 both networks gain over PCA, and
+# three seeds cannot tell it from zero.
 #
 # **What the numbers support.** From two numbers per image, a nonlinear
 # encoder and decoder keep more of what distinguishes the classes (kNN
