@@ -744,12 +744,12 @@ for measure, per_image in [("squared error", squared_errors), ("Bernoulli NLL", 
 #
 # Write the pieces of the VAE this lecture maps and compares with PCA (PCA
 # itself is one SVD, no exercise) yourself, then check them (`numvae
-# exercises hint week7 NAME` gives a hint at a time, from what to
+# exercises hint lecture07 NAME` gives a hint at a time, from what to
 # differentiate to the formula):
 #
 # ```bash
-# numvae exercises start week7 --only dense,reparameterize,kl,bernoulli
-# numvae exercises check week7
+# numvae exercises start lecture07 --only dense,reparameterize,kl,bernoulli
+# numvae exercises check lecture07
 # ```
 #
 # **Questions.**
@@ -767,7 +767,7 @@ for measure, per_image in [("squared error", squared_errors), ("Bernoulli NLL", 
 # 5. Why are the kNN accuracies compared with bootstrap intervals and over
 #    seeds, not as single numbers?
 #
-# **Numerical questions**, graded by `numvae exercises check week7 questions`:
+# **Numerical questions**, graded by `numvae exercises check lecture07 questions`:
 # write each answer as a number in the workbook's `questions.py` (a relative
 # 1e-3 is enough unless it says otherwise).
 #
