@@ -18,14 +18,12 @@ own seed together) and M2.
 * M2 on raw pixels (hidden 256, z = 50, Bernoulli, dynamically binarized), 10 labels per class only,
   its test accuracy every ``--every`` epochs: a learning curve over the budget given.
 
-α, the weight of the labelled cross-entropy, is 10 for both M2s. In the
+α, the weight of the labelled cross-entropy, is 10 for M2 on pixels: in the
 per-example means numvae minimises, the paper's α = 0.1·N (in its sums over
-the data set) becomes 0.1 × the number of labelled images: 10 at 10 labels
-per class. At 100 per class, 100 was tried on one draw of M1+M2 and did no
-better (0.918 against 0.93 after 40 epochs), so α stays 10. M2 on codes trains
-with Adam's learning rate 3e-3 (``M1M2.fit_m2``), chosen on 1,000 held-out
-training images at 100 per class (draws 0-2: 0.922 at 1e-3, 0.929 at 3e-3),
-not on the test set. Prints mean ± sd over draws.
+the data set) becomes 0.1 × the number of labelled images, 10 at 10 labels
+per class. M2 on codes (``M1M2``) uses α = 1 and Adam's learning rate 3e-3,
+both chosen on 1,000 training images held out of M2's training (draws 0-2;
+the settings tried are in benchmarks/README.md), not on the test set. Prints mean ± sd over draws.
 """
 
 import argparse

@@ -39,8 +39,8 @@ def add_parser(subparsers):
                    help="m1m2 only: epochs of the VAE whose codes M2 learns from (default: 100)")
     p.add_argument("--hidden", type=positive_int, default=256, metavar="UNITS",
                    help="units of the one hidden layer of M2's three networks (default: %(default)s)")
-    p.add_argument("--alpha", type=number(strict=False), default=10.0,
-                   help="weight α of the labelled cross-entropy (default: %(default)s)")
+    p.add_argument("--alpha", type=number(strict=False),
+                   help="weight α of the labelled cross-entropy (default: 10 for m2, 1 for m1m2)")
     p.add_argument("--every", type=positive_int, default=10, metavar="EPOCHS",
                    help="print the test accuracy every this many epochs (default: %(default)s)")
     return p
@@ -55,8 +55,9 @@ def run(args):
     dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
     say(describe(dataset, where))
     epochs = args.epochs or (50 if args.model == "m2" else 100)
+    alpha = args.alpha if args.alpha is not None else (10.0 if args.model == "m2" else 1.0)
     train_and_report(dataset, args.model, args.labels_per_class, epochs, args.m1_epochs or 100, args.hidden,
-                     args.alpha, args.seed, args.every)
+                     alpha, args.seed, args.every)
 
 
 def train_and_report(dataset, model_name, labels_per_class, epochs, m1_epochs, hidden, alpha, seed, every):

@@ -89,7 +89,7 @@ def add_parser(subparsers):
     train.add_argument("--labels-per-class", type=positive_int,
                        help="m2, m1m2 only: labelled training images of each class (default: 10)")
     train.add_argument("--alpha", type=number(strict=False),
-                       help="m2, m1m2 only: weight α of the labelled cross-entropy (default: 10)")
+                       help="m2, m1m2 only: weight α of the labelled cross-entropy (default: 10 for m2, 1 for m1m2)")
     train.add_argument("--m1-epochs", type=positive_int, help="m1m2 only: epochs of the VAE M1 (default: 30)")
     train.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
     return parser

@@ -121,7 +121,7 @@ def unlabelled_loss_backward__argmax(d_u, losses, logits):
 
 def unlabelled_loss__alpha_on_unlabelled(losses, logits):
     q = categorical.softmax(logits)
-    alpha = 10.0  # lecture 14's label weight: unlabelled_loss takes no α, so the mistake writes it in
+    alpha = 10.0  # the zoo's label weight (the paper's at 100 labels): unlabelled_loss takes no α, so the mistake writes it in
     return alpha * (np.sum(q * losses, axis=-1) - categorical.entropy(logits))  # α · u: α belongs on −log q(y|x)
 
 
