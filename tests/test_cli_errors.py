@@ -211,7 +211,7 @@ def test_atomic_write_names_the_destination_when_the_rename_fails(tmp_path):
 
 @pytest.mark.parametrize(
     "command, flags",
-    [("train", ["--hidden", "--batch-size"]), ("evaluate", ["--iw-samples"]), ("sample", ["--n"])],
+    [("train", ["--hidden", "--batch-size"]), ("evaluate", ["--iw-samples"]), ("sample", ["--n"]), ("semi", ["--hidden"])],
 )
 def test_out_of_memory_names_this_commands_flags(data_dir, tmp_path, capsys, monkeypatch, model_file, command, flags):
     import importlib
@@ -222,7 +222,7 @@ def test_out_of_memory_names_this_commands_flags(data_dir, tmp_path, capsys, mon
         raise MemoryError("Unable to allocate 3.00 TiB for an array")
 
     monkeypatch.setattr(module, "run", no_memory)
-    argv = train_argv(data_dir, tmp_path / "o") if command == "train" else [command, str(model_file)]
+    argv = {"train": train_argv(data_dir, tmp_path / "o"), "semi": ["semi"]}.get(command, [command, str(model_file)])
     assert main(argv) == 1
     err = _one_line_error(capsys, f"numvae {command}: error: out of memory (Unable to allocate 3.00 TiB", *flags).err
     others = {"--hidden", "--batch-size", "--iw-samples", "--n"} - set(flags)

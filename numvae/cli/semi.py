@@ -13,7 +13,7 @@ from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, non_negative_int
 from .datasets import describe, load
 
 MODELS = ("m2", "m1m2")
-MEMORY_HINT = "try a smaller --hidden or --batch-size"
+MEMORY_HINT = "M2's networks are too large for this machine: try a smaller --hidden"
 
 
 def add_parser(subparsers):
