@@ -13,6 +13,7 @@ from .common import DATA_DIR_HELP, DOWNLOAD_HELP, CommandError, non_negative_int
 from .datasets import describe, load
 
 MODELS = ("m2", "m1m2")
+PIXEL_ALPHA = 10.0  # M2 on pixels: the paper's α = 0.1·N at 100 labelled images (M1+M2 keeps M1M2's own α)
 MEMORY_HINT = "M2's networks are too large for this machine: try a smaller --hidden"
 
 
@@ -55,9 +56,8 @@ def run(args):
     dataset, where = load(args.dataset, args.data_dir, args.download, np.float32)
     say(describe(dataset, where))
     epochs = args.epochs or (50 if args.model == "m2" else 100)
-    alpha = args.alpha if args.alpha is not None else (10.0 if args.model == "m2" else 1.0)
     train_and_report(dataset, args.model, args.labels_per_class, epochs, args.m1_epochs or 100, args.hidden,
-                     alpha, args.seed, args.every)
+                     args.alpha, args.seed, args.every)
 
 
 def train_and_report(dataset, model_name, labels_per_class, epochs, m1_epochs, hidden, alpha, seed, every):
@@ -65,7 +65,8 @@ def train_and_report(dataset, model_name, labels_per_class, epochs, m1_epochs, h
 
     What ``numvae semi`` runs, and ``numvae exercises train --model m2|m1m2``
     inside :func:`~numvae.course.swap.swapped`: the same settings give the
-    same numbers. ``m1_epochs`` is unused with ``model_name`` "m2".
+    same numbers. ``m1_epochs`` is unused with ``model_name`` "m2". ``alpha``
+    None is PIXEL_ALPHA for M2 on pixels and M1M2's default for m1m2.
 
     Returns
     -------
@@ -91,12 +92,14 @@ def train_and_report(dataset, model_name, labels_per_class, epochs, m1_epochs, h
                 f"test accuracy {accuracy:.3f}  [{time.perf_counter() - start:.0f}s]")
 
     if model_name == "m2":
-        model = M2(dataset.x_train.shape[1], 10, (hidden,), 50, alpha=alpha, dtype=np.float32, seed=seed)
+        model = M2(dataset.x_train.shape[1], 10, (hidden,), 50, alpha=PIXEL_ALPHA if alpha is None else alpha,
+                   dtype=np.float32, seed=seed)
         say(f"M2 on pixels, {labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")
         fit_m2(model, x_l, y_l, dataset.x_train, epochs, binarize_method="dynamic", seed=seed,
                on_epoch=lambda e, t: report(e, t, model.predict))
     else:
-        model = M1M2(m1_epochs=m1_epochs, m2_hidden_dims=(hidden,), m2_epochs=epochs, alpha=alpha, seed=seed)
+        own_alpha = {} if alpha is None else {"alpha": alpha}  # None: M1M2's own α
+        model = M1M2(m1_epochs=m1_epochs, m2_hidden_dims=(hidden,), m2_epochs=epochs, seed=seed, **own_alpha)
         say(f"M1: a VAE 784-400-50 on all {len(dataset.x_train):,} training images, {m1_epochs} epochs")
         model.fit_m1(dataset.x_train)
         say(f"M2 on its codes, {labels_per_class} labels per class, {epochs} epochs, α = {model.alpha:g}")

@@ -21,13 +21,13 @@ def _train_defaults():
     """Each model's flags and their defaults (DIR and --seed aside): a flag missing from a model's row is refused."""
     from ..cli.train import TRAIN_DEFAULTS  # the VAE has numvae train's hidden layers
 
-    semi = {"hidden": [256], "labels_per_class": 10}  # numvae semi's
+    semi = {"hidden": [256], "labels_per_class": 10, "alpha": None}  # numvae semi's (α None: its default)
     return {
         "vae": {"epochs": 30, "hidden": TRAIN_DEFAULTS["hidden"], "latent_dim": 2, "activation": "relu",
                 "likelihood": "bernoulli", "binarize": None, "batch_size": 100, "lr": 1e-3, "out": None,
                 "overwrite": False},
-        "m2": {"epochs": 20, "alpha": 10.0, **semi},
-        "m1m2": {"epochs": 50, "m1_epochs": 30, "alpha": 1.0, **semi},
+        "m2": {"epochs": 20, **semi},
+        "m1m2": {"epochs": 50, "m1_epochs": 30, **semi},
     }
 
 
