@@ -119,14 +119,17 @@ def unlabelled_loss_backward__argmax(d_u, losses, logits):
     return d_u_column * guess, np.zeros(np.shape(logits))  # argmax is flat: no gradient reaches the classifier
 
 
+ALPHA = 10.0
+"""The label weight the alpha_on_unlabelled mutant writes in (unlabelled_loss takes no α), and the zoo's M1+M2 trains with."""
+
+
 def unlabelled_loss__alpha_on_unlabelled(losses, logits):
     q = categorical.softmax(logits)
-    alpha = 10.0  # the zoo's label weight (the paper's at 100 labels): unlabelled_loss takes no α, so the mistake writes it in
-    return alpha * (np.sum(q * losses, axis=-1) - categorical.entropy(logits))  # α · u: α belongs on −log q(y|x)
+    return ALPHA * (np.sum(q * losses, axis=-1) - categorical.entropy(logits))  # α · u: α belongs on −log q(y|x)
 
 
 def unlabelled_loss_backward__alpha_on_unlabelled(d_u, losses, logits):
-    d_u = 10.0 * np.asarray(d_u)  # the exact derivative of α · u
+    d_u = ALPHA * np.asarray(d_u)  # the exact derivative of α · u
     d_u_column = np.reshape(d_u, (-1, 1)) if np.ndim(d_u) else d_u
     q = categorical.softmax(logits)
     d_logits = categorical.softmax_backward(d_u_column * losses, q) + categorical.entropy_backward(-d_u, logits)

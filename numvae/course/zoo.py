@@ -212,7 +212,7 @@ def training_runs(mutant_list, x_train, x_test, epochs=1, hidden=(64,), seeds=(0
             return train_once(x_train, x_test, functions, activation, likelihood, epochs, hidden, seed)
         if seed not in m1_by_seed:
             m1_by_seed[seed] = M1M2(m1_hidden_dims=hidden, m1_epochs=epochs, m2_hidden_dims=hidden, m2_epochs=epochs,
-                                    alpha=10.0, seed=seed).fit_m1(x_train)  # the α alpha_on_unlabelled puts on u
+                                    alpha=mutants.ALPHA, seed=seed).fit_m1(x_train)  # the α alpha_on_unlabelled puts on u
         labelled = draw_labelled(y_train, LABELS_PER_CLASS, np.random.default_rng(seed))
         return m1m2_error_once(m1_by_seed[seed], x_train[labelled], y_train[labelled], x_train, x_test, y_test,
                                functions)
