@@ -115,14 +115,19 @@ def test_replaces_an_existing_file(tmp_path):
     assert os.listdir(tmp_path) == [path.name]
 
 
-@pytest.mark.parametrize("call, argument", BAD_CALLS)
-def test_bad_input_names_the_argument_and_keeps_the_old_file(call, argument, tmp_path):
+def assert_refused_keeping_the_old_file(call, argument, tmp_path):
+    """``call(path)`` raises a ValueError naming ``argument``, and the figure already at path is untouched."""
     path = tmp_path / "figure.png"
     path.write_bytes(OLD_BYTES)
     with pytest.raises(ValueError, match=argument):
         call(path)
     assert path.read_bytes() == OLD_BYTES
     assert os.listdir(tmp_path) == [path.name]
+
+
+@pytest.mark.parametrize("call, argument", BAD_CALLS)
+def test_bad_input_names_the_argument_and_keeps_the_old_file(call, argument, tmp_path):
+    assert_refused_keeping_the_old_file(call, argument, tmp_path)
 
 
 def test_a_failure_while_writing_keeps_the_old_file_and_removes_the_temporary(

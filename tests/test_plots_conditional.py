@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from numvae import plots
-from test_plots import OLD_BYTES, assert_png
+from test_plots import assert_png, assert_refused_keeping_the_old_file
 
 GRID = np.random.default_rng(0).uniform(0, 1, size=(3, 4, 784))  # (classes, styles, pixels)
 
@@ -33,8 +33,4 @@ def test_writes_a_png_and_leaves_nothing_else(call, tmp_path):
     (lambda p: plots.plot_class_interpolation(GRID, p, ends=GRID), "ends"),
 ], ids=["2-d", "pixels", "nan", "names", "suffix", "ends"])
 def test_bad_input_names_the_argument_and_keeps_the_old_file(call, argument, tmp_path):
-    path = tmp_path / "figure.png"
-    path.write_bytes(OLD_BYTES)
-    with pytest.raises(ValueError, match=argument):
-        call(path)
-    assert path.read_bytes() == OLD_BYTES
+    assert_refused_keeping_the_old_file(call, argument, tmp_path)
